@@ -1,0 +1,153 @@
+"""REST API: the directory of published companies, and the member's own company."""
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from companies import selectors, services
+from companies.filters import CompanyFilter
+from companies.models import Company, Listing
+from companies.serializers import ListingSerializer, OwnCompanySerializer, PublicCompanySerializer
+
+
+class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Published company profiles. Contact details are never part of them."""
+
+    serializer_class = PublicCompanySerializer
+    filterset_class = CompanyFilter
+    search_fields = ["name", "city", "listings__text"]
+    ordering_fields = ["name", "founded", "updated_at"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self):
+        return selectors.published_companies()
+
+    def filter_queryset(self, queryset):
+        # Searching across offers and needs joins listings; keep one row per company.
+        queryset = super().filter_queryset(queryset)
+        return queryset.distinct() if self.request.query_params.get("search") else queryset
+
+
+def _listing_data(direction: str, validated: dict) -> services.ListingData:
+    return services.ListingData(
+        direction=direction,
+        text=validated["text"],
+        kind=validated.get("kind", Listing.Kind.PRODUCT),
+        cooperation=validated.get("cooperation", []),
+        sector_codes=[sector.code for sector in validated.get("sectors", [])],
+    )
+
+
+class MyCompanyView(generics.GenericAPIView):
+    """The signed-in member's own company: register it, read it, change it."""
+
+    serializer_class = OwnCompanySerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_object(self) -> Company:
+        company = selectors.company_of(self.request.user)
+        if company is None:
+            raise Http404("You have not registered a company yet.")
+        return company
+
+    def get(self, request):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses={201: OwnCompanySerializer})
+    def post(self, request):
+        if selectors.company_of(request.user) is not None:
+            raise ValidationError({"non_field_errors": ["You already act for a company; change it with PUT or PATCH."]})
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sectors = [sector.code for sector in data.pop("sectors", [])]
+        listings = [_listing_data(Listing.Direction.OFFER, x) for x in data.pop("offers", [])]
+        listings += [_listing_data(Listing.Direction.NEED, x) for x in data.pop("needs", [])]
+        purposes = data.pop("consent_purposes")
+        company = services.create_company_for_member(
+            user=request.user, fields=data, sector_codes=sectors, listings=listings, consent_purposes=purposes
+        )
+        return Response(self.get_serializer(company).data, status=status.HTTP_201_CREATED)
+
+    def put(self, request):
+        return self._update(request, partial=False)
+
+    def patch(self, request):
+        return self._update(request, partial=True)
+
+    def _update(self, request, partial: bool):
+        company = self.get_object()
+        serializer = self.get_serializer(company, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        sectors = data.pop("sectors", None)
+        purposes = data.pop("consent_purposes", None)
+        with transaction.atomic():
+            if purposes is not None:
+                services.record_consent(company, purposes)
+            services.update_company(
+                company, fields=data, sector_codes=None if sectors is None else [s.code for s in sectors]
+            )
+        return Response(self.get_serializer(company).data)
+
+
+class SubmitMyCompanyView(APIView):
+    """Send the member's company to its chamber for review."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: OwnCompanySerializer})
+    def post(self, request):
+        company = selectors.company_of(request.user)
+        if company is None:
+            raise Http404("You have not registered a company yet.")
+        try:
+            services.submit_for_review(company, by=request.user)
+        except services.WorkflowError as error:
+            raise ValidationError({"status": [str(error)]}) from None
+        return Response(OwnCompanySerializer(company, context={"request": request}).data)
+
+
+class _MyListingViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+):
+    serializer_class = ListingSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    direction: str = ""
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        company = selectors.company_of(self.request.user)
+        if company is None:
+            return Listing.objects.none()
+        return company.listings.filter(direction=self.direction).prefetch_related("sectors")
+
+    def perform_create(self, serializer):
+        company = selectors.company_of(self.request.user)
+        if company is None:
+            raise Http404("You have not registered a company yet.")
+        serializer.save(company=company, direction=self.direction)
+
+    def perform_destroy(self, instance):
+        company = instance.company
+        if company.status != Company.Status.DRAFT and company.listings.count() == 1:
+            raise ValidationError({"text": ["A submitted profile keeps at least one offer or need."]})
+        instance.delete()
+
+
+class MyOfferViewSet(_MyListingViewSet):
+    """What the member's company offers."""
+
+    direction = Listing.Direction.OFFER
+
+
+class MyNeedViewSet(_MyListingViewSet):
+    """What the member's company needs."""
+
+    direction = Listing.Direction.NEED

@@ -1,0 +1,264 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Country(models.TextChoices):
+    VIETNAM = "VN", _("Vietnam")
+    RUSSIA = "RU", _("Russia")
+
+
+class Language(models.TextChoices):
+    VIETNAMESE = "vi", _("Vietnamese")
+    RUSSIAN = "ru", _("Russian")
+    ENGLISH = "en", _("English")
+
+
+class CooperationForm(models.TextChoices):
+    DISTRIBUTION = "distribution", _("Distribution")
+    JOINT_VENTURE = "joint_venture", _("Joint venture")
+    TECHNOLOGY_TRANSFER = "technology_transfer", _("Technology transfer")
+    LICENSING = "licensing", _("Licensing")
+    INVESTMENT = "investment", _("Investment")
+    SUPPLY = "supply", _("Supply")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    RESEARCH = "research", _("Research")
+    TRAINING = "training", _("Training")
+
+
+class ConsentPurpose(models.TextChoices):
+    MATCHING = "matching", _("Match the profile with counterpart firms")
+    SHARE_PROFILE = "share_profile", _("Show the public profile to firms of the other country")
+    CROSS_BORDER = "cross_border", _("Transfer the profile to the other country")
+    NEWS = "news", _("Receive news from the chamber")
+
+
+class Source(models.TextChoices):
+    ARTICLE = "article", _("Article")
+    IMPORT = "import", _("Import file")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+    GENERATED = "generated", _("Generated (synthetic)")
+
+
+class Sector(models.Model):
+    """An ISIC Rev.4 section (A–U) or 2-digit division, named in the service's three languages."""
+
+    class Level(models.TextChoices):
+        SECTION = "section", _("Section")
+        DIVISION = "division", _("Division")
+
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    section = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="divisions", verbose_name=_("section")
+    )
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=250)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return getattr(self, f"name_{(get_language() or 'en')[:2]}", None) or self.name_en
+
+
+class Organisation(models.Model):
+    """A chamber, association or public body that runs the service or appears in the articles."""
+
+    class Kind(models.TextChoices):
+        CHAMBER = "chamber", _("Chamber of commerce")
+        BUSINESS_ASSOCIATION = "business_association", _("Business association")
+        TRADE_REPRESENTATION = "trade_representation", _("Trade representation")
+        EMBASSY = "embassy", _("Embassy")
+        CULTURAL_CENTRE = "cultural_centre", _("Science and culture centre")
+        PROJECT = "project", _("Cooperation project")
+        PUBLIC_BODY = "public_body", _("Public body")
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    vets_companies = models.BooleanField(
+        _("vets companies"), default=False, help_text=_("Chambers whose staff review company profiles.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    source_article = models.CharField(_("source article"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChamberStaff(models.Model):
+    """Links a staff user to the chamber whose companies they vet."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="chamber_staff")
+    chamber = models.ForeignKey(Organisation, models.CASCADE, related_name="staff")
+
+    class Meta:
+        verbose_name = _("chamber staff member")
+        verbose_name_plural = _("chamber staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.chamber}"
+
+
+class CompanyQuerySet(models.QuerySet):
+    def published(self) -> "CompanyQuerySet":
+        return self.filter(status=Company.Status.PUBLISHED)
+
+
+class Company(models.Model):
+    class Size(models.TextChoices):
+        MICRO = "micro", _("Micro")
+        SMALL = "small", _("Small")
+        MEDIUM = "medium", _("Medium")
+        LARGE = "large", _("Large")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Pending review")
+        PUBLISHED = "published", _("Published")
+        SUSPENDED = "suspended", _("Suspended")
+
+    external_id = models.CharField(_("external id"), max_length=64, unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices, db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    activity_code = models.CharField(
+        _("activity code"), max_length=8, blank=True, help_text=_("VSIC 2018 in Vietnam, OKVED2 in Russia.")
+    )
+    activity_division = models.ForeignKey(
+        Sector, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ISIC division"),
+        help_text=_("Derived from the activity code."),
+    )
+    sectors = models.ManyToManyField(Sector, blank=True, related_name="companies", verbose_name=_("sectors"))
+    size = models.CharField(_("size"), max_length=8, choices=Size.choices, blank=True)
+    founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
+    languages = ArrayField(
+        models.CharField(max_length=2, choices=Language.choices), default=list, blank=True,
+        verbose_name=_("business languages"),
+    )
+    website = models.URLField(_("website"), blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    chamber = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="companies",
+        limit_choices_to={"vets_companies": True}, verbose_name=_("vetting chamber"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    consent_version = models.CharField(_("consent text version"), max_length=20, blank=True)
+    consent_purposes = ArrayField(
+        models.CharField(max_length=20, choices=ConsentPurpose.choices), default=list, blank=True,
+        verbose_name=_("consent purposes"),
+    )
+    consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    source_ref = models.CharField(
+        _("source reference"), max_length=200, blank=True, help_text=_("Article or import file name.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["country", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user account acting for a company. A user belongs to one company at most."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        EDITOR = "editor", _("Editor")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership")
+    company = models.ForeignKey(Company, models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.OWNER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.company} ({self.role})"
+
+
+class Listing(models.Model):
+    """One thing a company offers or needs, in its author's own words."""
+
+    class Direction(models.TextChoices):
+        OFFER = "offer", _("Offer")
+        NEED = "need", _("Need")
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("Product")
+        SERVICE = "service", _("Service")
+        TECHNOLOGY = "technology", _("Technology")
+        PARTNERSHIP = "partnership", _("Partnership")
+
+    company = models.ForeignKey(Company, models.CASCADE, related_name="listings")
+    direction = models.CharField(_("offer or need"), max_length=5, choices=Direction.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PRODUCT)
+    text = models.TextField(_("text"), max_length=settings.LISTING_TEXT_MAX_LENGTH)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, editable=False)
+    cooperation = ArrayField(
+        models.CharField(max_length=20, choices=CooperationForm.choices), default=list, blank=True,
+        verbose_name=_("cooperation forms"),
+    )
+    sectors = models.ManyToManyField(Sector, blank=True, related_name="listings", verbose_name=_("sectors"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company_id", "direction", "id"]
+        verbose_name = _("offer or need")
+        verbose_name_plural = _("offers and needs")
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()}: {self.text[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        from companies.languages import detect_language
+
+        self.language = detect_language(self.text)
+        super().save(*args, **kwargs)
+
+
+class StatusChange(models.Model):
+    """Audit trail of who moved a company between statuses, and when."""
+
+    company = models.ForeignKey(Company, models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=Company.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Company.Status.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")

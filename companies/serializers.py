@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from companies.classification import ActivityCodeError, division_of
+from companies.models import Company, ConsentPurpose, CooperationForm, Language, Listing, Organisation, Sector
+
+
+class DivisionField(serializers.SlugRelatedField):
+    """An ISIC Rev.4 division given by its 2-digit code."""
+
+    default_error_messages = {
+        "does_not_exist": _("Unknown sector {value}: give an ISIC Rev.4 division code such as 21."),
+        "invalid": _("A sector is a 2-digit ISIC Rev.4 division code, such as 21."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Sector.objects.filter(level=Sector.Level.DIVISION))
+        super().__init__(slug_field="code", **kwargs)
+
+
+def check_activity_code(attrs: dict, instance: Company | None = None) -> None:
+    """Raise a field-level error when the activity code does not fit the company's country."""
+    country = attrs.get("country", getattr(instance, "country", None))
+    code = attrs.get("activity_code", getattr(instance, "activity_code", ""))
+    if code:
+        try:
+            division_of(code, country)
+        except ActivityCodeError as error:
+            raise serializers.ValidationError({"activity_code": [str(error)]}) from None
+
+
+class SectorSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Sector
+        fields = ["code", "name"]
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(
+        max_length=settings.LISTING_TEXT_MAX_LENGTH, trim_whitespace=True,
+        help_text=_("In Vietnamese, Russian or English; at most %(n)d characters.") % {"n": settings.LISTING_TEXT_MAX_LENGTH},
+    )
+    cooperation = serializers.ListField(child=serializers.ChoiceField(CooperationForm.choices), required=False, max_length=9)
+    sectors = DivisionField(many=True, required=False)
+
+    class Meta:
+        model = Listing
+        fields = ["id", "kind", "text", "language", "cooperation", "sectors"]
+        read_only_fields = ["id", "language"]
+
+    def validate_cooperation(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class PublicCompanySerializer(serializers.ModelSerializer):
+    """What anyone may see of a published company: never its contact details."""
+
+    sectors = serializers.SerializerMethodField()
+    offers = serializers.SerializerMethodField()
+    needs = serializers.SerializerMethodField()
+    chamber = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id", "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages",
+            "website", "chamber", "offers", "needs",
+        ]
+
+    @extend_schema_field(SectorSerializer(many=True))
+    def get_sectors(self, company: Company) -> list[dict]:
+        # A company that named no sector is in the division of its activity code.
+        sectors = list(company.sectors.all()) or ([company.activity_division] if company.activity_division else [])
+        return SectorSerializer(sectors, many=True).data
+
+    def _listings(self, company: Company, direction: str) -> list[dict]:
+        return ListingSerializer([x for x in company.listings.all() if x.direction == direction], many=True).data
+
+    @extend_schema_field(ListingSerializer(many=True))
+    def get_offers(self, company: Company) -> list[dict]:
+        return self._listings(company, Listing.Direction.OFFER)
+
+    @extend_schema_field(ListingSerializer(many=True))
+    def get_needs(self, company: Company) -> list[dict]:
+        return self._listings(company, Listing.Direction.NEED)
+
+
+class OwnCompanySerializer(serializers.ModelSerializer):
+    """The member's own company, contact details included. Offers and needs are written on creation here
+    and afterwards through their own endpoints."""
+
+    sectors = DivisionField(many=True, required=False)
+    languages = serializers.ListField(child=serializers.ChoiceField(Language.choices), required=False, max_length=3)
+    chamber = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Organisation.objects.filter(vets_companies=True), required=False, allow_null=True
+    )
+    founded = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
+    offers = ListingSerializer(many=True, required=False)
+    needs = ListingSerializer(many=True, required=False)
+    consent_purposes = serializers.ListField(
+        child=serializers.ChoiceField(ConsentPurpose.choices), required=False, min_length=1,
+        help_text=_("Purposes the firm consents to, each given separately; 'matching' is required."),
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "id", "name", "country", "city", "activity_code", "activity_division", "sectors", "size", "founded",
+            "languages", "website", "contact_name", "contact_email", "contact_phone", "chamber", "status",
+            "consent_purposes", "consent_version", "consent_given_at", "offers", "needs", "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "activity_division", "status", "consent_version", "consent_given_at", "created_at", "updated_at"]
+        extra_kwargs = {"activity_code": {"required": True, "allow_blank": False}}
+
+    def validate_languages(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    def validate_consent_purposes(self, value: list[str]) -> list[str]:
+        if ConsentPurpose.MATCHING not in value:
+            raise serializers.ValidationError(_("Consent to matching is needed: the service does nothing else."))
+        return sorted(set(value))
+
+    def validate(self, attrs: dict) -> dict:
+        check_activity_code(attrs, self.instance)
+        if self.instance is None:
+            if not attrs.get("offers") and not attrs.get("needs"):
+                raise serializers.ValidationError(
+                    {"offers": [_("A profile needs at least one offer or one need.")],
+                     "needs": [_("A profile needs at least one offer or one need.")]}
+                )
+            if not attrs.get("consent_purposes"):
+                raise serializers.ValidationError({"consent_purposes": [_("This field is required.")]})
+        elif "offers" in attrs or "needs" in attrs:
+            message = _("Change offers and needs through their own endpoints.")
+            raise serializers.ValidationError({key: [message] for key in ("offers", "needs") if key in attrs})
+        return attrs

@@ -1,0 +1,130 @@
+"""Writes that touch company profiles: creation, edits, offers and needs, consent and the review workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from companies.classification import division_of
+from companies.models import Company, Listing, Membership, Sector, Source, StatusChange
+
+
+class WorkflowError(ValueError):
+    """A status change the review workflow does not allow."""
+
+
+@dataclass
+class ListingData:
+    direction: str
+    text: str
+    kind: str = Listing.Kind.PRODUCT
+    cooperation: list[str] = field(default_factory=list)
+    sector_codes: list[str] = field(default_factory=list)
+
+
+# Which statuses a company may move to from each status.
+ALLOWED_TRANSITIONS = {
+    Company.Status.DRAFT: {Company.Status.PENDING},
+    Company.Status.PENDING: {Company.Status.PUBLISHED, Company.Status.SUSPENDED, Company.Status.DRAFT},
+    Company.Status.PUBLISHED: {Company.Status.SUSPENDED, Company.Status.PENDING},
+    Company.Status.SUSPENDED: {Company.Status.PUBLISHED, Company.Status.PENDING},
+}
+
+
+def apply_activity_code(company: Company) -> None:
+    """Derive the ISIC division from the activity code (already validated for the country)."""
+    company.activity_division_id = division_of(company.activity_code, company.country) if company.activity_code else None
+
+
+def replace_listings(company: Company, listings: Iterable[ListingData]) -> list[Listing]:
+    company.listings.all().delete()
+    return [add_listing(company, data) for data in listings]
+
+
+def add_listing(company: Company, data: ListingData) -> Listing:
+    listing = Listing.objects.create(
+        company=company, direction=data.direction, kind=data.kind, text=data.text, cooperation=list(data.cooperation)
+    )
+    if data.sector_codes:
+        listing.sectors.set(data.sector_codes)
+    return listing
+
+
+def record_consent(company: Company, purposes: Sequence[str], version: str | None = None) -> None:
+    company.consent_version = version or settings.CONSENT_VERSION
+    company.consent_purposes = sorted(set(purposes))
+    company.consent_given_at = timezone.now()
+
+
+@transaction.atomic
+def create_company_for_member(
+    *, user, fields: dict, sector_codes: Sequence[str], listings: Sequence[ListingData], consent_purposes: Sequence[str]
+) -> Company:
+    """A member registers their firm: it starts as a draft owned by that member."""
+    company = Company(**{"source": Source.API, **fields})
+    apply_activity_code(company)
+    record_consent(company, consent_purposes)
+    company.save()
+    company.sectors.set(sector_codes)
+    replace_listings(company, listings)
+    Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER)
+    return company
+
+
+@transaction.atomic
+def update_company(company: Company, *, fields: dict, sector_codes: Sequence[str] | None = None) -> Company:
+    for name, value in fields.items():
+        setattr(company, name, value)
+    apply_activity_code(company)
+    company.save()
+    if sector_codes is not None:
+        company.sectors.set(sector_codes)
+    return company
+
+
+def change_status(company: Company, to_status: str, *, by=None, note: str = "") -> StatusChange:
+    if to_status == company.status:
+        raise WorkflowError(_("The company is already %(status)s.") % {"status": company.get_status_display()})
+    if to_status not in ALLOWED_TRANSITIONS[company.status]:
+        raise WorkflowError(
+            _("A company cannot go from %(old)s to %(new)s.")
+            % {"old": company.get_status_display(), "new": Company.Status(to_status).label}
+        )
+    change = StatusChange.objects.create(
+        company=company, from_status=company.status, to_status=to_status, changed_by=by, note=note
+    )
+    company.status = to_status
+    company.save(update_fields=["status", "updated_at"])
+    return change
+
+
+@transaction.atomic
+def submit_for_review(company: Company, *, by=None) -> StatusChange:
+    """A member asks the chamber to vet the profile; it must say what the firm offers or needs."""
+    if not company.listings.exists():
+        raise WorkflowError(_("Add at least one offer or need before submitting the profile for review."))
+    if company.consent_given_at is None:
+        raise WorkflowError(_("Give consent to the processing of the profile before submitting it for review."))
+    return change_status(company, Company.Status.PENDING, by=by)
+
+
+@transaction.atomic
+def bulk_change_status(companies: Iterable[Company], to_status: str, *, by=None) -> tuple[int, list[str]]:
+    """Staff publish or suspend several companies at once; returns (changed, reasons for the skipped)."""
+    changed, skipped = 0, []
+    for company in companies:
+        try:
+            change_status(company, to_status, by=by)
+            changed += 1
+        except WorkflowError as error:
+            skipped.append(f"{company.name}: {error}")
+    return changed, skipped
+
+
+def sectors_by_code(codes: Iterable[str]) -> dict[str, Sector]:
+    return Sector.objects.in_bulk(list(codes))

@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from seeds.models import Event, TradeFigure
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "city", "date", "year", "approx_participants", "source_article"]
+    list_filter = ["kind", "year"]
+    search_fields = ["name", "city", "summary"]
+    filter_horizontal = ["organisers", "companies"]
+
+
+@admin.register(TradeFigure)
+class TradeFigureAdmin(admin.ModelAdmin):
+    list_display = ["period", "flow", "kind", "value_usd_million", "growth_percent", "source_article"]
+    list_filter = ["flow", "kind", "source_article"]

@@ -1,0 +1,122 @@
+"""Load the data kept under seeds/data: the ISIC Rev.4 taxonomy and the facts from the articles.
+
+Loading is idempotent: rows are matched on natural keys and written only when a value differs, so a
+second run reports everything unchanged and touches nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from django.db import models, transaction
+
+from companies.models import Company, Listing, Organisation, Sector, Source
+from companies.services import ListingData, replace_listings
+from seeds.models import Event, TradeFigure
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _upsert(model: type[models.Model], lookup: dict, values: dict, counts: Counter) -> models.Model:
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        counts["created"] += 1
+        return obj
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save()
+        counts["updated"] += 1
+    else:
+        counts["unchanged"] += 1
+    return obj
+
+
+def _set_m2m(manager, wanted: list, counts: Counter) -> None:
+    if {obj.pk for obj in manager.all()} != {obj.pk for obj in wanted}:
+        manager.set(wanted)
+        counts["updated"] += 1
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def load_sectors(counts: Counter) -> None:
+    data = json.loads((DATA_DIR / "isic_rev4.json").read_text(encoding="utf-8"))
+    sections = {}
+    for row in data["sections"]:
+        names = {key: row[key] for key in ("name_en", "name_vi", "name_ru")}
+        sections[row["code"]] = _upsert(
+            Sector, {"code": row["code"]}, {"level": Sector.Level.SECTION, "section": None, **names}, counts
+        )
+    for row in data["divisions"]:
+        names = {key: row[key] for key in ("name_en", "name_vi", "name_ru")}
+        _upsert(
+            Sector, {"code": row["code"]},
+            {"level": Sector.Level.DIVISION, "section": sections[row["section"]], **names}, counts,
+        )
+
+
+def _same_listings(company: Company, wanted: list[ListingData]) -> bool:
+    have = [(x.direction, x.kind, x.text, list(x.cooperation)) for x in company.listings.order_by("id")]
+    return have == [(x.direction, x.kind, x.text, list(x.cooperation)) for x in wanted]
+
+
+def load_article_facts(counts: Counter) -> None:
+    data = json.loads((DATA_DIR / "articles.json").read_text(encoding="utf-8"))
+    organisations = {}
+    for row in data["organisations"]:
+        values = {k: row[k] for k in ("name", "country", "kind", "vets_companies", "description", "source_article")}
+        organisations[row["slug"]] = _upsert(Organisation, {"slug": row["slug"]}, values, counts)
+
+    companies = {}
+    for row in data["companies"]:
+        values = {
+            "name": row["name"], "country": row["country"], "city": row.get("city", ""),
+            "founded": row.get("founded"), "status": Company.Status.PUBLISHED,
+            "source": Source.ARTICLE, "source_ref": row["source_article"],
+        }
+        company = _upsert(Company, {"external_id": row["external_id"]}, values, counts)
+        _set_m2m(company.sectors, list(Sector.objects.filter(code__in=row["sectors"])), counts)
+        listings = [
+            ListingData(direction=direction, kind=item["kind"], text=item["text"], cooperation=item["cooperation"])
+            for direction, key in ((Listing.Direction.OFFER, "offers"), (Listing.Direction.NEED, "needs"))
+            for item in row[key]
+        ]
+        if not _same_listings(company, listings):
+            replace_listings(company, listings)
+            counts["updated"] += 1
+        companies[row["external_id"]] = company
+
+    for row in data["events"]:
+        values = {
+            "name": row["name"], "kind": row["kind"], "city": row["city"], "date": _date(row["date"]),
+            "year": row["year"], "approx_participants": row["approx_participants"], "summary": row["summary"],
+            "source_article": row["source_article"],
+        }
+        event = _upsert(Event, {"slug": row["slug"]}, values, counts)
+        _set_m2m(event.organisers, [organisations[slug] for slug in row["organisers"]], counts)
+        _set_m2m(event.companies, [companies[external_id] for external_id in row["companies"]], counts)
+
+    for row in data["trade_figures"]:
+        lookup = {k: row[k] for k in ("period", "flow", "kind", "source_article")}
+        values = {
+            "period_start": _date(row["period_start"]), "period_end": _date(row["period_end"]),
+            "value_usd_million": row["value_usd_million"], "growth_percent": row.get("growth_percent"),
+            "note": row["note"],
+        }
+        _upsert(TradeFigure, lookup, values, counts)
+
+
+@transaction.atomic
+def load_seeds() -> Counter:
+    counts: Counter = Counter()
+    load_sectors(counts)
+    load_article_facts(counts)
+    return counts
