@@ -75,10 +75,6 @@ class CompanyRecordSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         check_activity_code(attrs)
-        if not attrs["activity_code"] and not attrs["sectors"]:
-            raise serializers.ValidationError(
-                {"activity_code": [_("Give the registration activity code, or at least one sector.")]}
-            )
         if not attrs["offers"].strip() and not attrs["needs"].strip():
             message = _("A profile needs at least one offer or one need.")
             raise serializers.ValidationError({"offers": [message], "needs": [message]})
