@@ -1,0 +1,24 @@
+# The two commands of the README: `make run` and `make test`. Both need only Python 3.11.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the service on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set).
+run: $(STAMP)
+	$(BIN)/python manage.py prepare_local
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Run the whole test suite (embedded PostgreSQL unless DATABASE_URL is set; Redis tests need REDIS_URL).
+test: $(STAMP)
+	$(BIN)/python -m pytest
