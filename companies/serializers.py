@@ -119,6 +119,13 @@ class OwnCompanySerializer(serializers.ModelSerializer):
     def validate_languages(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
 
+    def to_representation(self, company: Company) -> dict:
+        data = super().to_representation(company)
+        listings = list(company.listings.all())
+        for key, direction in (("offers", Listing.Direction.OFFER), ("needs", Listing.Direction.NEED)):
+            data[key] = ListingSerializer([x for x in listings if x.direction == direction], many=True).data
+        return data
+
     def validate_consent_purposes(self, value: list[str]) -> list[str]:
         if ConsentPurpose.MATCHING not in value:
             raise serializers.ValidationError(_("Consent to matching is needed: the service does nothing else."))
