@@ -145,6 +145,9 @@ class ChamberStaffAdmin(admin.ModelAdmin):
     list_select_related = ["user", "chamber"]
     autocomplete_fields = ["user"]
 
+    def save_model(self, request, obj, form, change):
+        services.make_chamber_staff(obj.user, obj.chamber)
+
 
 @admin.register(StatusChange)
 class StatusChangeAdmin(admin.ModelAdmin):

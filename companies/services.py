@@ -128,3 +128,19 @@ def bulk_change_status(companies: Iterable[Company], to_status: str, *, by=None)
 
 def sectors_by_code(codes: Iterable[str]) -> dict[str, Sector]:
     return Sector.objects.in_bulk(list(codes))
+
+
+CHAMBER_STAFF_GROUP = "Chamber staff"  # created with its permissions by migration 0002
+
+
+@transaction.atomic
+def make_chamber_staff(user, chamber) -> None:
+    """Let a user vet the companies of one chamber in the admin."""
+    from django.contrib.auth.models import Group
+
+    from companies.models import ChamberStaff
+
+    ChamberStaff.objects.update_or_create(user=user, defaults={"chamber": chamber})
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=CHAMBER_STAFF_GROUP))
