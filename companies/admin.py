@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -56,6 +57,7 @@ class CompanyAdmin(ImportExportModelAdmin):
     actions = ["publish", "suspend"]
     date_hierarchy = "created_at"
     list_per_page = 50
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "country", "city", "activity_code", "activity_division", "sectors", "size", "founded", "languages", "website"]}),
         (_("Contact (never public)"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
