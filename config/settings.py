@@ -139,6 +139,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "companies.models.Language",
+        "CooperationFormEnum": "companies.models.CooperationForm",
+        "ConsentPurposeEnum": "companies.models.ConsentPurpose",
+        "CountryEnum": "companies.models.Country",
+    },
 }
 
 # --- Cache (throttling counters) ---------------------------------------------------------------
