@@ -37,9 +37,18 @@ def _upsert(model: type[models.Model], lookup: dict, values: dict, counts: Count
     return obj
 
 
-def _set_m2m(manager, wanted: list, counts: Counter) -> None:
-    if {obj.pk for obj in manager.all()} != {obj.pk for obj in wanted}:
-        manager.set(wanted)
+def _set_m2m(manager, wanted: list) -> bool:
+    """Set a many-to-many relation; True when it changed."""
+    if {obj.pk for obj in manager.all()} == {obj.pk for obj in wanted}:
+        return False
+    manager.set(wanted)
+    return True
+
+
+def _count_relation_change(changed: bool, counts: Counter, before: Counter) -> None:
+    # A row created in this run counts once, as created; an existing row whose relations changed, as updated.
+    if changed and counts["created"] == before["created"] and counts["updated"] == before["updated"]:
+        counts["unchanged"] -= 1
         counts["updated"] += 1
 
 
@@ -82,8 +91,9 @@ def load_article_facts(counts: Counter) -> None:
             "founded": row.get("founded"), "status": Company.Status.PUBLISHED,
             "source": Source.ARTICLE, "source_ref": row["source_article"],
         }
+        before = counts.copy()
         company = _upsert(Company, {"external_id": row["external_id"]}, values, counts)
-        _set_m2m(company.sectors, list(Sector.objects.filter(code__in=row["sectors"])), counts)
+        changed = _set_m2m(company.sectors, list(Sector.objects.filter(code__in=row["sectors"])))
         listings = [
             ListingData(direction=direction, kind=item["kind"], text=item["text"], cooperation=item["cooperation"])
             for direction, key in ((Listing.Direction.OFFER, "offers"), (Listing.Direction.NEED, "needs"))
@@ -91,7 +101,8 @@ def load_article_facts(counts: Counter) -> None:
         ]
         if not _same_listings(company, listings):
             replace_listings(company, listings)
-            counts["updated"] += 1
+            changed = True
+        _count_relation_change(changed, counts, before)
         companies[row["external_id"]] = company
 
     for row in data["events"]:
@@ -100,9 +111,11 @@ def load_article_facts(counts: Counter) -> None:
             "year": row["year"], "approx_participants": row["approx_participants"], "summary": row["summary"],
             "source_article": row["source_article"],
         }
+        before = counts.copy()
         event = _upsert(Event, {"slug": row["slug"]}, values, counts)
-        _set_m2m(event.organisers, [organisations[slug] for slug in row["organisers"]], counts)
-        _set_m2m(event.companies, [companies[external_id] for external_id in row["companies"]], counts)
+        changed = _set_m2m(event.organisers, [organisations[slug] for slug in row["organisers"]])
+        changed |= _set_m2m(event.companies, [companies[external_id] for external_id in row["companies"]])
+        _count_relation_change(changed, counts, before)
 
     for row in data["trade_figures"]:
         lookup = {k: row[k] for k in ("period", "flow", "kind", "source_article")}

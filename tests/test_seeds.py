@@ -87,3 +87,14 @@ def test_trade_figures_quote_the_numbers_their_article_gives(shared_dir: Path):
         billions = value / 1000
         written = f"{billions:g}"
         assert f"{written} billion" in text, (figure, written)
+
+
+def test_a_changed_seeded_row_is_restored_and_counted_once(capsys):
+    call_command("load_seeds")
+    out = capsys.readouterr().out
+    assert " 0 updated" in out  # a first run only creates
+    gaz = Company.objects.get(external_id="article-gaz")
+    gaz.sectors.set(["45"])
+    call_command("load_seeds")
+    assert "0 created, 1 updated" in capsys.readouterr().out
+    assert list(gaz.sectors.values_list("code", flat=True)) == ["29"]
