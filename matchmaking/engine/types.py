@@ -1,0 +1,60 @@
+"""The engine's inputs and outputs: plain dataclasses, no Django."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable
+
+OFFER = "offer"
+NEED = "need"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One offer or need of a firm, as its author wrote it."""
+
+    direction: str  # OFFER or NEED
+    text: str
+    cooperation: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()  # ISIC divisions the listing names, if any
+    ref: Hashable | None = None  # the caller's id for it, echoed back in reasons
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: Hashable  # the caller's id for the firm
+    country: str  # "VN" or "RU"
+    listings: tuple[Listing, ...]
+    sectors: tuple[str, ...] = ()  # ISIC divisions the firm gave
+    activity_division: str | None = None  # ISIC division of its registration code
+    languages: tuple[str, ...] = ()  # business languages: vi, ru, en
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A fact a person can check. ``kind`` says which, ``data`` holds its values (texts quoted as written).
+
+    Kinds: ``need_met`` (the counterpart's offer meets this firm's need), ``offer_wanted`` (this firm's offer
+    meets the counterpart's need), ``sectors`` (divisions in common or in a supply chain), ``cooperation``
+    (forms in common), ``language`` (business languages in common).
+    """
+
+    kind: str
+    data: dict
+
+
+@dataclass
+class Suggestion:
+    counterpart: Hashable
+    score: float  # combined, symmetric: the same for (A, B) and (B, A)
+    score_forward: float  # how well the counterpart's offers meet this firm's needs
+    score_backward: float  # how well this firm's offers meet the counterpart's needs
+    parts: dict[str, float] = field(default_factory=dict)
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass
+class Ranking:
+    suggestions: dict[Hashable, list[Suggestion]]
+    engine_version: str
+    notes: list[str] = field(default_factory=list)  # e.g. that the embedding model was unavailable
