@@ -7,6 +7,15 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Two test runs on one server (two developers, or CI beside a run by hand) must not drop each
+    other's test database, so each run gets its own, named after its process."""
+    from pytest_django.fixtures import _set_suffix_to_test_databases
+
+    _set_suffix_to_test_databases(suffix=str(os.getpid()))
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the ISIC sectors, which nearly every profile refers to."""
     from seeds.loader import load_sectors
