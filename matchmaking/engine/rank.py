@@ -7,8 +7,8 @@ For a pair (A, B):
   forward(A, B)  = how well B's best offer meets A's best-met need
   backward(A, B) = forward(B, A): how well A's offers meet B's needs
   score          = mean of both directions (so a pair good for both ranks first, while a strong
-                   one-way fit still ranks), plus cooperation forms and sectors in common, minus
-                   rivalry (both firms offering the same thing), plus a common business language.
+                   one-way fit still ranks), plus cooperation forms and sectors (given, and the
+                   registration code's division) in common, plus a common business language.
 The score is symmetric, so a pair has one score whichever side looks at it.
 """
 
@@ -33,11 +33,10 @@ LANGUAGE_CODES = ("vi", "ru", "en")
 @dataclass(frozen=True)
 class Weights:
     embedding: float = 1.0
-    lexical: float = 0.3
+    lexical: float = 0.2
     cooperation: float = 0.1
     sectors: float = 0.05
-    rivalry: float = 0.1
-    language: float = 0.0
+    language: float = 0.005  # nearly every pair shares English, so it only breaks ties
     # A direction counts as a reason worth telling when its similarity reaches this.
     reason_threshold: float = 0.25
 
@@ -51,6 +50,7 @@ class _Side:
 
     owner: np.ndarray  # firm index of each row
     texts: list[str]
+    language: np.ndarray  # index into LANGUAGE_CODES of each row's text
     refs: list
     dense: np.ndarray | None  # centred embeddings, or None without a model
     lexical: sparse.csr_matrix
@@ -110,13 +110,12 @@ class _Corpus:
         self.offers = self._side([(i, x) for i, x in listings if x.direction == OFFER])
         need_lex, offer_lex = tfidf_rows(self.needs.texts, self.offers.texts)
         self.needs.lexical, self.offers.lexical = need_lex, offer_lex
+        self.lexical_bias = self._lexical_bias()
         if embedder is not None:
             self.needs.dense = self._embed(embedder, self.needs.texts, QUERY)
             self.offers.dense = self._embed(embedder, self.offers.texts, PASSAGE)
-            self.offers_as_query = self._embed(embedder, self.offers.texts, QUERY)  # offer vs offer: rivalry
-        else:
-            self.offers_as_query = None
-        sectors = [set(p.sectors) or ({p.activity_division} if p.activity_division else set()) for p in profiles]
+        # The registration code's division always counts; it is all there is for firms that named no sector.
+        sectors = [set(p.sectors) | ({p.activity_division} if p.activity_division else set()) for p in profiles]
         self.sector_sets = sectors
         self.sectors, self.sector_names = _multi_hot(sectors)
         cooperation = [{form for x in p.listings for form in x.cooperation} for p in profiles]
@@ -131,6 +130,7 @@ class _Corpus:
         return _Side(
             owner=np.array([i for i, _ in rows], dtype=np.int64),
             texts=[x.text for _, x in rows],
+            language=np.array([LANGUAGE_CODES.index(detect_language(x.text)) for _, x in rows], dtype=np.int64),
             refs=[x.ref for _, x in rows],
             dense=None,
             lexical=sparse.csr_matrix((0, 1)),
@@ -150,8 +150,27 @@ class _Corpus:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(firms) else np.zeros(0, np.int64)
         return rows.astype(np.int64), starts.astype(np.int64), counts
 
+    def _lexical_bias(self, sample: int = 2000) -> np.ndarray:
+        """Mean need–offer lexical similarity per pair of languages. Texts in one language share function
+        words and endings, which would favour same-language pairs; subtracting this mean keeps only
+        what a pair shares beyond its language."""
+        bias = np.zeros((len(LANGUAGE_CODES), len(LANGUAGE_CODES)), dtype=np.float32)
+        rng = np.random.default_rng(0)
+        for i in range(len(LANGUAGE_CODES)):
+            for j in range(len(LANGUAGE_CODES)):
+                need_rows = np.flatnonzero(self.needs.language == i)
+                offer_rows = np.flatnonzero(self.offers.language == j)
+                if len(need_rows) and len(offer_rows):
+                    need_rows = rng.choice(need_rows, min(sample, len(need_rows)), replace=False)
+                    offer_rows = rng.choice(offer_rows, min(sample, len(offer_rows)), replace=False)
+                    bias[i, j] = (self.needs.lexical[need_rows] @ self.offers.lexical[offer_rows].T).mean()
+        return bias
+
     def similarity(self, left: _Side, left_rows: np.ndarray, right: _Side, right_rows: np.ndarray, weights: Weights) -> np.ndarray:
-        sim = (left.lexical[left_rows] @ right.lexical[right_rows].T).toarray().astype(np.float32) * weights.lexical
+        lexical = (left.lexical[left_rows] @ right.lexical[right_rows].T).toarray().astype(np.float32)
+        if left is self.needs:
+            lexical -= self.lexical_bias[np.ix_(left.language[left_rows], right.language[right_rows])]
+        sim = weights.lexical * lexical
         if left.dense is not None:
             sim += weights.embedding * (left.dense[left_rows] @ right.dense[right_rows].T)
         return sim
@@ -163,16 +182,6 @@ class _Corpus:
         sim = self.similarity(self.needs, need_rows, self.offers, offer_rows, weights)
         per_firm = _segment_max(sim, offer_starts, offer_counts, axis=1)
         result = _segment_max(per_firm, need_starts, need_counts, axis=0)
-        return np.where(np.isfinite(result), result, 0.0).astype(np.float32)
-
-    def rivalry(self, firms: np.ndarray, others: np.ndarray) -> np.ndarray:
-        """[a, b]: how close the two firms' offers are (both selling the same thing)."""
-        if self.offers_as_query is None:
-            return np.zeros((len(firms), len(others)), dtype=np.float32)
-        rows_a, starts_a, counts_a = self.groups(self.offers, firms)
-        rows_b, starts_b, counts_b = self.groups(self.offers, others)
-        sim = self.offers_as_query[rows_a] @ self.offers_as_query[rows_b].T
-        result = _segment_max(_segment_max(sim, starts_b, counts_b, axis=1), starts_a, counts_a, axis=0)
         return np.where(np.isfinite(result), result, 0.0).astype(np.float32)
 
 
@@ -237,14 +246,12 @@ def rank_counterparts(
                 "backward": backward,
                 "cooperation": _jaccard(corpus.cooperation[firms], corpus.cooperation[others]),
                 "sectors": _jaccard(corpus.sectors[firms], corpus.sectors[others]),
-                "rivalry": corpus.rivalry(firms, others),
                 "language": (corpus.languages[firms] @ corpus.languages[others].T > 0).astype(np.float32),
             }
             score = (
                 (forward + backward) / 2
                 + weights.cooperation * parts["cooperation"]
                 + weights.sectors * parts["sectors"]
-                - weights.rivalry * parts["rivalry"]
                 + weights.language * parts["language"]
             )
             k = min(top_k, len(others))
