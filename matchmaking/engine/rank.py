@@ -175,30 +175,47 @@ class _Corpus:
             sim += weights.embedding * (left.dense[left_rows] @ right.dense[right_rows].T)
         return sim
 
-    def directional(self, firms: np.ndarray, others: np.ndarray, weights: Weights) -> np.ndarray:
-        """[a, b]: how well the best offer of others[b] meets the best-met need of firms[a]."""
+    def directional(self, firms: np.ndarray, others: np.ndarray, weights: Weights) -> "_Directional":
+        """How well the offers of ``others`` meet the needs of ``firms``, pair by pair."""
         need_rows, need_starts, need_counts = self.groups(self.needs, firms)
         offer_rows, offer_starts, offer_counts = self.groups(self.offers, others)
         sim = self.similarity(self.needs, need_rows, self.offers, offer_rows, weights)
         per_firm = _segment_max(sim, offer_starts, offer_counts, axis=1)
-        result = _segment_max(per_firm, need_starts, need_counts, axis=0)
-        return np.where(np.isfinite(result), result, 0.0).astype(np.float32)
+        best = _segment_max(per_firm, need_starts, need_counts, axis=0)
+        return _Directional(
+            score=np.where(np.isfinite(best), best, 0.0).astype(np.float32),
+            sim=sim, need_rows=need_rows, need_starts=need_starts, need_counts=need_counts,
+            offer_rows=offer_rows, offer_starts=offer_starts, offer_counts=offer_counts,
+        )
 
 
-def _best_pair(corpus: _Corpus, needer: int, offerer: int, weights: Weights) -> tuple[int, int, float] | None:
-    need_rows, _, _ = corpus.groups(corpus.needs, np.array([needer]))
-    offer_rows, _, _ = corpus.groups(corpus.offers, np.array([offerer]))
-    if not len(need_rows) or not len(offer_rows):
-        return None
-    sim = corpus.similarity(corpus.needs, need_rows, corpus.offers, offer_rows, weights)
-    i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
-    return int(need_rows[i]), int(offer_rows[j]), float(sim[i, j])
+@dataclass
+class _Directional:
+    """A block's need-by-offer similarities, kept so the best pair behind a score can be quoted."""
+
+    score: np.ndarray  # [firm, other]
+    sim: np.ndarray  # [need row, offer row] within the block
+    need_rows: np.ndarray
+    need_starts: np.ndarray
+    need_counts: np.ndarray
+    offer_rows: np.ndarray
+    offer_starts: np.ndarray
+    offer_counts: np.ndarray
+
+    def best_pair(self, firm: int, other: int) -> tuple[int, int, float] | None:
+        """(need row, offer row, similarity) of the best-met need of block firm ``firm`` by ``other``."""
+        n0, nc = self.need_starts[firm], self.need_counts[firm]
+        o0, oc = self.offer_starts[other], self.offer_counts[other]
+        if not nc or not oc:
+            return None
+        sub = self.sim[n0 : n0 + nc, o0 : o0 + oc]
+        i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        return int(self.need_rows[n0 + i]), int(self.offer_rows[o0 + j]), float(sub[i, j])
 
 
-def _reasons(corpus: _Corpus, a: int, b: int, weights: Weights) -> list[Reason]:
+def _reasons(corpus: _Corpus, a: int, b: int, pairs: list, weights: Weights) -> list[Reason]:
     reasons = []
-    for kind, needer, offerer in (("need_met", a, b), ("offer_wanted", b, a)):
-        best = _best_pair(corpus, needer, offerer, weights)
+    for kind, best in zip(("need_met", "offer_wanted"), pairs):
         if best and best[2] >= weights.reason_threshold:
             need, offer, similarity = best
             reasons.append(Reason(kind, {
@@ -239,8 +256,9 @@ def rank_counterparts(
             if not len(others):
                 suggestions.update({keys[i]: [] for i in firms})
                 continue
-            forward = corpus.directional(firms, others, weights)
-            backward = corpus.directional(others, firms, weights).T
+            forward_block = corpus.directional(firms, others, weights)
+            backward_block = corpus.directional(others, firms, weights)
+            forward, backward = forward_block.score, backward_block.score.T
             parts = {
                 "forward": forward,
                 "backward": backward,
@@ -268,7 +286,10 @@ def rank_counterparts(
                         score_forward=float(forward[row, col]),
                         score_backward=float(backward[row, col]),
                         parts={name: float(values[row, col]) for name, values in parts.items()},
-                        reasons=_reasons(corpus, int(firm), int(others[col]), weights),
+                        reasons=_reasons(
+                            corpus, int(firm), int(others[col]),
+                            [forward_block.best_pair(row, col), backward_block.best_pair(col, row)], weights,
+                        ),
                     )
                     for col in order
                 ]
