@@ -112,8 +112,8 @@ class _Corpus:
         self.needs.lexical, self.offers.lexical = need_lex, offer_lex
         self.lexical_bias = self._lexical_bias()
         if embedder is not None:
-            self.needs.dense = self._embed(embedder, self.needs.texts, QUERY)
-            self.offers.dense = self._embed(embedder, self.offers.texts, PASSAGE)
+            self.needs.dense = self._embed(embedder, self.needs, QUERY)
+            self.offers.dense = self._embed(embedder, self.offers, PASSAGE)
         # The registration code's division always counts; it is all there is for firms that named no sector.
         sectors = [set(p.sectors) | ({p.activity_division} if p.activity_division else set()) for p in profiles]
         self.sector_sets = sectors
@@ -137,9 +137,9 @@ class _Corpus:
         )
 
     @staticmethod
-    def _embed(embedder: Embedder, texts: list[str], role: str) -> np.ndarray:
-        vectors = embedder.embed(texts, role)
-        return _centre_by_language(vectors, [detect_language(t) for t in texts]) if len(texts) else vectors
+    def _embed(embedder: Embedder, side: _Side, role: str) -> np.ndarray:
+        vectors = embedder.embed(side.texts, role)
+        return _centre_by_language(vectors, list(side.language)) if len(side.texts) else vectors
 
     def groups(self, side: _Side, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows of ``side`` owned by ``firms`` (sorted), with each firm's start and count within them."""
