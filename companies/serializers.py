@@ -19,6 +19,14 @@ class DivisionField(serializers.SlugRelatedField):
         kwargs.setdefault("queryset", Sector.objects.filter(level=Sector.Level.DIVISION))
         super().__init__(slug_field="code", **kwargs)
 
+    def to_internal_value(self, data):
+        # Check the shape before querying: PostgreSQL refuses text with a NUL byte with an error, not a miss.
+        if isinstance(data, int) and not isinstance(data, bool):
+            data = str(data)  # 21 was accepted as "21" before this check; keep it so
+        if not isinstance(data, str) or len(data) != 2 or not data.isascii() or not data.isdigit():
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 def check_activity_code(attrs: dict, instance: Company | None = None) -> None:
     """Raise a field-level error when the activity code does not fit the company's country."""

@@ -144,18 +144,19 @@ SPECTACULAR_SETTINGS = {
         "CooperationFormEnum": "companies.models.CooperationForm",
         "ConsentPurposeEnum": "companies.models.ConsentPurpose",
         "CountryEnum": "companies.models.Country",
+        "StatusEnum": "companies.models.Company.Status",  # stays the name it had before matches came
+        "MatchAnswerEnum": "matchmaking.models.Match.Response",
+        "MatchOutcomeEnum": "matchmaking.models.Match.Outcome",
+        "MyMatchStatusEnum": "matchmaking.serializers.MEMBER_STATUS_CHOICES",
     },
 }
 
-# --- Cache (throttling counters) ---------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+# --- Cache (throttling counters, per-request work) ---------------------------------------------
+# Its own setting, apart from the broker, so clearing the cache can never flush Celery's queues.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Celery ----------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # no broker: run tasks in-process
@@ -188,6 +189,8 @@ if not DEBUG:
 CONSENT_VERSION = env("CONSENT_VERSION", default="2026-11")
 # Longest offer or need text, in characters (documented in the README and the API schema).
 LISTING_TEXT_MAX_LENGTH = 2000
+# Recompute a firm's match suggestions (a Celery task, after the commit) when its profile changes.
+MATCHING_RECOMPUTE_ON_SAVE = env.bool("MATCHING_RECOMPUTE_ON_SAVE", default=True)
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from companies.models import ChamberStaff, Company, Listing, Membership, Organisation
+from matchmaking.models import Match
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -80,3 +81,16 @@ class ChamberStaffFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, is_staff=True)
     chamber = factory.SubFactory(ChamberFactory)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Match
+
+    company_vn = factory.SubFactory(CompanyFactory, country="VN")
+    company_ru = factory.SubFactory(CompanyFactory, country="RU", city="Moscow")
+    score = 0.5
+    fit_for_vn = 0.5
+    fit_for_ru = 0.5
+    engine_version = "test"
+    status = Match.Status.SUGGESTED

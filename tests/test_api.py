@@ -146,6 +146,8 @@ def test_sector_defaults_to_the_activity_code_division(member_api, api):
         ({"activity_code": "2120"}, "activity_code", "OKVED2"),
         ({"country": "VN"}, "activity_code", "VSIC 2018"),
         ({"sectors": ["40"]}, "sectors", "Unknown sector 40"),
+        ({"sectors": ["2\x00"]}, "sectors", "2-digit ISIC Rev.4 division code"),  # not a database error
+        ({"sectors": ["C"]}, "sectors", "2-digit ISIC Rev.4 division code"),
         ({"offers": [], "needs": []}, "offers", "at least one offer or one need"),
         ({"languages": ["de"]}, "languages", "not a valid choice"),
         ({"offers": [{"text": "Tests", "cooperation": ["franchise"]}]}, "offers", "not a valid choice"),
@@ -259,10 +261,11 @@ def test_anonymous_requests_are_throttled(api, settings):
     cache.clear()
     rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    AnonRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    previous, AnonRateThrottle.THROTTLE_RATES = AnonRateThrottle.THROTTLE_RATES, api_settings.DEFAULT_THROTTLE_RATES
     try:
         codes = [api.get("/api/v1/companies/").status_code for _ in range(4)]
     finally:
+        AnonRateThrottle.THROTTLE_RATES = previous  # read once at import: later tests need the real rates back
         cache.clear()
     assert codes == [200, 200, 200, 429]
 
@@ -280,3 +283,9 @@ def test_openapi_schema_and_docs_are_served(api):
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/companies/" in schema["paths"] and "/api/v1/my/company/submit/" in schema["paths"]
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_a_nul_character_in_a_query_is_refused_not_a_server_error(api):
+    CompanyFactory(name="Robusta")
+    for query in ["search=rob%00usta", "city=Ha%00noi", "ordering=na%00me", "sector=2%00", "country=V%00N", "page=1%00"]:
+        assert api.get(f"/api/v1/companies/?{query}").status_code in (200, 400, 404), query

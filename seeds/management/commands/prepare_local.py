@@ -1,4 +1,4 @@
-"""Everything `make run` does before serving: migrate, seed, demo data, a staff login."""
+"""Everything `make run` does before serving: migrate, seed, demo data, match suggestions, a staff login."""
 
 import secrets
 
@@ -13,7 +13,10 @@ DEMO_COMPANIES = 400
 
 
 class Command(BaseCommand):
-    help = "Prepare a local instance: migrate, load seeds, add demo companies once, create and print a staff login."
+    help = (
+        "Prepare a local instance: migrate, load seeds, add demo companies once, recompute match suggestions, "
+        "create and print a staff login."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--demo-companies", type=int, default=DEMO_COMPANIES)
@@ -23,6 +26,9 @@ class Command(BaseCommand):
         call_command("load_seeds", stdout=self.stdout)
         if not Company.objects.filter(source=Source.GENERATED).exists() and demo_companies:
             call_command("generate_companies", demo_companies, seed=1, stdout=self.stdout, stderr=self.stderr)
+        # generate_companies inserts in bulk, which sends no signals: rank everything once so the review
+        # queue is populated (idempotent, and fast on later runs as the text embeddings are cached).
+        call_command("recompute_matches", stdout=self.stdout)
 
         password_file = settings.LOCAL_DIR / "admin-password.txt"
         User = get_user_model()

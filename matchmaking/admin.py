@@ -1,0 +1,211 @@
+"""Admin for chamber staff: the review queue of suggested matches, best first, and the audit trail."""
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from companies.models import Company, Organisation, Sector
+from matchmaking import services
+from matchmaking.explain import STAFF, LazySectorNames, explain
+from matchmaking.models import Match, MatchEvent
+
+
+def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
+    """Superusers see every match; chamber staff those where either firm is vetted by their chamber."""
+    if user.is_superuser:
+        return queryset
+    staff = getattr(user, "chamber_staff", None)
+    if staff is None:
+        return queryset.none()
+    return queryset.filter(Q(company_vn__chamber_id=staff.chamber_id) | Q(company_ru__chamber_id=staff.chamber_id))
+
+
+class ReviewActionForm(ActionForm):
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=1000,
+        widget=forms.TextInput(attrs={"size": 60, "placeholder": _("Why (kept with the match)")}),
+    )
+
+
+class ChamberFilter(admin.SimpleListFilter):
+    """Matches where the Vietnamese or the Russian firm belongs to the chamber, whichever country it is in."""
+
+    title = _("chamber")
+    parameter_name = "chamber"
+
+    def lookups(self, request, model_admin):
+        chambers = Organisation.objects.filter(vets_companies=True)
+        staff = getattr(request.user, "chamber_staff", None)
+        if not request.user.is_superuser and staff is not None:
+            chambers = chambers.filter(pk=staff.chamber_id)
+        return [(str(chamber.pk), chamber.name) for chamber in chambers]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(Q(company_vn__chamber_id=self.value()) | Q(company_ru__chamber_id=self.value()))
+        return queryset
+
+
+class SectorFilter(admin.SimpleListFilter):
+    """Matches where either firm works in the ISIC division."""
+
+    title = _("sector")
+    parameter_name = "sector"
+
+    def lookups(self, request, model_admin):
+        return [(s.code, str(s)) for s in Sector.objects.filter(level=Sector.Level.DIVISION)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        # A firm that named no sector is filed under the division of its activity code, so that counts too.
+        in_sector = Company.objects.filter(Q(sectors=self.value()) | Q(activity_division=self.value()))
+        # Exists rather than a join through the sectors table, which would list a match once per sector row.
+        return queryset.filter(
+            Exists(in_sector.filter(pk=OuterRef("company_vn"))) | Exists(in_sector.filter(pk=OuterRef("company_ru")))
+        )
+
+
+class ScoreFilter(admin.SimpleListFilter):
+    title = _("score")
+    parameter_name = "score"
+
+    def lookups(self, request, model_admin):
+        return [("high", "≥ 0.8"), ("medium", "0.6 – 0.8"), ("low", "< 0.6")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "high":
+            return queryset.filter(score__gte=0.8)
+        if self.value() == "medium":
+            return queryset.filter(score__gte=0.6, score__lt=0.8)
+        if self.value() == "low":
+            return queryset.filter(score__lt=0.6)
+        return queryset
+
+
+class MatchEventInline(admin.TabularInline):
+    model = MatchEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+def _two_decimals(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "company_vn", "company_ru", "score_display", "fit_for_vn_display", "fit_for_ru_display", "status",
+        "reasons_display", "engine_version",
+    ]
+    list_filter = ["status", ChamberFilter, SectorFilter, ScoreFilter]
+    list_select_related = ["company_vn", "company_ru"]
+    search_fields = ["company_vn__name", "company_ru__name"]
+    ordering = ["-score", "id"]
+    actions = ["approve", "reject"]
+    action_form = ReviewActionForm
+    inlines = [MatchEventInline]
+    list_per_page = 50
+    readonly_fields = ["reasons_display"]
+    fieldsets = [
+        (None, {"fields": ["company_vn", "company_ru", "status", "reasons_display"]}),
+        (_("Score"), {"fields": ["score", "fit_for_vn", "fit_for_ru", "score_parts", "engine_version"]}),
+        (_("Review"), {"fields": ["review_note", "reviewed_by", "reviewed_at", "introduced_at"]}),
+        (_("Answers"), {"fields": ["response_vn", "response_ru", "connected_at", "outcome_vn", "outcome_ru"]}),
+        (_("Stored reasons"), {"fields": ["reasons"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return _visible_matches(request.user, super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Matches come from the engine and move only through the actions and the workflow services, which
+        # record every step; the change page is for reading.
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_list_display(self, request):
+        # Explaining sectors needs their names; fetch them once for the whole page instead of once per row.
+        names = LazySectorNames()
+
+        @admin.display(description=_("reasons"))
+        def reasons_display(match: Match) -> str:
+            return " ".join(explain(match, STAFF, sector_names=names))
+
+        return [reasons_display if name == "reasons_display" else name for name in super().get_list_display(request)]
+
+    @admin.display(description=_("reasons"))
+    def reasons_display(self, match: Match) -> str:
+        # The change page; the list page uses the same column with the sector names fetched once.
+        return " ".join(explain(match, STAFF))
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_display(self, match: Match) -> str:
+        return _two_decimals(match.score)
+
+    @admin.display(description=_("fit for the Vietnamese firm"), ordering="fit_for_vn")
+    def fit_for_vn_display(self, match: Match) -> str:
+        return _two_decimals(match.fit_for_vn)
+
+    @admin.display(description=_("fit for the Russian firm"), ordering="fit_for_ru")
+    def fit_for_ru_display(self, match: Match) -> str:
+        return _two_decimals(match.fit_for_ru)
+
+    def _review(self, request, queryset, decide, done: Callable[[int], str]) -> None:
+        try:
+            changed = decide(queryset, by=request.user, note=request.POST.get("note", "").strip())
+        except services.MatchWorkflowError as error:  # all or nothing: the message names the matches
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, done(len(changed)), messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected matches, with the note"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._review(request, queryset, services.approve, lambda count: ngettext(
+            "%(count)d match approved.", "%(count)d matches approved.", count) % {"count": count})
+
+    @admin.action(description=_("Reject the selected matches, with the note"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._review(request, queryset, services.reject, lambda count: ngettext(
+            "%(count)d match rejected.", "%(count)d matches rejected.", count) % {"count": count})
+
+
+@admin.register(MatchEvent)
+class MatchEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "match", "action", "from_status", "to_status", "actor", "note"]
+    list_filter = ["action", "to_status"]
+    list_select_related = ["match__company_vn", "match__company_ru", "actor"]
+    search_fields = ["match__company_vn__name", "match__company_ru__name", "note"]
+    readonly_fields = ["match", "actor", "action", "from_status", "to_status", "note", "at"]
+
+    def get_queryset(self, request):
+        visible = _visible_matches(request.user, Match.objects.all())
+        return super().get_queryset(request).filter(match__in=visible)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

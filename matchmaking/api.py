@@ -1,0 +1,93 @@
+"""REST API: the signed-in member's introductions, and the firm's answers to them."""
+
+import django_filters
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from companies import selectors as company_selectors
+from companies.models import Company
+from matchmaking import selectors, services
+from matchmaking.explain import LazySectorNames
+from matchmaking.models import Match
+from matchmaking.serializers import MEMBER_STATUS_CHOICES, MEMBER_VISIBLE_STATUSES, MyMatchSerializer, OutcomeSerializer
+
+
+class MyMatchFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MEMBER_STATUS_CHOICES)
+
+    class Meta:
+        model = Match
+        fields = ["status"]
+
+
+def _with_profiles(queryset: QuerySet[Match]) -> QuerySet[Match]:
+    # Both firms' public profiles, so a page costs the same number of queries whatever its length.
+    return queryset.select_related(
+        *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("chamber", "activity_division"))
+    ).prefetch_related(
+        *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings__sectors"))
+    )
+
+
+class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Firms the chamber introduced to the member's company, best first. Contact details of the other firm
+    appear once both firms accepted the introduction."""
+
+    serializer_class = MyMatchSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = MyMatchFilter
+
+    def _company(self) -> Company | None:
+        if not hasattr(self, "_member_company"):
+            self._member_company = company_selectors.company_of(self.request.user)
+        return self._member_company
+
+    def get_queryset(self):
+        company = self._company()
+        if company is None:
+            return Match.objects.none()
+        matches = selectors.matches_for_company(company).filter(status__in=MEMBER_VISIBLE_STATUSES)
+        return _with_profiles(matches)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "company": self._company(), "sector_names": LazySectorNames()}
+
+    def _answer(self, request: Request, change) -> Response:
+        match = self.get_object()
+        try:
+            change(match, self._company())
+        except services.MatchWorkflowError as error:
+            raise ValidationError({"status": [str(error)]}) from None
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses={200: MyMatchSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk=None) -> Response:
+        """Accept the introduction; when the other firm accepted too, both see each other's contact."""
+        return self._answer(request, lambda match, company: services.respond(match, company, True, by=request.user))
+
+    @extend_schema(request=None, responses={200: MyMatchSerializer})
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk=None) -> Response:
+        """Decline the introduction; the other firm never sees the member's contact."""
+        return self._answer(request, lambda match, company: services.respond(match, company, False, by=request.user))
+
+    @extend_schema(request=OutcomeSerializer, responses={200: MyMatchSerializer})
+    @action(detail=True, methods=["post"])
+    def outcome(self, request: Request, pk=None) -> Response:
+        """Tell the chamber what came of a connection: met, agreement or no reply."""
+        match = self.get_object()
+        serializer = OutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.record_outcome(match, self._company(), serializer.validated_data["outcome"], by=request.user)
+        except services.MatchWorkflowError as error:
+            raise ValidationError({"outcome": [str(error)]}) from None
+        return Response(self.get_serializer(self.get_object()).data)

@@ -1,0 +1,46 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from matchmaking.services import RECOMPUTE_STAGES, recompute_matches
+
+STAGE_LABELS = {
+    "profiles": "Reading profiles", "embedding": "Embedding new texts", "ranking": "Ranking", "saving": "Saving matches",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Rank counterparts for published firms and refresh the suggested matches. Matches staff or the firms "
+        "already acted on are never changed. Idempotent."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--company", type=int, action="append", dest="company_ids", metavar="ID",
+            help="Only this company (by id); repeat for several. Default: every published company.",
+        )
+        parser.add_argument("--top", type=int, default=10, help="Counterparts kept per firm (default 10).")
+
+    def handle(self, company_ids: list[int] | None, top: int, **options) -> None:
+        if top < 1:
+            raise CommandError("--top: give 1 or more.")
+        with tqdm(desc="Recomputing matches", file=self.stderr._out, disable=options["verbosity"] == 0) as bar:
+            stage_now = None
+
+            def progress(stage: str, done: int, total: int) -> None:
+                nonlocal stage_now
+                if stage != stage_now:  # one bar, restarted for each stage with that stage's unit
+                    stage_now = stage
+                    bar.unit = RECOMPUTE_STAGES.get(stage, "it")
+                    bar.set_description(STAGE_LABELS.get(stage, stage), refresh=False)
+                    bar.reset(total=total)
+                bar.total = total
+                bar.update(done - bar.n)
+
+            result = recompute_matches(company_ids, top_k=top, progress=progress)
+        self.stdout.write(self.style.SUCCESS(
+            f"Matches: {result.created} created, {result.updated} updated, {result.dropped} dropped, "
+            f"{result.kept_reviewed} reviewed kept, in {result.seconds:.1f} s"
+        ))
+        for note in result.notes:
+            self.stdout.write(self.style.WARNING(f"Note: {note}"))

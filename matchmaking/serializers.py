@@ -1,0 +1,86 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from companies.models import Company
+from companies.serializers import PublicCompanySerializer
+from matchmaking.explain import explain
+from matchmaking.models import Match
+
+# Statuses a firm sees: before the introduction a match is the chamber's business only.
+MEMBER_VISIBLE_STATUSES = [Match.Status.INTRODUCED, Match.Status.DECLINED, Match.Status.CONNECTED]
+MEMBER_STATUS_CHOICES = [(status.value, status.label) for status in MEMBER_VISIBLE_STATUSES]
+MEMBER_OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["contact_name", "contact_email", "contact_phone"]
+
+
+class ReasonSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("need_met, offer_wanted, sectors, cooperation or language."))
+    data = serializers.DictField(help_text=_("The facts: quoted texts, similarity, codes in common."))
+
+
+class MyMatchSerializer(serializers.ModelSerializer):
+    """One of the firm's introductions, seen from the firm's own side."""
+
+    # Context: "company" (the member's company) and optionally "sector_names" (a code → name mapping shared
+    # by the page, so sector names are not fetched once per match).
+
+    status = serializers.ChoiceField(choices=MEMBER_STATUS_CHOICES, read_only=True)
+    counterpart = serializers.SerializerMethodField()
+    my_answer = serializers.SerializerMethodField()
+    their_answer = serializers.SerializerMethodField()
+    my_outcome = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    counterpart_contact = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Match
+        fields = [
+            "id", "counterpart", "score", "status", "my_answer", "their_answer", "my_outcome", "explanation",
+            "reasons", "counterpart_contact", "introduced_at", "connected_at",
+        ]
+        read_only_fields = fields
+
+    def _side(self, match: Match) -> str:
+        return match.side_of(self.context["company"])
+
+    @extend_schema_field(PublicCompanySerializer)
+    def get_counterpart(self, match: Match) -> dict:
+        return PublicCompanySerializer(match.counterpart_of(self.context["company"]), context=self.context).data
+
+    @extend_schema_field(serializers.ChoiceField(choices=Match.Response.choices))
+    def get_my_answer(self, match: Match) -> str:
+        return getattr(match, f"response_{self._side(match)}")
+
+    @extend_schema_field(serializers.ChoiceField(choices=Match.Response.choices))
+    def get_their_answer(self, match: Match) -> str:
+        return match.response_ru if self._side(match) == "vn" else match.response_vn
+
+    @extend_schema_field(serializers.ChoiceField(choices=Match.Outcome.choices))
+    def get_my_outcome(self, match: Match) -> str:
+        return getattr(match, f"outcome_{self._side(match)}")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_explanation(self, match: Match) -> list[str]:
+        return explain(match, self._side(match), sector_names=self.context.get("sector_names"))
+
+    @extend_schema_field(ReasonSerializer(many=True, help_text=_("As stored: from the Vietnamese firm's side.")))
+    def get_reasons(self, match: Match) -> list[dict]:
+        return match.reasons
+
+    @extend_schema_field(ContactSerializer(allow_null=True, help_text=_("Only once both firms accepted.")))
+    def get_counterpart_contact(self, match: Match) -> dict | None:
+        # Contact details are what the firms agree to exchange by both accepting; never before.
+        if match.status != Match.Status.CONNECTED:
+            return None
+        return ContactSerializer(match.counterpart_of(self.context["company"])).data
+
+
+class OutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[(o.value, o.label) for o in MEMBER_OUTCOMES])

@@ -1,0 +1,426 @@
+"""Writes of matchmaking: recomputing suggestions with the engine, and the review and introduction workflow.
+
+Every change to a match writes a MatchEvent (who, what, from which status to which, with a note).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from companies.models import Company, Country
+from matchmaking.engine import CachedEmbedder, Embedder, Ranking, Suggestion, default_embedder, rank_counterparts
+from matchmaking.models import Match, MatchEvent
+from matchmaking.selectors import matchable_profiles
+from matchmaking.store import DatabaseEmbeddingStore
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class MatchWorkflowError(ValueError):
+    """A change of a match that its workflow does not allow."""
+
+
+# --- recomputing suggestions ---------------------------------------------------------------------
+
+# Stages reported to the ``progress`` callback of recompute_matches, in order, with what each counts.
+# "embedding" is reported only for texts not in the cache (the slow part of a first run: minutes for thousands).
+RECOMPUTE_STAGES = {"profiles": "firm", "embedding": "text", "ranking": "firm", "saving": "match"}
+EMBED_BATCH = 256  # texts per model call between two progress reports; smaller batches embed markedly slower
+# Digits kept for scores: the same pair scored from either side, or in a different block of firms, can
+# differ in the last float bits; rounding keeps reruns idempotent (no spurious updates).
+SCORE_DIGITS = 6
+# Any constant works; it only has to be the same for every process that recomputes matches.
+RECOMPUTE_LOCK = 0x4D41_5443  # "MATC"
+REASON_ORDER = {"need_met": 0, "offer_wanted": 1}
+# A Russian firm's suggestion seen from the Vietnamese side: what met the Russian firm's need is a
+# Vietnamese offer that is wanted, and its forward fit is the Vietnamese side's backward fit.
+FROM_RU_SIDE = {"need_met": "offer_wanted", "offer_wanted": "need_met", "forward": "backward", "backward": "forward"}
+
+
+@dataclass
+class RecomputeResult:
+    created: int = 0
+    updated: int = 0
+    dropped: int = 0
+    kept_reviewed: int = 0  # wanted pairs left alone because staff or the firms already acted on them
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _PairValues:
+    """What a Match stores about a pair, from the Vietnamese firm's side."""
+
+    score: float
+    fit_for_vn: float
+    fit_for_ru: float
+    score_parts: dict
+    reasons: list
+
+    def differs_from(self, match: Match, engine_version: str) -> bool:
+        return (
+            match.score != self.score or match.fit_for_vn != self.fit_for_vn or match.fit_for_ru != self.fit_for_ru
+            or match.score_parts != self.score_parts or match.reasons != self.reasons
+            or match.engine_version != engine_version
+        )
+
+
+class _ReportingEmbedder:
+    """Embeds in small batches and reports after each, so a long first run shows it is moving."""
+
+    def __init__(self, inner: Embedder, progress: Callable[[str, int, int], None]) -> None:
+        self.inner, self.progress = inner, progress
+        self.name = inner.name  # part of the cache key: must stay the model's own name
+        self.done = self.total = 0
+
+    def embed(self, texts: Sequence[str], role: str) -> np.ndarray:
+        self.total += len(texts)
+        batches = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batches.append(self.inner.embed(texts[start : start + EMBED_BATCH], role))
+            self.done += len(batches[-1])
+            self.progress("embedding", self.done, self.total)
+        return np.concatenate(batches) if batches else self.inner.embed(texts, role)
+
+
+def matching_embedder(progress: Callable[[str, int, int], None] | None = None) -> Embedder | None:
+    """The engine's embedder with the database cache, or None when the model cannot load here."""
+    inner = default_embedder()
+    if inner is None:
+        return None
+    return CachedEmbedder(_ReportingEmbedder(inner, progress) if progress else inner, DatabaseEmbeddingStore())
+
+
+def recompute_matches(
+    company_ids: Collection[int] | None = None,
+    top_k: int = 10,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RecomputeResult:
+    """Refresh SUGGESTED matches from the engine; never touches a match staff or the firms acted on.
+
+    A pair is wanted when it is in either firm's top ``top_k``. Without ``company_ids`` every published
+    firm is ranked and every suggestion not wanted is dropped. With ``company_ids`` (firms were edited)
+    only pairs involving those firms change. They are ranked together with the counterparts of their
+    current suggestions, so for each such suggestion both sides' top K are known: it is dropped only
+    when it is in neither. A firm in ``company_ids`` that is no longer published loses its suggestions,
+    and its former counterparts are ranked again to fill the gap. Running it twice changes nothing more.
+    ``progress(stage, done, total)`` is called as each stage of RECOMPUTE_STAGES moves on.
+    """
+    started = time.monotonic()
+    report = progress or (lambda stage, done, total: None)
+    result = RecomputeResult()
+
+    scope = ranked = None
+    if company_ids is not None:
+        scope, ranked = _partial_scope(set(company_ids))
+
+    ranking, wanted = None, {}
+    # Nothing to rank, e.g. a draft was edited: skip reading every profile; only the clean-up below runs.
+    if ranked is None or ranked:
+        profiles = matchable_profiles()
+        report("profiles", len(profiles), len(profiles))
+        ranking = rank_counterparts(profiles, top_k=top_k, embedder=matching_embedder(progress), only=ranked)
+        result.notes.extend(ranking.notes)
+        report("ranking", len(ranking.suggestions), len(ranking.suggestions))
+        wanted = _wanted_pairs(ranking, {profile.key: profile.country for profile in profiles})
+    if scope is not None:
+        # The counterparts were ranked only to judge pairs with the firms in scope; their other pairs wait
+        # for a full run (acting on them here would widen every partial run, and a rerun would change more).
+        wanted = {pair: values for pair, values in wanted.items() if pair[0] in scope or pair[1] in scope}
+
+    _save(result, wanted, ranking.engine_version if ranking else "", scope, ranked)
+    written = result.created + result.updated + result.dropped
+    report("saving", written, written)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _partial_scope(company_ids: set[int]) -> tuple[set[int], set[int]]:
+    """(firms whose pairs may change, published firms to rank) for a recompute of ``company_ids``."""
+    scope = set(company_ids)
+    published = set(Company.objects.published().filter(pk__in=scope).values_list("pk", flat=True))
+    gone = scope - published
+    if gone:
+        # Their suggestions are dropped, leaving a gap in each counterpart's list: rank those firms again.
+        scope |= _suggested_counterparts(gone)
+    candidates = scope | _suggested_counterparts(scope)
+    return scope, set(Company.objects.published().filter(pk__in=candidates).values_list("pk", flat=True))
+
+
+def _suggested_counterparts(firms: set[int]) -> set[int]:
+    pairs = Match.objects.filter(
+        Q(company_vn__in=firms) | Q(company_ru__in=firms), status=Match.Status.SUGGESTED
+    ).values_list("company_vn_id", "company_ru_id")
+    return {firm for pair in pairs for firm in pair} - firms
+
+
+def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], _PairValues]:
+    """{(vn pk, ru pk): values} for every pair in a ranked firm's top K."""
+    wanted: dict[tuple[int, int], _PairValues] = {}
+    for firm, suggestions in ranking.suggestions.items():
+        for suggestion in suggestions:
+            sides = (country[firm], country[suggestion.counterpart])
+            if sides == (Country.VIETNAM, Country.RUSSIA):
+                # The Vietnamese side's own suggestion is what reasons are written from: it always wins.
+                wanted[(firm, suggestion.counterpart)] = _values(suggestion, from_vn=True)
+            elif sides == (Country.RUSSIA, Country.VIETNAM):
+                wanted.setdefault((suggestion.counterpart, firm), _values(suggestion, from_vn=False))
+    return wanted
+
+
+def _values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
+    """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
+    swap = (lambda name: name) if from_vn else (lambda name: FROM_RU_SIDE.get(name, name))
+    forward, backward = (
+        (suggestion.score_forward, suggestion.score_backward) if from_vn
+        else (suggestion.score_backward, suggestion.score_forward)
+    )
+    reasons = [{**asdict(reason), "kind": swap(reason.kind)} for reason in suggestion.reasons]
+    reasons.sort(key=lambda reason: REASON_ORDER.get(reason["kind"], len(REASON_ORDER)))  # stable: keeps the rest
+    return _PairValues(
+        score=round(suggestion.score, SCORE_DIGITS),
+        fit_for_vn=round(forward, SCORE_DIGITS),
+        fit_for_ru=round(backward, SCORE_DIGITS),
+        score_parts={swap(name): round(value, SCORE_DIGITS) for name, value in sorted(suggestion.parts.items())},
+        reasons=reasons,
+    )
+
+
+@transaction.atomic
+def _save(
+    result: RecomputeResult,
+    wanted: dict[tuple[int, int], _PairValues],
+    engine_version: str,
+    scope: set[int] | None,
+    ranked: set[int] | None,
+) -> None:
+    # Recomputes from several workers would otherwise race to create the same pair; the ranking (the slow
+    # part) runs outside this lock, only the writes are serialised.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK])
+
+    # Suggestions that are no longer possible: a firm unpublished or moved to the other country.
+    published = Company.objects.filter(status=Company.Status.PUBLISHED)
+    impossible = Match.objects.filter(status=Match.Status.SUGGESTED).filter(
+        ~Q(company_vn__in=published.filter(country=Country.VIETNAM))
+        | ~Q(company_ru__in=published.filter(country=Country.RUSSIA))
+    )
+    result.dropped += impossible.delete()[1].get(Match._meta.label, 0)
+
+    existing = Match.objects.all() if scope is None else Match.objects.filter(
+        Q(company_vn__in=scope) | Q(company_ru__in=scope)
+    )
+    existing_pairs = {(match.company_vn_id, match.company_ru_id): match for match in existing.select_for_update()}
+
+    to_drop, to_update, events = [], [], []
+    now = timezone.now()
+    for pair, match in existing_pairs.items():
+        values = wanted.get(pair)
+        if match.status != Match.Status.SUGGESTED:
+            if values is not None:
+                result.kept_reviewed += 1
+        elif values is not None:
+            if values.differs_from(match, engine_version):
+                events.append(MatchEvent(
+                    match=match, action="rescored", from_status=match.status, to_status=match.status,
+                    note=f"score {match.score:.3f} → {values.score:.3f}, engine {engine_version}",
+                ))
+                _apply(match, values, engine_version)
+                match.updated_at = now
+                to_update.append(match)
+        elif _droppable(pair, scope, ranked):
+            to_drop.append(match.pk)
+
+    # Checked again inside the lock: a firm may have been unpublished while the engine was ranking.
+    live = set(
+        published.filter(pk__in={firm for pair in wanted for firm in pair}).values_list("pk", "country")
+    )
+    to_create = []
+    for (vn, ru), values in wanted.items():
+        if (vn, ru) not in existing_pairs and (vn, Country.VIETNAM) in live and (ru, Country.RUSSIA) in live:
+            match = Match(company_vn_id=vn, company_ru_id=ru, status=Match.Status.SUGGESTED)
+            _apply(match, values, engine_version)
+            to_create.append(match)
+
+    if to_drop:
+        result.dropped += Match.objects.filter(pk__in=to_drop, status=Match.Status.SUGGESTED).delete()[1].get(
+            Match._meta.label, 0
+        )  # their events go with them (cascade): a dropped suggestion leaves nothing to audit
+    if to_update:
+        Match.objects.bulk_update(
+            to_update,
+            ["score", "fit_for_vn", "fit_for_ru", "score_parts", "reasons", "engine_version", "updated_at"],
+            batch_size=500,
+        )
+    created = Match.objects.bulk_create(to_create, batch_size=500)
+    events.extend(
+        MatchEvent(
+            match=match, action="suggested", to_status=Match.Status.SUGGESTED,
+            note=f"score {match.score:.3f}, engine {engine_version}",
+        )
+        for match in created
+    )
+    MatchEvent.objects.bulk_create(events, batch_size=1000)
+    result.created += len(created)
+    result.updated += len(to_update)
+
+
+def _droppable(pair: tuple[int, int], scope: set[int] | None, ranked: set[int] | None) -> bool:
+    """A suggestion no ranked top K wants may go only if both sides' top K were computed in this run."""
+    if scope is None:
+        return True
+    vn, ru = pair
+    return (vn in scope or ru in scope) and vn in ranked and ru in ranked
+
+
+def _apply(match: Match, values: _PairValues, engine_version: str) -> None:
+    match.score, match.fit_for_vn, match.fit_for_ru = values.score, values.fit_for_vn, values.fit_for_ru
+    match.score_parts, match.reasons, match.engine_version = values.score_parts, values.reasons, engine_version
+
+
+# --- the workflow ---------------------------------------------------------------------------------
+
+
+def _event(
+    match: Match, action: str, from_status: str, *, by: AbstractBaseUser | None = None, note: str = ""
+) -> MatchEvent:
+    return MatchEvent(match=match, actor=by, action=action, from_status=from_status, to_status=match.status, note=note)
+
+
+def _lock_all(matches: Iterable[Match]) -> list[Match]:
+    """Lock the rows and bring the given instances' status up to date (one locking query)."""
+    given = list(matches)
+    current = Match.objects.select_for_update().in_bulk([match.pk for match in given])
+    for match in given:
+        if match.pk not in current:
+            raise MatchWorkflowError(f"Match {match.pk} no longer exists.")
+        match.status = current[match.pk].status
+    return given
+
+
+def _review(
+    matches: Iterable[Match], to_status: str, allowed_from: set[str], *, by: AbstractBaseUser | None, note: str,
+    action: str,
+) -> list[Match]:
+    locked = _lock_all(matches)
+    refused = [match for match in locked if match.status not in allowed_from]
+    if refused:
+        listed = "; ".join(f"match {match.pk} is {match.get_status_display().lower()}" for match in refused)
+        raise MatchWorkflowError(
+            f"Only {' or '.join(sorted(allowed_from))} matches can be {action}: {listed}. Nothing was changed."
+        )
+    now = timezone.now()
+    events = []
+    for match in locked:
+        from_status = match.status
+        match.status, match.review_note, match.reviewed_by, match.reviewed_at, match.updated_at = (
+            to_status, note, by, now, now
+        )
+        events.append(_event(match, action, from_status, by=by, note=note))
+    Match.objects.bulk_update(locked, ["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    MatchEvent.objects.bulk_create(events)
+    return locked
+
+
+@transaction.atomic
+def approve(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str = "") -> list[Match]:
+    """Staff accept suggestions for introduction (a rejected match may be approved after all).
+
+    All or nothing: if one match cannot be approved, none is and MatchWorkflowError names them.
+    """
+    return _review(
+        matches, Match.Status.APPROVED, {Match.Status.SUGGESTED, Match.Status.REJECTED}, by=by, note=note,
+        action="approved",
+    )
+
+
+@transaction.atomic
+def reject(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str = "") -> list[Match]:
+    """Staff turn suggestions down (or an approval not yet introduced); the pair is never suggested again."""
+    return _review(
+        matches, Match.Status.REJECTED, {Match.Status.SUGGESTED, Match.Status.APPROVED}, by=by, note=note,
+        action="rejected",
+    )
+
+
+def _lock(match: Match) -> None:
+    match.refresh_from_db(from_queryset=Match.objects.select_for_update())
+
+
+@transaction.atomic
+def introduce(match: Match, *, by: AbstractBaseUser | None = None) -> Match:
+    """Send an approved match to both firms; each must then accept or decline."""
+    _lock(match)
+    if match.status != Match.Status.APPROVED:
+        raise MatchWorkflowError(
+            f"Only approved matches can be introduced; match {match.pk} is {match.get_status_display().lower()}."
+        )
+    from_status = match.status
+    match.status, match.introduced_at = Match.Status.INTRODUCED, timezone.now()
+    match.response_vn = match.response_ru = Match.Response.PENDING
+    match.save(update_fields=["status", "introduced_at", "response_vn", "response_ru", "updated_at"])
+    _event(match, "introduced", from_status, by=by).save()
+    return match
+
+
+def _side(match: Match, company: Company) -> str:
+    try:
+        return match.side_of(company)
+    except ValueError:
+        raise MatchWorkflowError(f"{company} is not a party to match {match.pk}.") from None
+
+
+@transaction.atomic
+def respond(match: Match, company: Company, accept: bool, *, by: AbstractBaseUser | None) -> Match:
+    """One firm answers an introduction: both accepting connects them, either declining ends it."""
+    _lock(match)
+    side = _side(match, company)
+    if match.status != Match.Status.INTRODUCED:
+        raise MatchWorkflowError(
+            f"Only introduced matches can be answered; match {match.pk} is {match.get_status_display().lower()}."
+        )
+    field_name = f"response_{side}"
+    if getattr(match, field_name) != Match.Response.PENDING:
+        raise MatchWorkflowError(f"{company} has already answered match {match.pk}.")
+    setattr(match, field_name, Match.Response.ACCEPTED if accept else Match.Response.DECLINED)
+    from_status = match.status
+    fields = [field_name, "updated_at"]
+    if not accept:
+        match.status = Match.Status.DECLINED
+        fields.append("status")
+    elif match.response_vn == match.response_ru == Match.Response.ACCEPTED:
+        match.status, match.connected_at = Match.Status.CONNECTED, timezone.now()
+        fields += ["status", "connected_at"]
+    match.save(update_fields=fields)
+    action = "accepted" if accept else "declined"
+    _event(match, action, from_status, by=by, note=f"{company} ({side.upper()}) {action}").save()
+    return match
+
+
+@transaction.atomic
+def record_outcome(match: Match, company: Company, outcome: str, *, by: AbstractBaseUser | None) -> Match:
+    """A connected firm tells what came of the introduction."""
+    _lock(match)
+    side = _side(match, company)
+    if match.status != Match.Status.CONNECTED:
+        raise MatchWorkflowError(
+            f"Outcomes are recorded only for connected matches; match {match.pk} is "
+            f"{match.get_status_display().lower()}."
+        )
+    if outcome not in Match.Outcome.values or outcome == Match.Outcome.NONE:
+        raise MatchWorkflowError(
+            f"Unknown outcome {outcome!r}: use one of {', '.join(v for v in Match.Outcome.values if v)}."
+        )
+    setattr(match, f"outcome_{side}", outcome)
+    match.save(update_fields=[f"outcome_{side}", "updated_at"])
+    _event(match, "outcome", match.status, by=by, note=f"{company} ({side.upper()}): {outcome}").save()
+    return match
