@@ -66,3 +66,36 @@ def redis_url() -> str:
     if not url:
         pytest.skip("needs a Redis server: set REDIS_URL")
     return url
+
+
+# --- admin clients, shared by the admin tests of both apps ---------------------------------------
+
+
+@pytest.fixture
+def vcci():
+    from tests.factories import ChamberFactory
+
+    return ChamberFactory(slug="vcci-test", name="VCCI test")
+
+
+@pytest.fixture
+def staff_client(client, vcci):
+    """A signed-in member of VCCI's staff, who vets only VCCI's companies."""
+    from companies.services import make_chamber_staff
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="vcci-staff")
+    make_chamber_staff(user, vcci)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def superuser_client(client):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    client.user = user
+    return client

@@ -5,34 +5,11 @@ from django.urls import reverse
 
 from companies.models import Company, StatusChange
 from companies.resources import CompanyResource
-from companies.services import make_chamber_staff
 from tests.factories import ChamberFactory, CompanyFactory, ListingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/companies/company/"
-
-
-@pytest.fixture
-def vcci():
-    return ChamberFactory(slug="vcci-test", name="VCCI test")
-
-
-@pytest.fixture
-def staff_client(client, vcci):
-    user = UserFactory(username="vcci-staff")
-    make_chamber_staff(user, vcci)
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def superuser_client(client):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def test_chamber_staff_see_and_vet_only_their_chambers_companies(staff_client, vcci):

@@ -4,7 +4,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companies.services import make_chamber_staff
 from matchmaking.models import Match, MatchEvent
 from tests.factories import ChamberFactory, CompanyFactory, MatchFactory, UserFactory
 
@@ -19,28 +18,6 @@ REASONS = [
     {"kind": "cooperation", "data": {"common": ["distribution"]}},
     {"kind": "language", "data": {"common": ["en"]}},
 ]
-
-
-@pytest.fixture
-def vcci():
-    return ChamberFactory(slug="vcci-test", name="VCCI test")
-
-
-@pytest.fixture
-def staff_client(client, vcci):
-    user = UserFactory(username="vcci-staff")
-    make_chamber_staff(user, vcci)
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def superuser_client(client):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def shown(response) -> list[Match]:
