@@ -133,3 +133,20 @@ def test_the_score_is_symmetric(embedder):
     scores = {(key, s.counterpart): s.score for key, suggestions in ranking.suggestions.items() for s in suggestions}
     for (a, b), score in scores.items():
         assert scores[(b, a)] == pytest.approx(score, abs=1e-5)
+
+
+def test_an_empty_market_gives_an_empty_ranking(embedder):
+    assert rank_counterparts([], embedder=embedder).suggestions == {}
+
+
+def test_texts_in_an_unexpected_language_still_rank_without_crossing_the_border(embedder):
+    strangers = [
+        firm("vn-fr", "VN", ["Café robusta torréfié pour l'export"], ["Distributeurs en Russie"]),
+        firm("ru-zh", "RU", ["咖啡烘焙设备"], ["越南咖啡豆供应商"]),
+        firm("ru-blank", "RU", ["   "], ["..."]),
+    ]
+    ranking = rank_counterparts(FILLERS + strangers, top_k=5, embedder=embedder)
+    country = {p.key: p.country for p in FILLERS + strangers}
+    assert "ru-zh" in counterparts(ranking, "vn-fr")
+    for key, suggestions in ranking.suggestions.items():
+        assert all(country[s.counterpart] != country[key] for s in suggestions)

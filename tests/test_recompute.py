@@ -292,3 +292,11 @@ def test_editing_a_draft_does_not_rank_anything(firms, monkeypatch):
     monkeypatch.setattr(services, "matchable_profiles", lambda: pytest.fail("read every profile for a draft"))
     result = recompute_matches([draft.pk])
     assert (result.created, result.updated, result.dropped) == (0, 0, 0)
+
+
+def test_an_empty_or_one_country_database_gives_no_suggestions_and_no_error():
+    assert recompute_matches().created == 0
+    for company in CompanyFactory.create_batch(3, country="VN"):
+        ListingFactory(company=company)
+    result = recompute_matches()
+    assert result.created == 0 and not Match.objects.exists()
