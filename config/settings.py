@@ -153,7 +153,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Cache (throttling counters, per-request work) ---------------------------------------------
 # Its own setting, apart from the broker, so clearing the cache can never flush Celery's queues.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache("CACHE_URL")
+    if "CACHE_URL" in env
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Celery ----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
