@@ -74,6 +74,8 @@ else:
     from config.embedded_db import embedded_database
 
     DATABASES = {"default": embedded_database(LOCAL_DIR / "pgdata")}
+if "DATABASE_NAME" in env:  # another database on the same server (a test suite's worker uses its test database)
+    DATABASES["default"]["NAME"] = env("DATABASE_NAME")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

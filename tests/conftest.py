@@ -25,6 +25,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_sectors(Counter())
 
 
+@pytest.fixture
+def sectors_loaded(db):
+    """Sectors for a transactional test, which may run after another one flushed the database."""
+    from collections import Counter
+
+    from seeds.loader import load_sectors
+
+    load_sectors(Counter())
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_in_process(request):
     """Tasks run inside the test unless it is about a real worker (marked celery_worker): the same code path
