@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.classification import division_of
-from companies.models import Company, Listing, Membership, Sector, Source, StatusChange
+from companies.models import Company, Listing, Membership, Source, StatusChange
 
 
 class WorkflowError(ValueError):
@@ -124,10 +124,6 @@ def bulk_change_status(companies: Iterable[Company], to_status: str, *, by=None)
         except WorkflowError as error:
             skipped.append(f"{company.name}: {error}")
     return changed, skipped
-
-
-def sectors_by_code(codes: Iterable[str]) -> dict[str, Sector]:
-    return Sector.objects.in_bulk(list(codes))
 
 
 CHAMBER_STAFF_GROUP = "Chamber staff"  # created with its permissions by migration 0002
