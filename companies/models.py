@@ -35,6 +35,16 @@ class ConsentPurpose(models.TextChoices):
     NEWS = "news", _("Receive news from the chamber")
 
 
+class DigestFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    NONE = "none", _("Never")
+
+
+# Each country's chambers send their mail on their own local clock.
+COUNTRY_TIME_ZONES = {"VN": "Asia/Ho_Chi_Minh", "RU": "Europe/Moscow"}
+COUNTRY_LANGUAGES = {"VN": "vi", "RU": "ru"}
+
+
 class Source(models.TextChoices):
     ARTICLE = "article", _("Article")
     IMPORT = "import", _("Import file")
@@ -108,6 +118,13 @@ class ChamberStaff(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="chamber_staff")
     chamber = models.ForeignKey(Organisation, models.CASCADE, related_name="staff")
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, blank=True,
+        help_text=_("Language of the staff digest; blank: the chamber's country's language."),
+    )
+    digest = models.CharField(
+        _("review digest"), max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY
+    )
 
     class Meta:
         verbose_name = _("chamber staff member")
@@ -168,6 +185,10 @@ class Company(models.Model):
         verbose_name=_("consent purposes"),
     )
     consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    contact_unsubscribed_at = models.DateTimeField(
+        _("contact unsubscribed at"), null=True, blank=True,
+        help_text=_("When the contact email of a firm without member accounts stopped the weekly digest."),
+    )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
     source_ref = models.CharField(
         _("source reference"), max_length=200, blank=True, help_text=_("Article or import file name.")
@@ -197,6 +218,13 @@ class Membership(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="membership")
     company = models.ForeignKey(Company, models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.OWNER)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, blank=True,
+        help_text=_("Language of the member's emails; blank: the language of the firm's profile."),
+    )
+    digest = models.CharField(
+        _("weekly digest"), max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.WEEKLY
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

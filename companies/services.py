@@ -140,3 +140,53 @@ def make_chamber_staff(user, chamber) -> None:
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     user.groups.add(Group.objects.get(name=CHAMBER_STAFF_GROUP))
+
+
+# --- mail preferences and claiming a profile ------------------------------------------------------
+
+
+def set_digest_preferences(recipient, *, digest: str, language: str | None = None) -> None:
+    """Store what a recipient wants: the weekly digest or none, and (members, staff) the language."""
+    from companies.models import ChamberStaff, DigestFrequency
+    from companies.recipients import CONTACT, MEMBER, STAFF
+
+    if recipient.kind == CONTACT:
+        unsubscribed = timezone.now() if digest == DigestFrequency.NONE else None
+        Company.objects.filter(pk=recipient.pk).update(contact_unsubscribed_at=unsubscribed)
+        return
+    model = {MEMBER: Membership, STAFF: ChamberStaff}[recipient.kind]
+    fields = {"digest": digest}
+    if language is not None:
+        fields["language"] = language
+    model.objects.filter(pk=recipient.pk).update(**fields)
+
+
+def unsubscribe(recipient) -> None:
+    """One-click unsubscribe (RFC 8058): no more digests to this recipient."""
+    from companies.models import DigestFrequency
+
+    set_digest_preferences(recipient, digest=DigestFrequency.NONE)
+
+
+class ClaimError(ValueError):
+    """A profile that cannot be claimed (already claimed, or the address is taken)."""
+
+
+@transaction.atomic
+def claim_company(company: Company, *, email: str, password: str, consent_purposes: Sequence[str], language: str):
+    """The contact of a firm a chamber imported takes it over: an owner account, and the firm's own consent."""
+    from django.contrib.auth import get_user_model
+
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    if company.memberships.exists():
+        raise ClaimError(_("This profile has already been claimed; sign in instead."))
+    User = get_user_model()
+    if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
+        raise ClaimError(_("An account with this email address already exists; sign in instead."))
+    user = User.objects.create_user(username=email, email=email, password=password)
+    membership = Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER, language=language)
+    record_consent(company, consent_purposes)
+    company.contact_unsubscribed_at = None
+    company.save(update_fields=["consent_version", "consent_purposes", "consent_given_at", "contact_unsubscribed_at",
+                                "updated_at"])
+    return membership

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "axes",
+    "django_celery_beat",
     "companies",
     "matchmaking",
     "seeds",
@@ -162,14 +163,26 @@ CACHES = {
 }
 
 # --- Celery ----------------------------------------------------------------------------------
+# Every task is idempotent, so a message is acknowledged only after its task finished (a worker that dies
+# mid-task gets it redelivered) and each worker process reserves one message at a time.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # no broker: run tasks in-process
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=1800)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT - 60)
+# Redis hands an unacknowledged message to another worker after visibility_timeout, whether or not its task
+# still runs: it must exceed the longest task (time limit) and the longest retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
+    "CELERY_BROKER_TRANSPORT_OPTIONS", default={"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+)
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Mail ------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SME Match <no-reply@sme-match.example>")
@@ -189,6 +202,22 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Digests ---------------------------------------------------------------------------------
+# Absolute links in emails (unsubscribe, answers, claiming a profile) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DIGEST_UNSUBSCRIBE_MAILTO = env("DIGEST_UNSUBSCRIBE_MAILTO", default="unsubscribe@sme-match.example")
+# An introduction left unanswered this long expires; the weekly digests remind of it at most twice before.
+DIGEST_INTRODUCTION_EXPIRY_DAYS = env.int("DIGEST_INTRODUCTION_EXPIRY_DAYS", default=21)
+DIGEST_MAX_REMINDERS = 2
+# Retries of a digest the mail server refused: exponential backoff from BASE seconds, capped at MAX.
+DIGEST_RETRY_BACKOFF_BASE = env.float("DIGEST_RETRY_BACKOFF_BASE", default=30.0)
+DIGEST_RETRY_BACKOFF_MAX = env.float("DIGEST_RETRY_BACKOFF_MAX", default=600.0)
+DIGEST_MAX_RETRIES = env.int("DIGEST_MAX_RETRIES", default=8)
+# When another worker is sending the same digest right now, look again after this many seconds.
+DIGEST_BUSY_RETRY_SECONDS = env.float("DIGEST_BUSY_RETRY_SECONDS", default=30.0)
+# Links that act for a recipient (answer an introduction, claim a profile) stop working after this long.
+DIGEST_LINK_MAX_AGE_DAYS = env.int("DIGEST_LINK_MAX_AGE_DAYS", default=30)
 
 # --- Domain ----------------------------------------------------------------------------------
 # Text version of the consent a company gives; bump it when the wording changes.

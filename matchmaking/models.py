@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,7 @@ class Match(models.Model):
 
     suggested → approved / rejected (staff) → introduced (sent to both) → each firm accepts or declines →
     connected when both accept (only then are contact details shown) → each side may record an outcome.
+    An introduction still unanswered after DIGEST_INTRODUCTION_EXPIRY_DAYS expires.
     """
 
     class Status(models.TextChoices):
@@ -18,6 +20,7 @@ class Match(models.Model):
         REJECTED = "rejected", _("Rejected")
         INTRODUCED = "introduced", _("Introduced")
         DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired unanswered")
         CONNECTED = "connected", _("Connected")
 
     class Response(models.TextChoices):
@@ -49,6 +52,7 @@ class Match(models.Model):
     outcome_vn = models.CharField(_("outcome told by the Vietnamese firm"), max_length=10, choices=Outcome.choices, blank=True)
     outcome_ru = models.CharField(_("outcome told by the Russian firm"), max_length=10, choices=Outcome.choices, blank=True)
     connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -104,3 +108,82 @@ class TextEmbedding(models.Model):
     class Meta:
         verbose_name = _("text embedding")
         verbose_name_plural = _("text embeddings")
+
+
+class DigestDelivery(models.Model):
+    """One weekly digest, to one firm or one chamber's staff, for one ISO week: the claim that makes it
+    exactly once. The row is created with its content (DigestItems, or ``payload`` for staff) in one
+    transaction; the unique constraints mean a second run or a second worker finds it and sends nothing new.
+    ``sent_to`` grows one address at a time, as the SMTP server accepts each message, so a send that died
+    half-way resumes with the recipients it had not reached."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed (will be retried)")
+
+    company = models.ForeignKey(
+        Company, models.CASCADE, null=True, blank=True, related_name="digest_deliveries", verbose_name=_("firm")
+    )
+    chamber = models.ForeignKey(
+        "companies.Organisation", models.CASCADE, null=True, blank=True, related_name="digest_deliveries",
+        verbose_name=_("chamber (staff digest)"),
+    )
+    iso_year = models.PositiveSmallIntegerField(_("ISO year"))
+    iso_week = models.PositiveSmallIntegerField(_("ISO week"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True, help_text=_("Why it was skipped or failed."))
+    payload = models.JSONField(_("content"), default=dict, blank=True)
+    sent_to = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("accepted by the mail server for"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-iso_year", "-iso_week", "id"]
+        verbose_name = _("digest delivery")
+        verbose_name_plural = _("digest deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "iso_year", "iso_week"], condition=models.Q(company__isnull=False),
+                name="one_firm_digest_per_week",
+            ),
+            models.UniqueConstraint(
+                fields=["chamber", "iso_year", "iso_week"], condition=models.Q(chamber__isnull=False),
+                name="one_staff_digest_per_week",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(company__isnull=False, chamber__isnull=True)
+                | models.Q(company__isnull=True, chamber__isnull=False),
+                name="digest_for_a_firm_or_a_chamber",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company or self.chamber} {self.week}"
+
+    @property
+    def week(self) -> str:
+        return f"{self.iso_year}-W{self.iso_week:02d}"
+
+
+class DigestItem(models.Model):
+    """A match a firm's digest tells about: a new introduction, a reminder, or that it expired."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", _("New introduction")
+        REMINDER = "reminder", _("Reminder")
+        EXPIRED = "expired", _("Expired unanswered")
+
+    delivery = models.ForeignKey(DigestDelivery, models.CASCADE, related_name="items")
+    # SET_NULL: a counterpart deleted after the digest was planned leaves the item, so the digest can say why
+    # it was left out instead of silently shrinking.
+    match = models.ForeignKey(Match, models.SET_NULL, null=True, related_name="digest_items")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["delivery", "kind", "id"]
+        verbose_name = _("digest item")
+        verbose_name_plural = _("digest items")
+        constraints = [models.UniqueConstraint(fields=["delivery", "match", "kind"], name="one_item_per_match_and_kind")]

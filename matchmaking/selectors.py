@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import datetime, timedelta
 
-from companies.models import Company, Listing, Sector
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from companies.models import Company, Country, Listing, Organisation, Sector
 from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine import Profile
-from matchmaking.models import Match
+from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 
 # Companies fetched per round of queries: each round is 4 queries (companies, their sectors, their
 # listings, the listings' sectors), so a full read costs 4 queries per PROFILE_CHUNK firms.
@@ -77,3 +81,99 @@ def ranking_by_external_id(top: int) -> dict[str, list[str]]:
             if own in external and len(ranking[external[own]]) < top:
                 ranking[external[own]].append(external.get(other, f"id-{other}"))
     return ranking
+
+
+# --- weekly digests -------------------------------------------------------------------------------
+
+# Deliveries whose items count as told: sent, or on their way (a retry will send them).
+TOLD_DELIVERY_STATUSES = [DigestDelivery.Status.PENDING, DigestDelivery.Status.SENT, DigestDelivery.Status.FAILED]
+# An expiry older than this is no news any more: a firm that missed it (opted out, say) is not told late.
+EXPIRY_NEWS_DAYS = 35
+
+
+def side_of_country(country: str) -> str:
+    return "vn" if country == Country.VIETNAM else "ru"
+
+
+def firm_digest_plan(company: Company, now: datetime | None = None) -> dict[str, list[Match]]:
+    """What the firm's next digest tells, by DigestItem kind: matches approved or introduced that it was not
+    told about yet, introductions it still has not answered (reminded at most DIGEST_MAX_REMINDERS times),
+    and introductions it accepted that expired because the other side never answered."""
+    now = now or timezone.now()
+    side = side_of_country(company.country)
+    pending = Q(**{f"response_{side}": Match.Response.PENDING})
+    told = DigestItem.objects.filter(delivery__company=company, delivery__status__in=TOLD_DELIVERY_STATUSES)
+    told_new = told.filter(kind=DigestItem.Kind.NEW).values("match")
+    mine = Match.objects.filter(Q(company_vn=company) | Q(company_ru=company)).order_by("-score", "pk")
+
+    new = mine.filter(
+        Q(status=Match.Status.APPROVED, **{f"company_{'ru' if side == 'vn' else 'vn'}__status": Company.Status.PUBLISHED})
+        | (Q(status=Match.Status.INTRODUCED) & pending)
+    ).exclude(pk__in=told_new)
+    reminders = (
+        mine.filter(pending, status=Match.Status.INTRODUCED)
+        .filter(pk__in=told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT).values("match"))
+        .annotate(reminded=Count("digest_items", filter=Q(
+            digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=company,
+            digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
+        )))
+        .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
+    )
+    expired = mine.filter(
+        status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
+        **{f"response_{side}": Match.Response.ACCEPTED},
+    ).exclude(pk__in=told.filter(kind=DigestItem.Kind.EXPIRED).values("match"))
+    return {
+        DigestItem.Kind.NEW: list(new),
+        DigestItem.Kind.REMINDER: list(reminders),
+        DigestItem.Kind.EXPIRED: list(expired),
+    }
+
+
+def digest_candidates(week_year: int, week: int, country: str | None = None, now: datetime | None = None) -> QuerySet[Company]:
+    """Firms that may have something for the week's digest and have not had it: a cheap superset of the firms
+    firm_digest_plan finds news for, so the weekly run does not visit every firm."""
+    now = now or timezone.now()
+    live = Q(status__in=[Match.Status.APPROVED, Match.Status.INTRODUCED]) | Q(
+        status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS)
+    )
+    matches = Match.objects.filter(live)
+    done = DigestDelivery.objects.filter(
+        company=OuterRef("pk"), iso_year=week_year, iso_week=week,
+        status__in=[DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED],
+    )
+    firms = Company.objects.filter(
+        Exists(matches.filter(company_vn=OuterRef("pk"))) | Exists(matches.filter(company_ru=OuterRef("pk")))
+    ).exclude(Exists(done))
+    if country:
+        firms = firms.filter(country=country)
+    return firms.order_by("pk")
+
+
+def digest_matches(pks: list[int]) -> dict[int, Match]:
+    """The matches of a digest with both firms' public profiles, in a fixed number of queries."""
+    return Match.objects.select_related(
+        *(f"{firm}__activity_division" for firm in ("company_vn", "company_ru"))
+    ).prefetch_related(
+        *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings"))
+    ).in_bulk(pks)
+
+
+def staff_digest_figures(chamber: Organisation, since: datetime) -> dict:
+    """What a chamber's staff should know this week: the review queue, profiles to vet, the week's answers."""
+    ours = Q(company_vn__chamber=chamber) | Q(company_ru__chamber=chamber)
+    waiting = Match.objects.filter(ours, status=Match.Status.SUGGESTED)
+    oldest = waiting.order_by("created_at", "pk").select_related("company_vn", "company_ru").first()
+    answers = MatchEvent.objects.filter(
+        Q(match__company_vn__chamber=chamber) | Q(match__company_ru__chamber=chamber), at__gte=since
+    )
+    return {
+        "waiting_review": waiting.count(),
+        "oldest_waiting_since": oldest.created_at.isoformat() if oldest else None,
+        "oldest_waiting_pair": f"{oldest.company_vn} ↔ {oldest.company_ru}" if oldest else "",
+        "profiles_to_vet": Company.objects.filter(chamber=chamber, status=Company.Status.PENDING).count(),
+        "accepted": answers.filter(action="accepted").count(),
+        "declined": answers.filter(action="declined").count(),
+        "connected": answers.filter(action="accepted", to_status=Match.Status.CONNECTED).count(),
+        "expired": answers.filter(action="expired").count(),
+    }

@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -357,7 +359,7 @@ def _lock(match: Match) -> None:
 
 
 @transaction.atomic
-def introduce(match: Match, *, by: AbstractBaseUser | None = None) -> Match:
+def introduce(match: Match, *, by: AbstractBaseUser | None = None, note: str = "") -> Match:
     """Send an approved match to both firms; each must then accept or decline."""
     _lock(match)
     if match.status != Match.Status.APPROVED:
@@ -368,8 +370,32 @@ def introduce(match: Match, *, by: AbstractBaseUser | None = None) -> Match:
     match.status, match.introduced_at = Match.Status.INTRODUCED, timezone.now()
     match.response_vn = match.response_ru = Match.Response.PENDING
     match.save(update_fields=["status", "introduced_at", "response_vn", "response_ru", "updated_at"])
-    _event(match, "introduced", from_status, by=by).save()
+    _event(match, "introduced", from_status, by=by, note=note).save()
     return match
+
+
+@transaction.atomic
+def expire_introductions(now: datetime | None = None) -> int:
+    """Introductions still unanswered DIGEST_INTRODUCTION_EXPIRY_DAYS after they went out expire; returns how
+    many. The firm that did answer is told in its next digest (the digest selectors look for them)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DIGEST_INTRODUCTION_EXPIRY_DAYS)
+    stale = list(
+        Match.objects.select_for_update(skip_locked=True)
+        .filter(status=Match.Status.INTRODUCED, introduced_at__lte=cutoff)
+        .filter(Q(response_vn=Match.Response.PENDING) | Q(response_ru=Match.Response.PENDING))
+    )
+    for match in stale:
+        match.status, match.expired_at, match.updated_at = Match.Status.EXPIRED, now, now
+    Match.objects.bulk_update(stale, ["status", "expired_at", "updated_at"])
+    MatchEvent.objects.bulk_create(
+        MatchEvent(
+            match=match, action="expired", from_status=Match.Status.INTRODUCED, to_status=Match.Status.EXPIRED,
+            note=f"unanswered after {settings.DIGEST_INTRODUCTION_EXPIRY_DAYS} days",
+        )
+        for match in stale
+    )
+    return len(stale)
 
 
 def _side(match: Match, company: Company) -> str:
