@@ -1,0 +1,331 @@
+"""Weekly digests without a worker: what each firm and chamber is told, once a week, and what is skipped."""
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from companies.models import Company, DigestFrequency
+from matchmaking import services
+from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_staff_digest
+from matchmaking.models import DigestDelivery, DigestItem, Match
+from tests.factories import (
+    ChamberFactory, ChamberStaffFactory, CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+WEEK = IsoWeek(2026, 48)
+OFFER = "Экспресс-тесты для диагностики инфекций"
+NEED = "Nhà phân phối thiết bị y tế tại Hà Nội"
+REASONS = [{"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2,
+                                         "similarity": 0.8}}]
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = "https://sme-match.example"
+
+
+def firm(country: str = "VN", language: str = "en", email: str | None = None, **fields) -> Company:
+    company = CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow", **fields)
+    user = UserFactory(**({"email": email} if email is not None else {}))
+    MembershipFactory(company=company, user=user, language=language)
+    return company
+
+
+def approved(vn: Company, ru: Company) -> Match:
+    match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
+    services.approve([match], by=None)
+    return match
+
+
+def sent_to(address: str) -> list:
+    return [message for message in mail.outbox if address in message.to]
+
+
+def week(n: int) -> IsoWeek:
+    return IsoWeek(*(WEEK.monday + timedelta(weeks=n)).isocalendar()[:2])
+
+
+def test_each_firm_gets_one_digest_a_week_and_its_matches_become_introduced():
+    vn, ru = firm("VN"), firm("RU")
+    match = approved(vn, ru)
+
+    results = [deliver_firm_digest(vn.pk, WEEK), deliver_firm_digest(ru.pk, WEEK)]
+
+    assert [r.status for r in results] == [Status.SENT, Status.SENT]
+    assert len(mail.outbox) == 2
+    match.refresh_from_db()
+    assert match.status == Match.Status.INTRODUCED
+    assert match.events.filter(action="introduced", note__contains="2026-W48").count() == 1
+    # Another run of the same week sends nothing, whatever calls it.
+    assert deliver_firm_digest(vn.pk, WEEK).status == Status.ALREADY
+    call_command("send_digests", "--week", "2026-W48", verbosity=0)
+    assert len(mail.outbox) == 2
+
+
+def test_the_digest_shows_the_counterpart_and_the_reasons_but_no_contact_details():
+    vn = firm("VN")
+    ru = firm("RU", name="Vektor Diagnostika")
+    ListingFactory(company=ru, text=OFFER)
+    approved(vn, ru)
+
+    deliver_firm_digest(vn.pk, WEEK)
+
+    message = mail.outbox[0]
+    html = message.alternatives[0][0]
+    for part in (message.body, html):
+        assert "Vektor Diagnostika" in part and OFFER in part
+        assert f"Their offer “{OFFER}” meets your need “{NEED}”." in part
+        assert ru.contact_email not in part and ru.contact_phone not in part
+    assert "https://sme-match.example/introductions/answer/" in message.body
+    assert message.subject == "SME Match · 1 new introduction for %s" % vn.name
+
+
+def test_every_digest_has_one_click_unsubscribe_headers():
+    vn, ru = firm("VN"), firm("RU")
+    approved(vn, ru)
+    deliver_firm_digest(vn.pk, WEEK)
+
+    headers = message_from_bytes(mail.outbox[0].message().as_bytes(), policy=policy.default)
+    https, mailto = [part.strip().strip("<>") for part in headers["List-Unsubscribe"].split(",")]
+    assert https.startswith("https://sme-match.example/email/unsubscribe/")
+    assert mailto.startswith("mailto:unsubscribe@")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert https.removeprefix("https://sme-match.example") in mail.outbox[0].body
+
+
+def test_each_member_reads_the_digest_in_their_own_language():
+    vn, ru = firm("VN", language="vi"), firm("RU", language="ru")
+    MembershipFactory(company=vn, user=UserFactory(email="en-reader@example.com"), language="en")
+    for _ in range(2):
+        approved(vn, CompanyFactory(country="RU", city="Kazan"))
+    approved(vn, ru)
+
+    deliver_firm_digest(vn.pk, WEEK)
+    deliver_firm_digest(ru.pk, WEEK)
+
+    vi_mail, en_mail = (sent_to(m.user.email)[0] for m in vn.memberships.order_by("pk"))
+    ru_mail = sent_to(ru.memberships.get().user.email)[0]
+    assert "3 new introductions" in en_mail.subject
+    assert "Why this match" in en_mail.body
+    # Vietnamese has one plural form; Russian three (1 знакомство, 2-4 знакомства, 5+ знакомств).
+    assert "3 lời giới thiệu mới" in vi_mail.subject, vi_mail.subject
+    assert "Vì sao" in vi_mail.body and "Hủy đăng ký" in vi_mail.body
+    assert "1 новое знакомство" in ru_mail.subject, ru_mail.subject
+    assert "Почему" in ru_mail.body and "Отписаться" in ru_mail.body
+
+
+def test_russian_counts_take_the_right_form():
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    with translation.override("ru"):
+        forms = [ngettext("%(count)d new introduction for %(firm)s", "%(count)d new introductions for %(firm)s", n)
+                 % {"count": n, "firm": "X"} for n in (1, 2, 5, 21)]
+    assert [f.split(" для")[0] for f in forms] == [
+        "1 новое знакомство", "2 новых знакомства", "5 новых знакомств", "21 новое знакомство"
+    ]
+
+
+def test_a_firm_with_nothing_new_gets_no_digest():
+    vn = firm("VN")
+    result = deliver_firm_digest(vn.pk, WEEK)
+    assert (result.status, result.reason) == (Status.SKIPPED, "nothing new")
+    assert mail.outbox == []
+
+
+def test_unanswered_introductions_are_reminded_twice_then_expire_and_the_answering_side_is_told(settings):
+    vn, ru = firm("VN"), firm("RU")
+    match = approved(vn, ru)
+    for firm_ in (vn, ru):
+        deliver_firm_digest(firm_.pk, week(0))
+    services.respond(match, vn, True, by=None)  # the Vietnamese firm accepts, the Russian never answers
+
+    kinds = []
+    for n in (1, 2, 3):
+        mail.outbox.clear()
+        results = [deliver_firm_digest(ru.pk, week(n)), deliver_firm_digest(vn.pk, week(n))]
+        kinds.append((results[0].status, results[1].status))
+    assert kinds == [(Status.SENT, Status.SKIPPED)] * 2 + [(Status.SKIPPED, Status.SKIPPED)]
+    assert DigestItem.objects.filter(delivery__company=ru, kind=DigestItem.Kind.REMINDER).count() == 2
+
+    Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(days=22))
+    assert services.expire_introductions() == 1
+    match.refresh_from_db()
+    assert match.status == Match.Status.EXPIRED
+    mail.outbox.clear()
+    assert deliver_firm_digest(vn.pk, week(4)).status == Status.SENT
+    assert ru.name in mail.outbox[0].body and "did not answer in time" in mail.outbox[0].body
+    assert deliver_firm_digest(ru.pk, week(4)).status == Status.SKIPPED  # the silent side is not told
+
+
+def test_a_recent_introduction_does_not_expire(settings):
+    settings.DIGEST_INTRODUCTION_EXPIRY_DAYS = 21
+    match = approved(firm("VN"), firm("RU"))
+    services.introduce(match)
+    Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(days=20))
+    assert services.expire_introductions() == 0
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ({"email": ""}, "no email address"),
+    ({"email": "not-an-address"}, "invalid email address 'not-an-address'"),
+])
+def test_members_without_a_usable_address_are_skipped_with_the_reason(problem, expected):
+    vn = firm("VN", **problem)
+    approved(vn, firm("RU"))
+    result = deliver_firm_digest(vn.pk, WEEK)
+    assert result.status == Status.SKIPPED and expected in result.reason
+    assert mail.outbox == []
+
+
+def test_a_firm_whose_members_all_opted_out_is_skipped():
+    vn = firm("VN")
+    vn.memberships.update(digest=DigestFrequency.NONE)
+    approved(vn, firm("RU"))
+    result = deliver_firm_digest(vn.pk, WEEK)
+    assert (result.status, result.reason) == (Status.SKIPPED, "all members opted out")
+
+
+def test_a_deleted_counterpart_or_a_match_rejected_after_it_was_queued_is_left_out(settings):
+    vn, ru, gone = firm("VN"), firm("RU"), firm("RU")
+    rejected, deleted = approved(vn, ru), approved(vn, gone)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
+    assert deliver_firm_digest(vn.pk, WEEK).status == Status.FAILED
+    assert DigestItem.objects.filter(delivery__company=vn).count() == 2  # queued
+
+    Match.objects.filter(pk=rejected.pk).update(status=Match.Status.REJECTED)
+    gone.delete()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    result = deliver_firm_digest(vn.pk, WEEK)
+
+    assert result.status == Status.SKIPPED
+    assert "a counterpart was deleted" in result.reason and "rejected after it was queued" in result.reason
+    assert mail.outbox == []
+    assert not Match.objects.filter(pk=deleted.pk).exists()
+
+
+def test_one_bad_firm_does_not_stop_the_others_and_the_summary_names_it(capsys):
+    good_vn, bad_vn, ru = firm("VN"), firm("VN", email="broken@"), firm("RU")
+    approved(good_vn, ru)
+    approved(bad_vn, ru)
+
+    call_command("send_digests", "--week", "2026-W48", verbosity=1)
+
+    out = capsys.readouterr().out
+    assert "2 sent (2 emails), 1 skipped" in out
+    assert f"{bad_vn} ({bad_vn.pk}): skipped (member " in out and "invalid email address" in out
+    assert {tuple(m.to) for m in mail.outbox} == {
+        (good_vn.memberships.get().user.email,), (ru.memberships.get().user.email,)
+    }
+
+
+def test_dry_run_says_what_would_go_and_changes_nothing(capsys):
+    vn, ru = firm("VN"), firm("RU")
+    match = approved(vn, ru)
+
+    call_command("send_digests", "--week", "2026-W48", "--dry-run", "--firm", str(vn.pk))
+
+    out = capsys.readouterr().out
+    assert "2026-W48 (dry run): 1 would send (1 emails)" in out
+    assert mail.outbox == [] and not DigestDelivery.objects.exists()
+    match.refresh_from_db()
+    assert match.status == Match.Status.APPROVED
+
+
+def test_firm_option_sends_only_that_firms_digest():
+    vn, ru = firm("VN"), firm("RU")
+    approved(vn, ru)
+    call_command("send_digests", "--week", "2026-W48", "--firm", str(ru.pk), verbosity=0)
+    assert [m.to for m in mail.outbox] == [[ru.memberships.get().user.email]]
+
+
+def test_a_bad_week_is_refused_with_the_expected_format():
+    with pytest.raises(CommandError, match="2026-W48"):
+        call_command("send_digests", "--week", "next week")
+
+
+def test_imported_firm_is_written_to_at_its_contact_with_a_claim_link():
+    imported = CompanyFactory(country="RU", city="Kazan", languages=["ru"])
+    approved(firm("VN"), imported)
+
+    assert deliver_firm_digest(imported.pk, WEEK).status == Status.SENT
+    message = sent_to(imported.contact_email)[0]
+    assert "https://sme-match.example/claim/" in message.body
+    assert "Отписаться" in message.body  # the profile's language
+
+
+def test_staff_digest_counts_what_waits_for_review():
+    chamber = ChamberFactory(country="RU", slug="delovaya")
+    staff = ChamberStaffFactory(chamber=chamber, language="ru")
+    ru = firm("RU", chamber=chamber)
+    for _ in range(3):
+        MatchFactory(company_vn=firm("VN"), company_ru=ru)  # suggested, waiting
+    CompanyFactory(country="RU", chamber=chamber, status=Company.Status.PENDING)
+
+    assert deliver_staff_digest(chamber.pk, WEEK).status == Status.SENT
+    assert deliver_staff_digest(chamber.pk, WEEK).status == Status.ALREADY
+    [message] = mail.outbox
+    assert message.to == [staff.user.email]
+    assert "3 предложенных совпадения ждут проверки" in message.subject, message.subject
+    assert "/admin/matchmaking/match/?status=suggested" in message.body
+
+
+def test_a_chamber_with_nothing_waiting_gets_no_staff_digest():
+    chamber = ChamberFactory(slug="quiet")
+    ChamberStaffFactory(chamber=chamber)
+    assert deliver_staff_digest(chamber.pk, WEEK).status == Status.SKIPPED
+    assert mail.outbox == []
+
+
+def test_the_weekly_schedule_is_in_the_database_at_eight_on_monday_local_time():
+    tasks = PeriodicTask.objects.filter(task="matchmaking.tasks.dispatch_weekly_digests").select_related("crontab")
+    schedule = {
+        task.kwargs: (task.crontab.minute, task.crontab.hour, task.crontab.day_of_week, str(task.crontab.timezone))
+        for task in tasks
+    }
+    assert schedule == {
+        '{"country": "VN"}': ("0", "8", "1", "Asia/Ho_Chi_Minh"),
+        '{"country": "RU"}': ("0", "8", "1", "Europe/Moscow"),
+    }
+
+
+def test_the_dispatcher_sends_each_firms_digest_once_however_often_it_runs():
+    from matchmaking.tasks import dispatch_weekly_digests
+
+    vn, ru = firm("VN"), firm("RU")
+    approved(vn, ru)
+    first = dispatch_weekly_digests(country="VN", week="2026-W48")
+    second = dispatch_weekly_digests(country="VN", week="2026-W48")
+    assert (first["firms"], second["firms"]) == (1, 0)
+    assert [m.to for m in mail.outbox] == [[vn.memberships.get().user.email]]
+
+
+def test_iso_weeks_parse_and_follow_the_chamber_clock():
+    assert str(IsoWeek.parse("2026-w48")) == "2026-W48"
+    with pytest.raises(ValueError):
+        IsoWeek.parse("2026-W60")
+    sunday_night_utc = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    assert IsoWeek.of(sunday_night_utc, "Asia/Ho_Chi_Minh") == IsoWeek(2026, 49)  # already Monday in Hanoi
+    assert IsoWeek.of(sunday_night_utc, "Europe/Moscow") == IsoWeek(2026, 48)
+
+
+def test_chamber_staff_see_their_firms_deliveries_in_the_admin(staff_client, vcci):
+    ours = firm("VN", chamber=vcci)
+    theirs = firm("RU")
+    approved(ours, theirs)
+    for company in (ours, theirs):
+        deliver_firm_digest(company.pk, WEEK)
+
+    page = staff_client.get("/admin/matchmaking/digestdelivery/?status=sent")
+
+    assert page.status_code == 200
+    assert ours.name in page.text and theirs.name not in page.text
+    assert staff_client.get("/admin/matchmaking/digestdelivery/add/").status_code == 403
