@@ -143,7 +143,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(ChamberStaff)
 class ChamberStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "chamber"]
+    list_display = ["user", "chamber", "language", "digest"]
+    list_filter = ["chamber", "digest"]
     list_select_related = ["user", "chamber"]
     autocomplete_fields = ["user"]
 

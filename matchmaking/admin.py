@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from companies.models import Company, Organisation, Sector
 from matchmaking import services
 from matchmaking.explain import STAFF, LazySectorNames, explain
-from matchmaking.models import Match, MatchEvent
+from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 
 
 def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
@@ -209,3 +209,69 @@ class MatchEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class DigestItemInline(admin.TabularInline):
+    model = DigestItem
+    extra = 0
+    fields = ["kind", "match"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    """Who was sent which week's digest: an audit trail, written only by the digest tasks."""
+
+    list_display = ["week", "company", "chamber", "status", "recipients", "attempts", "sent_at", "reason"]
+    list_filter = ["status", "iso_year", "iso_week"]
+    list_select_related = ["company", "chamber"]
+    search_fields = ["company__name", "chamber__name", "sent_to"]
+    date_hierarchy = "created_at"
+    inlines = [DigestItemInline]
+    readonly_fields = ["company", "chamber", "iso_year", "iso_week", "status", "reason", "payload", "sent_to",
+                       "attempts", "created_at", "sent_at"]
+    actions = ["retry"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        staff = getattr(request.user, "chamber_staff", None)
+        if staff is None:
+            return queryset.none()
+        return queryset.filter(Q(company__chamber_id=staff.chamber_id) | Q(chamber_id=staff.chamber_id))
+
+    @admin.display(description=_("week"), ordering="iso_week")
+    def week(self, delivery: DigestDelivery) -> str:
+        return delivery.week
+
+    @admin.display(description=_("emails accepted"))
+    def recipients(self, delivery: DigestDelivery) -> int:
+        return len(delivery.sent_to)
+
+    @admin.action(description=_("Retry the selected failed deliveries now"), permissions=["view"])
+    def retry(self, request, queryset):
+        from matchmaking.tasks import send_firm_digest, send_staff_digest
+
+        failed = list(queryset.filter(status__in=[DigestDelivery.Status.FAILED, DigestDelivery.Status.PENDING]))
+        for delivery in failed:
+            task, target = (send_firm_digest, delivery.company_id) if delivery.company_id else (
+                send_staff_digest, delivery.chamber_id)
+            task.delay(target, delivery.week)
+        self.message_user(request, ngettext(
+            "%(count)d delivery queued again; a digest already sent is never sent twice.",
+            "%(count)d deliveries queued again; a digest already sent is never sent twice.", len(failed),
+        ) % {"count": len(failed)}, messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
