@@ -406,7 +406,7 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
     recipients, left_out = staff_recipients(chamber)
     if dry_run:
         if not recipients:
-            return DeliveryResult(target, Status.SKIPPED, "; ".join(left_out) or "no staff")
+            return DeliveryResult(target, Status.SKIPPED, "; ".join(left_out) or "the chamber has no staff")
         return DeliveryResult(target, Status.SENT, f"would send to {len(recipients)} staff", len(recipients))
 
     with transaction.atomic():

@@ -329,3 +329,22 @@ def test_chamber_staff_see_their_firms_deliveries_in_the_admin(staff_client, vcc
     assert page.status_code == 200
     assert ours.name in page.text and theirs.name not in page.text
     assert staff_client.get("/admin/matchmaking/digestdelivery/add/").status_code == 403
+
+
+def test_a_digest_the_mail_server_refused_goes_out_on_the_next_run(settings):
+    vn, ru = firm("VN"), firm("RU")
+    match = approved(vn, ru)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
+
+    with pytest.raises(CommandError, match="2 digest\\(s\\) failed; run the command again"):
+        call_command("send_digests", "--week", "2026-W48", verbosity=0)
+    match.refresh_from_db()
+    assert match.status == Match.Status.APPROVED  # nobody was told, so nothing was introduced
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {DigestDelivery.Status.FAILED}
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("send_digests", "--week", "2026-W48", verbosity=0)
+    assert len(mail.outbox) == 2
+    match.refresh_from_db()
+    assert match.status == Match.Status.INTRODUCED
