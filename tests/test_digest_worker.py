@@ -265,8 +265,11 @@ def test_one_click_unsubscribe_stops_next_weeks_digest(worker, sink):
     MembershipFactory(company=newcomer, user=UserFactory(username="kazan-0"))
     services.approve([MatchFactory(company_vn=vn, company_ru=newcomer)], by=None)
     worker.dispatch(NEXT_WEEK)
-    wait_until_settled(NEXT_WEEK, deliveries=2)
+    # Three digests that week: the unsubscribed firm's (skipped), the newcomer's, and a reminder to the
+    # Russian firm, which has not answered last week's introduction.
+    wait_until_settled(NEXT_WEEK, deliveries=3)
 
     assert len(sink.to("vn-0-0@example.com")) == 1  # only last week's
     assert len(sink.to("kazan-0@example.com")) == 1
+    assert len(sink.to("ru-0-0@example.com")) == 2
     assert DigestDelivery.objects.get(company=vn, iso_week=49).reason == "all members opted out"
