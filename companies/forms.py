@@ -2,7 +2,10 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import ConsentPurpose, DigestFrequency, Language
+from companies.classification import ActivityCodeError, division_of
+from companies.models import (
+    Company, ConsentPurpose, CooperationForm, DigestFrequency, Language, Listing, Organisation, Sector,
+)
 
 # Purposes the service cannot work without: each is asked for separately and never pre-ticked
 # (Vietnam's personal-data law and Russia's 152-FZ both want consent per purpose).
@@ -55,3 +58,131 @@ class ClaimProfileForm(forms.Form):
     @property
     def consent_purposes(self) -> list[str]:
         return [purpose.value for purpose in ConsentPurpose if self.cleaned_data.get(f"consent_{purpose.value}")]
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean_email(self) -> str:
+        from django.contrib.auth import get_user_model
+
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(username__iexact=email, is_active=True).exists():
+            raise forms.ValidationError(_("An account with this email address already exists; log in instead."))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first and cleaned.get("email"):
+            from django.contrib.auth import get_user_model
+
+            email = cleaned["email"]
+            try:
+                password_validation.validate_password(first, get_user_model()(username=email, email=email))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+# --- the firm's profile, as a guided form -------------------------------------------------------------
+
+
+class SectorChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, sector) -> str:
+        return sector.name  # in the reader's language
+
+
+class CompanyProfileForm(forms.ModelForm):
+    sectors = SectorChoiceField(
+        queryset=None, required=False, label=_("Sectors"),
+        help_text=_("The ISIC sectors your firm works in; hold Ctrl (⌘ on a Mac) to pick several."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    languages = forms.MultipleChoiceField(
+        choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Business languages"), help_text=_("Languages your staff can negotiate in."),
+    )
+    founded = forms.IntegerField(label=_("Year founded"), min_value=1800, max_value=2100, required=False)
+
+    class Meta:
+        model = Company
+        fields = [
+            "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages", "website",
+            "chamber", "contact_name", "contact_email", "contact_phone",
+        ]
+        help_texts = {
+            "activity_code": _("From your registration: VSIC 2018 in Vietnam (such as 2100), OKVED2 in Russia "
+                               "(such as 21.20)."),
+            "chamber": _("The chamber of commerce that reviews your profile."),
+            "contact_name": _("Shown to a counterpart only after both firms accept an introduction."),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Sorted by their name in the reader's language, as a person looks for them.
+        divisions = list(Sector.objects.filter(level=Sector.Level.DIVISION))
+        self.fields["sectors"].queryset = Sector.objects.filter(level=Sector.Level.DIVISION)
+        self.fields["sectors"].choices = [(s.code, s.name) for s in sorted(divisions, key=lambda s: s.name.casefold())]
+        self.fields["chamber"].queryset = Organisation.objects.filter(vets_companies=True).order_by("country", "name")
+        self.fields["activity_code"].required = True
+        for name in ("name", "city", "contact_name", "contact_email"):
+            self.fields[name].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        code, country = (cleaned.get("activity_code") or "").strip(), cleaned.get("country")
+        if code and country:
+            try:
+                cleaned["activity_division"] = division_of(code, country)
+            except ActivityCodeError:
+                example = {"VN": "2100", "RU": "21.20"}[country]
+                self.add_error("activity_code", _(
+                    "%(code)s is not an activity code of this country: use %(scheme)s, such as %(example)s."
+                ) % {"code": code, "scheme": "VSIC 2018" if country == "VN" else "OKVED2", "example": example})
+            cleaned["activity_code"] = code
+        return cleaned
+
+
+class ListingForm(forms.Form):
+    """One offer or need; a row left empty is ignored, so the page can offer spare rows."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=Listing.Kind.choices, required=False)
+    text = forms.CharField(
+        label=_("Description"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        help_text=_("In Vietnamese, Russian or English: what, how much, where, with which certificates."),
+    )
+    cooperation = forms.MultipleChoiceField(
+        label=_("Forms of cooperation"), choices=CooperationForm.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.cleaned_data.get("text") or "").strip()
+
+
+ListingFormSet = forms.formset_factory(ListingForm, extra=2, max_num=10, absolute_max=10)
+
+
+class ConsentForm(forms.Form):
+    """One unticked box per purpose of processing, as both countries' data laws ask."""
+
+    def __init__(self, *args, given: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for purpose in ConsentPurpose:
+            self.fields[purpose.value] = forms.BooleanField(
+                label=purpose.label, required=purpose in REQUIRED_PURPOSES, initial=purpose.value in (given or []),
+                error_messages={"required": _("The service cannot introduce your firm without this consent.")},
+            )
+
+    @property
+    def purposes(self) -> list[str]:
+        return [purpose.value for purpose in ConsentPurpose if self.cleaned_data.get(purpose.value)]

@@ -151,6 +151,7 @@ class Company(models.Model):
         PENDING = "pending", _("Pending review")
         PUBLISHED = "published", _("Published")
         SUSPENDED = "suspended", _("Suspended")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=200)

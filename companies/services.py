@@ -33,6 +33,8 @@ ALLOWED_TRANSITIONS = {
     Company.Status.PENDING: {Company.Status.PUBLISHED, Company.Status.SUSPENDED, Company.Status.DRAFT},
     Company.Status.PUBLISHED: {Company.Status.SUSPENDED, Company.Status.PENDING},
     Company.Status.SUSPENDED: {Company.Status.PUBLISHED, Company.Status.PENDING},
+    # A firm whose last member left is anonymised (companies.privacy.withdraw_member); nothing brings it back.
+    Company.Status.WITHDRAWN: set(),
 }
 
 
@@ -190,3 +192,38 @@ def claim_company(company: Company, *, email: str, password: str, consent_purpos
     company.save(update_fields=["consent_version", "consent_purposes", "consent_given_at", "contact_unsubscribed_at",
                                 "updated_at"])
     return membership
+
+
+# --- the profile form of the site -------------------------------------------------------------------
+
+
+def _same_listings(company: Company, listings: Sequence[ListingData]) -> bool:
+    def key(direction, kind, text, cooperation):
+        return direction, kind, text.strip(), tuple(sorted(cooperation))
+
+    current = sorted(key(x.direction, x.kind, x.text, x.cooperation) for x in company.listings.all())
+    return current == sorted(key(x.direction, x.kind, x.text, x.cooperation) for x in listings)
+
+
+@transaction.atomic
+def save_profile(
+    *, user, company: Company | None, fields: dict, sector_codes: Sequence[str], listings: Sequence[ListingData],
+    consent_purposes: Sequence[str], language: str,
+) -> Company:
+    """Create or change the member's firm from the profile page: fields, sectors, offers and needs, consent.
+
+    Offers and needs are replaced only when they changed, so saving an untouched form leaves the matches'
+    references to them (and their suggestions) alone."""
+    if company is None:
+        company = create_company_for_member(
+            user=user, fields=fields, sector_codes=sector_codes, listings=listings,
+            consent_purposes=consent_purposes,
+        )
+        Membership.objects.filter(user=user, company=company).update(language=language)
+        return company
+    if sorted(consent_purposes) != sorted(company.consent_purposes):
+        record_consent(company, consent_purposes)
+    update_company(company, fields=fields, sector_codes=sector_codes)
+    if not _same_listings(company, listings):
+        replace_listings(company, listings)
+    return company

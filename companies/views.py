@@ -80,7 +80,12 @@ def claim_profile(request: HttpRequest, token: str) -> HttpResponse:
     data = load_action(token, CLAIM_SALT, settings.DIGEST_LINK_MAX_AGE_DAYS)
     if data is None:
         raise Http404(_("This link is not valid or has expired."))
-    company = get_object_or_404(Company, pk=data.get("company"), contact_email__iexact=data.get("email", ""))
+    if not data.get("email"):
+        raise Http404(_("This link is not valid or has expired."))
+    company = get_object_or_404(
+        Company.objects.exclude(status=Company.Status.WITHDRAWN), pk=data.get("company"),
+        contact_email__iexact=data["email"],
+    )
     language = profile_language(company)
     speak_language(request, language)
     next_url = request.GET.get("next", "")

@@ -94,6 +94,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default: a website typed without a scheme is https
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "my-profile"
+LOGOUT_REDIRECT_URL = "home"
+EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("vi", _("Vietnamese")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -22,6 +22,7 @@ class Match(models.Model):
         DECLINED = "declined", _("Declined")
         EXPIRED = "expired", _("Expired unanswered")
         CONNECTED = "connected", _("Connected")
+        WITHDRAWN = "withdrawn", _("Withdrawn by a firm")
 
     class Response(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")

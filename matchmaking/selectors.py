@@ -177,3 +177,18 @@ def staff_digest_figures(chamber: Organisation, since: datetime) -> dict:
         "connected": answers.filter(action="accepted", to_status=Match.Status.CONNECTED).count(),
         "expired": answers.filter(action="expired").count(),
     }
+
+
+# --- public figures -------------------------------------------------------------------------------
+
+# A match counts as an introduction once both firms were told of each other, whatever they answered.
+INTRODUCTION_STATUSES = [Match.Status.INTRODUCED, Match.Status.CONNECTED, Match.Status.DECLINED, Match.Status.EXPIRED]
+
+
+def introduction_figures() -> dict[str, int]:
+    """Introductions made so far (``introduced``: introduced, connected, declined or expired matches) and how
+    many of them connected (both firms accepted), in one query."""
+    return Match.objects.aggregate(
+        introduced=Count("pk", filter=Q(status__in=INTRODUCTION_STATUSES)),
+        connected=Count("pk", filter=Q(status=Match.Status.CONNECTED)),
+    )

@@ -8,7 +8,10 @@ from matchmaking.explain import explain
 from matchmaking.models import Match
 
 # Statuses a firm sees: before the introduction a match is the chamber's business only.
-MEMBER_VISIBLE_STATUSES = [Match.Status.INTRODUCED, Match.Status.DECLINED, Match.Status.CONNECTED, Match.Status.EXPIRED]
+MEMBER_VISIBLE_STATUSES = [
+    Match.Status.INTRODUCED, Match.Status.DECLINED, Match.Status.CONNECTED, Match.Status.EXPIRED,
+    Match.Status.WITHDRAWN,  # a connection whose other firm left the service: shown, without its contact
+]
 MEMBER_STATUS_CHOICES = [(status.value, status.label) for status in MEMBER_VISIBLE_STATUSES]
 MEMBER_OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
 

@@ -4,19 +4,27 @@ Ids changed in a transaction are collected and queued once, after the commit, so
 hundreds of rows ranks once instead of once per row, and a rolled-back change queues nothing of its own.
 Bulk paths (bulk_create in generate_companies) send no signals; they are followed by a full
 ``recompute_matches`` instead. Fixture loading (``raw``) is skipped too.
+
+The receivers at the end take matchmaking's part in a member's data rights (companies.privacy announces them
+through companies.signals): the matches in a member's data export, and what happens to matches and digest
+records when a member or a firm leaves.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
 from companies.models import Company, Listing
-from matchmaking.models import Match
+from companies.signals import company_withdrawing, member_withdrawing, personal_data_requested
+from matchmaking.models import DigestDelivery, Match, MatchEvent
 
 # Ids waiting for the current transaction to commit, per thread (each thread has its own connection).
 _pending = threading.local()
@@ -82,3 +90,153 @@ def company_sectors_changed(sender, instance, action: str, reverse: bool, pk_set
         _queue([instance.pk])
     elif pk_set:  # sector.companies.add(...): pk_set holds the companies
         _queue(pk_set)
+
+
+# --- data rights: companies announces, matchmaking does its part (see companies.privacy) -----------------
+
+WITHDRAWN_FIRM = "withdrawn firm"
+# Reasons that quote the firm's offer or need texts; a withdrawn firm's texts are erased with its listings.
+QUOTING_REASONS = {"need_met", "offer_wanted"}
+
+
+def _mentions(name: str):
+    """A pattern for the firm's name as a whole word, so "Company 1" leaves "Company 12" alone."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+
+
+def _scrub(text: str, pattern) -> str:
+    return pattern.sub(WITHDRAWN_FIRM, text) if text else text
+
+
+@receiver(personal_data_requested, dispatch_uid="matchmaking.personal_data_requested")
+def export_matches(sender, company: Company | None, user, **kwargs) -> dict:
+    """The firm's introductions as the member sees them, and the digests sent to the firm."""
+    from matchmaking.explain import LazySectorNames, explain
+    from matchmaking.selectors import matches_for_company
+    from matchmaking.serializers import MEMBER_VISIBLE_STATUSES
+
+    if company is None:
+        return {"matches": [], "digests": []}
+    names = LazySectorNames()
+    matches = []
+    for match in matches_for_company(company).filter(status__in=MEMBER_VISIBLE_STATUSES).prefetch_related("events"):
+        side = match.side_of(company)
+        other = "ru" if side == "vn" else "vn"
+        counterpart = match.counterpart_of(company)
+        connected = match.status == Match.Status.CONNECTED
+        matches.append({
+            "id": match.pk,
+            "counterpart": {"id": counterpart.pk, "name": counterpart.name, "country": counterpart.country},
+            "status": match.status,
+            "score": match.score,
+            "reasons": explain(match, side, sector_names=names),
+            "my_answer": getattr(match, f"response_{side}"),
+            "their_answer": getattr(match, f"response_{other}"),
+            "my_outcome": getattr(match, f"outcome_{side}"),
+            "introduced_at": match.introduced_at,
+            "connected_at": match.connected_at,
+            "expired_at": match.expired_at,
+            # Exchanged only by both accepting (double opt-in), as in the API.
+            "counterpart_contact": {
+                "contact_name": counterpart.contact_name,
+                "contact_email": counterpart.contact_email,
+                "contact_phone": counterpart.contact_phone,
+            } if connected else None,
+            # What the member did themselves; staff's and the other firm's actions are theirs.
+            "your_actions": [
+                {"action": event.action, "at": event.at}
+                for event in sorted(match.events.all(), key=lambda event: (event.at, event.pk))
+                if event.actor_id == user.pk
+            ],
+        })
+    own = {address.lower() for address in (user.email, company.contact_email) if address}
+    digests = [
+        {
+            "week": delivery.week,
+            "status": delivery.status,
+            "sent_at": delivery.sent_at,
+            # Only the member's own address (or the firm's contact): the other members' are theirs.
+            "sent_to": [address for address in delivery.sent_to if address.lower() in own],
+            "items": [{"kind": item.kind, "match": item.match_id} for item in delivery.items.all()],
+        }
+        for delivery in DigestDelivery.objects.filter(company=company).prefetch_related("items")
+    ]
+    not_introduced = Match.objects.filter(Q(company_vn=company) | Q(company_ru=company)).exclude(
+        status__in=MEMBER_VISIBLE_STATUSES
+    ).count()
+    return {"matches": matches, "matches_in_review": not_introduced, "digests": digests}
+
+
+@receiver(member_withdrawing, dispatch_uid="matchmaking.member_withdrawing")
+def forget_member(sender, company: Company | None, user, **kwargs) -> None:
+    """The member's address leaves the firm's digest records; reasons of skipped digests stop naming them."""
+    if company is None:
+        return
+    email, named = user.email.lower(), f"member {user.get_username()}:"
+    changed = []
+    for delivery in DigestDelivery.objects.filter(company=company).select_for_update():
+        sent_to = [address for address in delivery.sent_to if address.lower() != email] if email else delivery.sent_to
+        reason = delivery.reason.replace(named, "member (account deleted):")
+        if sent_to != delivery.sent_to or reason != delivery.reason:
+            delivery.sent_to, delivery.reason = sent_to, reason
+            changed.append(delivery)
+    DigestDelivery.objects.bulk_update(changed, ["sent_to", "reason"])
+
+
+@receiver(company_withdrawing, dispatch_uid="matchmaking.company_withdrawing")
+def end_matches_of_withdrawing_firm(sender, company: Company, **kwargs) -> None:
+    """Connections stay, withdrawn (the counterpart keeps its history, without the firm's contact or texts);
+    every other match of the firm goes. The firm's name is erased from the notes and digest records kept."""
+    mine = Match.objects.filter(Q(company_vn=company) | Q(company_ru=company))
+    kept = list(mine.select_for_update().filter(status=Match.Status.CONNECTED))
+
+    # The counterparts of dropped suggestions have a gap in their lists: rank them again after the commit.
+    suggested = mine.filter(status=Match.Status.SUGGESTED)
+    counterparts = set(suggested.filter(company_vn=company).values_list("company_ru_id", flat=True))
+    counterparts |= set(suggested.filter(company_ru=company).values_list("company_vn_id", flat=True))
+    mine.exclude(pk__in=[match.pk for match in kept]).delete()  # DigestItems keep their rows (SET_NULL)
+
+    name = _mentions(company.name) if company.name else None
+    now = timezone.now()
+    for match in kept:
+        match.status, match.updated_at = Match.Status.WITHDRAWN, now
+        match.reasons = [
+            reason for reason in match.reasons or []
+            if not (isinstance(reason, dict) and reason.get("kind") in QUOTING_REASONS)
+        ]
+        if name:
+            match.review_note = _scrub(match.review_note, name)
+    Match.objects.bulk_update(kept, ["status", "updated_at", "reasons", "review_note"])
+
+    if name:
+        events = [event for event in MatchEvent.objects.filter(match__in=kept) if name.search(event.note)]
+        for event in events:
+            event.note = _scrub(event.note, name)
+        MatchEvent.objects.bulk_update(events, ["note"])
+    MatchEvent.objects.bulk_create(
+        MatchEvent(
+            match=match, action="withdrawn", from_status=Match.Status.CONNECTED, to_status=Match.Status.WITHDRAWN,
+            note=f"the {match.side_of(company).upper()} firm withdrew its profile",
+        )
+        for match in kept
+    )
+
+    # Digest records: the firm's own no longer list its addresses; anyone's reasons no longer name it.
+    changed = {}
+    for delivery in DigestDelivery.objects.filter(company=company).exclude(sent_to=[]):
+        delivery.sent_to = []
+        changed[delivery.pk] = delivery
+    if name:
+        for delivery in DigestDelivery.objects.filter(reason__contains=company.name):
+            delivery = changed.get(delivery.pk, delivery)
+            delivery.reason = _scrub(delivery.reason, name)
+            changed[delivery.pk] = delivery
+        for delivery in DigestDelivery.objects.filter(payload__oldest_waiting_pair__icontains=company.name):
+            delivery = changed.get(delivery.pk, delivery)
+            pair = delivery.payload.get("oldest_waiting_pair")
+            if isinstance(pair, str):
+                delivery.payload = {**delivery.payload, "oldest_waiting_pair": _scrub(pair, name)}
+            changed[delivery.pk] = delivery
+    DigestDelivery.objects.bulk_update(list(changed.values()), ["sent_to", "reason", "payload"])
+    if counterparts:
+        _queue(counterparts)
