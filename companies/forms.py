@@ -110,6 +110,7 @@ class CompanyProfileForm(forms.ModelForm):
         label=_("Business languages"), help_text=_("Languages your staff can negotiate in."),
     )
     founded = forms.IntegerField(label=_("Year founded"), min_value=1800, max_value=2100, required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")  # "firm.vn" is https
 
     class Meta:
         model = Company

@@ -94,7 +94,6 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default: a website typed without a scheme is https
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-profile"
 LOGOUT_REDIRECT_URL = "home"

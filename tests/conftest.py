@@ -109,3 +109,15 @@ def superuser_client(client):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A page served in Russian leaves Russian active in this thread (Django activates per request, and never
+    resets): each test starts and ends in the default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

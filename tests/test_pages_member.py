@@ -1,0 +1,214 @@
+"""A member's pages without a browser: sign-up and verification, the profile form, introductions, security."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import Client
+
+from companies.models import Company, Membership
+from matchmaking import services
+from matchmaking.models import Match
+from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Mekong-Volga-2026!"
+VERIFY_LINK = re.compile(r"http://testserver(/accounts/verify/\S+/)")
+
+
+def sign_up(client: Client, email: str = "lan@firm.example") -> str:
+    response = client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302 and response.url == "/accounts/signup/sent/"
+    return VERIFY_LINK.search(mail.outbox[-1].body).group(1)
+
+
+def profile_data(**changes) -> dict:
+    data = {
+        "firm-name": "Tay Nguyen Coffee", "firm-country": "VN", "firm-city": "Buon Ma Thuot",
+        "firm-activity_code": "1077", "firm-sectors": ["10"], "firm-size": "small", "firm-languages": ["vi", "en"],
+        "firm-contact_name": "Nguyen Thi Lan", "firm-contact_email": "lan@firm.example",
+        "firm-contact_phone": "+84 262 000 111",
+        "offers-TOTAL_FORMS": "2", "offers-INITIAL_FORMS": "0",
+        "offers-0-kind": "product", "offers-0-cooperation": ["supply"],
+        "offers-0-text": "Roasted Robusta coffee, 1,200 t a year, UTZ and HACCP certified, shipped from Da Nang.",
+        "needs-TOTAL_FORMS": "2", "needs-INITIAL_FORMS": "0",
+        "consent-matching": "on", "consent-share_profile": "on", "consent-cross_border": "on",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def member_client(client):
+    user = UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_sign_up_sends_a_link_and_the_account_works_only_after_it(client):
+    link = sign_up(client)
+    user = get_user_model().objects.get(username="lan@firm.example")
+    assert not user.is_active
+    refused = client.post("/accounts/login/", {"username": "lan@firm.example", "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+
+    response = client.get(link)
+
+    assert response.status_code == 302 and response.url == "/my/profile/"
+    user.refresh_from_db()
+    assert user.is_active
+    assert client.get("/my/profile/").status_code == 200  # signed in by the link
+
+
+def test_a_forged_or_reused_address_is_refused(client):
+    UserFactory(username="taken@firm.example", email="taken@firm.example")
+    response = client.post("/accounts/signup/", {"email": "taken@firm.example", "password1": PASSWORD,
+                                                 "password2": PASSWORD})
+    assert "already exists" in response.text
+    assert client.get("/accounts/verify/forged-token/").status_code == 404
+
+
+def test_sign_up_refuses_a_weak_or_mismatched_password_field_by_field(client):
+    response = client.post("/accounts/signup/", {"email": "a@firm.example", "password1": "123", "password2": "123"})
+    assert "This password is too short" in response.text
+    response = client.post("/accounts/signup/", {"email": "a@firm.example", "password1": PASSWORD,
+                                                 "password2": PASSWORD + "x"})
+    assert "The two passwords differ." in response.text
+    assert not get_user_model().objects.filter(username="a@firm.example").exists()
+
+
+def test_sign_up_is_rate_limited_per_address():
+    client = Client()
+    statuses = [
+        client.post("/accounts/signup/", {"email": f"bot{n}@spam.example", "password1": PASSWORD,
+                                          "password2": PASSWORD}).status_code
+        for n in range(7)
+    ]
+    assert statuses[:5] == [302] * 5 and statuses[5:] == [403, 403]
+
+
+def test_password_reset_mails_a_link_that_sets_a_new_password(client):
+    UserFactory(username="lan@firm.example", email="lan@firm.example")
+    client.post("/accounts/password-reset/", {"email": "lan@firm.example"})
+    path = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[-1].body).group(1)
+    form_url = client.get(path).url  # Django swaps the token for a session and redirects
+    client.post(form_url, {"new_password1": "Another-Secret-2027", "new_password2": "Another-Secret-2027"})
+    response = client.post("/accounts/login/", {"username": "lan@firm.example", "password": "Another-Secret-2027"})
+    assert response.status_code == 302 and response.url == "/my/profile/"
+
+
+def test_the_profile_form_creates_a_draft_firm_with_its_offer_and_consent(member_client):
+    response = member_client.post("/my/profile/", profile_data())
+
+    assert response.status_code == 302
+    company = Company.objects.get(name="Tay Nguyen Coffee")
+    assert company.status == Company.Status.DRAFT and company.activity_division_id == "10"
+    assert Membership.objects.get(company=company).user == member_client.user
+    assert list(company.listings.values_list("direction", "cooperation")) == [("offer", ["supply"])]
+    assert company.consent_purposes == ["cross_border", "matching", "share_profile"]
+    page = member_client.get("/my/profile/")
+    assert "Code 1077 belongs to ISIC division 10" in page.text
+    assert "Add at least one need" in page.text  # advice for a thin profile
+
+
+def test_a_code_of_the_wrong_country_gets_a_field_message_and_nothing_is_saved(member_client):
+    response = member_client.post("/my/profile/", profile_data(**{"firm-activity_code": "21.20"}))
+    assert response.status_code == 400
+    assert "21.20 is not an activity code of this country: use VSIC 2018, such as 2100." in response.text
+    assert "Roasted Robusta coffee" in response.text  # what was typed is kept
+    assert not Company.objects.exists()
+
+
+def test_required_consent_and_at_least_one_listing_are_asked_for(member_client):
+    response = member_client.post("/my/profile/", profile_data(**{"consent-cross_border": None}))
+    assert "The service cannot introduce your firm without this consent." in response.text
+    response = member_client.post("/my/profile/", profile_data(**{"offers-0-text": ""}))
+    assert "Describe at least one offer or one need" in response.text
+    assert not Company.objects.exists()
+
+
+def test_editing_keeps_untouched_offers_and_submitting_sends_the_profile_for_review(member_client):
+    member_client.post("/my/profile/", profile_data())
+    company = Company.objects.get()
+    listing_ids = list(company.listings.values_list("pk", flat=True))
+    member_client.post("/my/profile/", profile_data(**{
+        "firm-city": "Da Lat", "offers-INITIAL_FORMS": "1",
+    }))
+    company.refresh_from_db()
+    assert company.city == "Da Lat"
+    assert list(company.listings.values_list("pk", flat=True)) == listing_ids
+
+    member_client.post("/my/profile/submit/")
+    company.refresh_from_db()
+    assert company.status == Company.Status.PENDING
+    assert "reviewing the profile" in member_client.get("/my/profile/").text
+
+
+def test_the_profile_page_answers_in_the_readers_language(member_client):
+    member_client.post("/my/profile/", profile_data())
+    page = member_client.get("/my/profile/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert '<html lang="ru">' in page.text
+    assert "Производство пищевых продуктов" in page.text  # the sector, by its Russian name
+
+
+@pytest.fixture
+def introduced():
+    vn, ru = CompanyFactory(country="VN"), CompanyFactory(country="RU", city="Moscow")
+    vn_user, ru_user = UserFactory(password=PASSWORD), UserFactory(password=PASSWORD)
+    MembershipFactory(company=vn, user=vn_user)
+    MembershipFactory(company=ru, user=ru_user)
+    match = MatchFactory(company_vn=vn, company_ru=ru)
+    services.approve([match], by=None)
+    services.introduce(match)
+    return match, vn_user, ru_user
+
+
+def test_both_members_accept_on_their_page_and_only_then_see_the_contacts(client, introduced):
+    match, vn_user, ru_user = introduced
+    client.force_login(vn_user)
+    assert match.company_ru.contact_email not in client.get("/my/introductions/").text
+    client.post(f"/my/introductions/{match.pk}/answer/", {"answer": "accept"})
+    client.force_login(ru_user)
+    response = client.post(f"/my/introductions/{match.pk}/answer/", {"answer": "accept"}, follow=True)
+    assert match.company_vn.contact_email in response.text
+
+    client.post(f"/my/introductions/{match.pk}/outcome/", {"outcome": "met"})
+    match.refresh_from_db()
+    assert (match.status, match.outcome_ru) == (Match.Status.CONNECTED, Match.Outcome.MET)
+
+
+def test_another_firms_introduction_is_a_404_and_never_listed(client, introduced):
+    match, _, _ = introduced
+    outsider = UserFactory(password=PASSWORD)
+    MembershipFactory(company=CompanyFactory(country="VN"), user=outsider)
+    client.force_login(outsider)
+    assert match.company_ru.name not in client.get("/my/introductions/").text
+    assert client.post(f"/my/introductions/{match.pk}/answer/", {"answer": "accept"}).status_code == 404
+    assert client.post(f"/my/introductions/{match.pk}/outcome/", {"outcome": "met"}).status_code == 404
+    match.refresh_from_db()
+    assert match.response_vn == Match.Response.PENDING
+
+
+def test_member_pages_need_a_login(client):
+    for url in ("/my/profile/", "/my/introductions/", "/my/preferences/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_user_written_text_is_escaped(client, introduced):
+    match, vn_user, _ = introduced
+    Company.objects.filter(pk=match.company_ru_id).update(name="<script>alert(1)</script>")
+    client.force_login(vn_user)
+    page = client.get("/my/introductions/").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_the_login_form_is_locked_after_repeated_failures(client, settings):
+    UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "lan@firm.example", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "lan@firm.example", "password": PASSWORD})
+    assert response.status_code in (403, 429)
