@@ -22,3 +22,9 @@ run: $(STAMP)
 ## Run the whole test suite (embedded PostgreSQL unless DATABASE_URL is set; Redis tests need REDIS_URL).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Benchmarks (never part of `make test`): matching quality, and full ranking at SIZES firms.
+SIZES ?= 10000,25000
+bench: $(STAMP)
+	$(BIN)/python bench/matching_quality.py
+	$(BIN)/python bench/recompute_scale.py --sizes $(SIZES)

@@ -192,3 +192,13 @@ def introduction_figures() -> dict[str, int]:
         introduced=Count("pk", filter=Q(status__in=INTRODUCTION_STATUSES)),
         connected=Count("pk", filter=Q(status=Match.Status.CONNECTED)),
     )
+
+
+def member_introductions(company: Company, statuses) -> QuerySet[Match]:
+    """The firm's introductions, newest first, with both firms' public profiles in a fixed number of queries."""
+    return (
+        matches_for_company(company).filter(status__in=statuses)
+        .select_related(*(f"{firm}__activity_division" for firm in ("company_vn", "company_ru")))
+        .prefetch_related(*(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings")))
+        .order_by("-introduced_at", "-score", "pk")
+    )

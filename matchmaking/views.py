@@ -92,8 +92,7 @@ def my_introductions(request: HttpRequest) -> HttpResponse:
     if company is None:
         messages.info(request, _("Describe your firm first; introductions follow once it is published."))
         return redirect("my-profile")
-    matches = selectors.matches_for_company(company).filter(status__in=MEMBER_VISIBLE_STATUSES).order_by(
-        "-introduced_at", "-score", "pk")
+    matches = selectors.member_introductions(company, MEMBER_VISIBLE_STATUSES)
     page = Paginator(matches, 20).get_page(request.GET.get("page"))
     side = "vn" if company.country == "VN" else "ru"
     names = LazySectorNames()
