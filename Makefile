@@ -28,3 +28,4 @@ SIZES ?= 10000,25000
 bench: $(STAMP)
 	$(BIN)/python bench/matching_quality.py
 	$(BIN)/python bench/recompute_scale.py --sizes $(SIZES)
+	$(BIN)/python bench/embedding.py --firms 600

@@ -202,3 +202,16 @@ def member_introductions(company: Company, statuses) -> QuerySet[Match]:
         .prefetch_related(*(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings")))
         .order_by("-introduced_at", "-score", "pk")
     )
+
+
+def texts_to_embed() -> dict[str, list[str]]:
+    """Distinct texts of published firms' needs (the model's "query" role) and offers ("passage")."""
+    rows = (
+        Listing.objects.filter(company__status=Company.Status.PUBLISHED)
+        .values_list("direction", "text").distinct().order_by("direction", "text")
+    )
+    found: dict[str, list[str]] = {"query": [], "passage": []}
+    for direction, text in rows.iterator(chunk_size=5000):
+        if text.strip():
+            found["query" if direction == Listing.Direction.NEED else "passage"].append(text)
+    return found

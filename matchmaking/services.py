@@ -450,3 +450,44 @@ def record_outcome(match: Match, company: Company, outcome: str, *, by: Abstract
     match.save(update_fields=[f"outcome_{side}", "updated_at"])
     _event(match, "outcome", match.status, by=by, note=f"{company} ({side.upper()}): {outcome}").save()
     return match
+
+
+# --- embedding new texts ahead of a recompute ---------------------------------------------------------------
+
+EMBED_CHUNK = 256  # texts per task: about 8 s of the model on one core, so a killed worker loses little
+
+
+@dataclass
+class EmbeddingPlan:
+    chunks: list[tuple[str, list[str]]]  # (role, texts) not cached yet
+    cached: int
+    missing: int
+
+
+def plan_embedding(chunk_size: int = EMBED_CHUNK) -> EmbeddingPlan:
+    """The published texts the cache lacks, cut into chunks. Each chunk is independent and idempotent, so
+    the chunks can go to any number of workers, and a rerun after a crash plans only what is still missing."""
+    from matchmaking.engine.embedding import text_key
+    from matchmaking.selectors import texts_to_embed
+
+    model = default_embedder()
+    if model is None:
+        return EmbeddingPlan([], 0, 0)
+    store, chunks, cached, missing = DatabaseEmbeddingStore(), [], 0, 0
+    for role, texts in texts_to_embed().items():
+        keys = [text_key(model.name, role, text) for text in texts]
+        have = store.get_many(keys).keys()
+        todo = [text for text, key in zip(texts, keys) if key not in have]
+        cached, missing = cached + len(texts) - len(todo), missing + len(todo)
+        chunks += [(role, todo[start : start + chunk_size]) for start in range(0, len(todo), chunk_size)]
+    return EmbeddingPlan(chunks, cached, missing)
+
+
+def embed_chunk(role: str, texts: Sequence[str]) -> int:
+    """Embed and cache texts (those another worker cached meanwhile are skipped); returns how many were new."""
+    model = default_embedder()
+    if model is None:
+        return 0
+    embedder = CachedEmbedder(model, DatabaseEmbeddingStore())
+    embedder.embed(list(texts), role)
+    return embedder.misses

@@ -31,6 +31,24 @@ def _summary(result: services.RecomputeResult) -> dict:
     }
 
 
+# --- embeddings ---------------------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def embed_texts_chunk(role: str, texts: list[str]) -> int:
+    """Cache the embeddings of one chunk of texts; running it twice embeds nothing the second time."""
+    return services.embed_chunk(role, texts)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def embed_new_texts(chunk_size: int = services.EMBED_CHUNK) -> dict:
+    """Fan out one task per chunk of uncached texts: more workers, on more machines, embed faster."""
+    plan = services.plan_embedding(chunk_size)
+    for role, texts in plan.chunks:
+        embed_texts_chunk.delay(role, texts)
+    return {"chunks": len(plan.chunks), "missing": plan.missing, "cached": plan.cached}
+
+
 # --- weekly digests ---------------------------------------------------------------------------------
 
 
