@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from companies.models import Company, Country
 from matchmaking.engine import CachedEmbedder, Embedder, Ranking, Suggestion, default_embedder, rank_counterparts
+from matchmaking import bulk
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import matchable_profiles
 from matchmaking.store import DatabaseEmbeddingStore
@@ -68,12 +69,6 @@ class _PairValues:
     score_parts: dict
     reasons: list
 
-    def differs_from(self, match: Match, engine_version: str) -> bool:
-        return (
-            match.score != self.score or match.fit_for_vn != self.fit_for_vn or match.fit_for_ru != self.fit_for_ru
-            or match.score_parts != self.score_parts or match.reasons != self.reasons
-            or match.engine_version != engine_version
-        )
 
 
 class _ReportingEmbedder:
@@ -221,59 +216,45 @@ def _save(
     existing = Match.objects.all() if scope is None else Match.objects.filter(
         Q(company_vn__in=scope) | Q(company_ru__in=scope)
     )
-    existing_pairs = {(match.company_vn_id, match.company_ru_id): match for match in existing.select_for_update()}
+    # Plain tuples, not model instances: a full run compares up to a million rows.
+    existing_pairs = {
+        (vn, ru): (pk, status, (score, fit_vn, fit_ru, parts, reasons, version))
+        for pk, vn, ru, status, score, fit_vn, fit_ru, parts, reasons, version in existing.select_for_update()
+        .values_list("pk", "company_vn_id", "company_ru_id", "status", "score", "fit_for_vn", "fit_for_ru",
+                     "score_parts", "reasons", "engine_version")
+        .iterator(chunk_size=20000)
+    }
 
-    to_drop, to_update, events = [], [], []
-    now = timezone.now()
-    for pair, match in existing_pairs.items():
+    to_drop, to_rescore = [], []
+    for pair, (pk, status, stored) in existing_pairs.items():
         values = wanted.get(pair)
-        if match.status != Match.Status.SUGGESTED:
+        if status != Match.Status.SUGGESTED:
             if values is not None:
                 result.kept_reviewed += 1
         elif values is not None:
-            if values.differs_from(match, engine_version):
-                events.append(MatchEvent(
-                    match=match, action="rescored", from_status=match.status, to_status=match.status,
-                    note=f"score {match.score:.3f} → {values.score:.3f}, engine {engine_version}",
-                ))
-                _apply(match, values, engine_version)
-                match.updated_at = now
-                to_update.append(match)
+            if stored != (values.score, values.fit_for_vn, values.fit_for_ru, values.score_parts, values.reasons,
+                          engine_version):
+                note = f"score {stored[0]:.3f} → {values.score:.3f}, engine {engine_version}"
+                to_rescore.append((*pair, values, note))
         elif _droppable(pair, scope, ranked):
-            to_drop.append(match.pk)
+            to_drop.append(pk)
 
     # Checked again inside the lock: a firm may have been unpublished while the engine was ranking.
     live = set(
         published.filter(pk__in={firm for pair in wanted for firm in pair}).values_list("pk", "country")
     )
-    to_create = []
-    for (vn, ru), values in wanted.items():
-        if (vn, ru) not in existing_pairs and (vn, Country.VIETNAM) in live and (ru, Country.RUSSIA) in live:
-            match = Match(company_vn_id=vn, company_ru_id=ru, status=Match.Status.SUGGESTED)
-            _apply(match, values, engine_version)
-            to_create.append(match)
+    to_create = [
+        (vn, ru, values, f"score {values.score:.3f}, engine {engine_version}")
+        for (vn, ru), values in wanted.items()
+        if (vn, ru) not in existing_pairs and (vn, Country.VIETNAM) in live and (ru, Country.RUSSIA) in live
+    ]
 
-    if to_drop:
-        result.dropped += Match.objects.filter(pk__in=to_drop, status=Match.Status.SUGGESTED).delete()[1].get(
-            Match._meta.label, 0
-        )  # their events go with them (cascade): a dropped suggestion leaves nothing to audit
-    if to_update:
-        Match.objects.bulk_update(
-            to_update,
-            ["score", "fit_for_vn", "fit_for_ru", "score_parts", "reasons", "engine_version", "updated_at"],
-            batch_size=500,
-        )
-    created = Match.objects.bulk_create(to_create, batch_size=500)
-    events.extend(
-        MatchEvent(
-            match=match, action="suggested", to_status=Match.Status.SUGGESTED,
-            note=f"score {match.score:.3f}, engine {engine_version}",
-        )
-        for match in created
-    )
-    MatchEvent.objects.bulk_create(events, batch_size=1000)
-    result.created += len(created)
-    result.updated += len(to_update)
+    for start in range(0, len(to_drop), 20000):  # their events go with them (cascade): nothing left to audit
+        result.dropped += Match.objects.filter(
+            pk__in=to_drop[start : start + 20000], status=Match.Status.SUGGESTED
+        ).delete()[1].get(Match._meta.label, 0)
+    result.updated += bulk.rescore_suggestions(to_rescore, engine_version)
+    result.created += bulk.create_suggestions(to_create, engine_version)
 
 
 def _droppable(pair: tuple[int, int], scope: set[int] | None, ranked: set[int] | None) -> bool:
@@ -282,11 +263,6 @@ def _droppable(pair: tuple[int, int], scope: set[int] | None, ranked: set[int] |
         return True
     vn, ru = pair
     return (vn in scope or ru in scope) and vn in ranked and ru in ranked
-
-
-def _apply(match: Match, values: _PairValues, engine_version: str) -> None:
-    match.score, match.fit_for_vn, match.fit_for_ru = values.score, values.fit_for_vn, values.fit_for_ru
-    match.score_parts, match.reasons, match.engine_version = values.score_parts, values.reasons, engine_version
 
 
 # --- the workflow ---------------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""Writing a full ranking to PostgreSQL: the top 10 of every firm, beside a bare COPY of the same rows.
+
+    python bench/persistence.py [--firms 20000] [--top 10]
+
+Uses a database of its own beside the configured one (Django's test-database machinery, kept between
+runs), fills it with ``--firms`` generated firms once, then times the service's own write path
+(``matchmaking.services._save``, the step of ``recompute_matches`` after the ranking) on rankings made up
+for the benchmark (each VN firm's ``--top`` counterparts drawn at random, with reasons of a realistic size):
+
+1. first save: every pair new;
+2. the same ranking again: nothing to write (what a nightly rerun mostly is);
+3. 10 % of the scores changed and 5 % of the pairs replaced, with a few reviewed matches that must stay.
+
+The baseline is a bare ``COPY`` of the same rows into an unlogged table with the same columns, timed in the
+same run: the floor any write path on this server has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from companies.models import Company  # noqa: E402
+from matchmaking import services  # noqa: E402
+from matchmaking.models import Match  # noqa: E402
+
+
+def use_bench_database() -> str:
+    # A database of the benchmark's own (named test_<configured name>), created with the migrations on the
+    # first run and kept afterwards; the configured database is never touched.
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+
+
+def ensure_firms(count: int) -> None:
+    have = Company.objects.filter(source="generated").count()
+    if have < count:
+        call_command("load_seeds", verbosity=0)
+        call_command("generate_companies", count, "--seed", "7", verbosity=1)
+
+
+def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 0.0, replaced: float = 0.0,
+            base: dict | None = None) -> dict:
+    rng = random.Random(seed)
+    reasons = [
+        {"kind": "need_met", "data": {"need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
+                                      "offer": "Cà phê Robusta rang xay, 1.200 tấn mỗi năm, chứng nhận UTZ.",
+                                      "need_ref": 1, "offer_ref": 2, "similarity": 0.61}},
+        {"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
+        {"kind": "sectors", "data": {"common": ["10", "46"]}},
+    ]
+    wanted = {}
+    if base is None:
+        for firm in vn:
+            for other in rng.sample(ru, top):
+                score = round(rng.random(), 4)
+                wanted[(firm, other)] = services._PairValues(
+                    score=score, fit_for_vn=score, fit_for_ru=score,
+                    score_parts={"forward": score, "backward": score, "sectors": 0.5}, reasons=reasons,
+                )
+        return wanted
+    for pair, values in base.items():
+        draw = rng.random()
+        if draw < replaced:
+            pair = (pair[0], rng.choice(ru))
+        elif draw < replaced + changed:
+            values = services._PairValues(**{**values.__dict__, "score": round(values.score * 0.9, 4)})
+        wanted[pair] = values
+    return wanted
+
+
+def timed_save(wanted: dict) -> tuple[float, services.RecomputeResult]:
+    result = services.RecomputeResult()
+    started = time.perf_counter()
+    services._save(result, wanted, "bench", None, None)
+    return time.perf_counter() - started, result
+
+
+def copy_baseline(wanted: dict) -> float:
+    import json
+
+    buffer = io.StringIO()
+    for (vn, ru), v in wanted.items():
+        buffer.write("\t".join([
+            str(vn), str(ru), str(v.score), str(v.fit_for_vn), str(v.fit_for_ru),
+            json.dumps(v.score_parts).replace("\\", "\\\\"), json.dumps(v.reasons, ensure_ascii=False).replace("\\", "\\\\"),
+        ]) + "\n")
+    data = buffer.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute("CREATE UNLOGGED TABLE bench_copy (company_vn_id int, company_ru_id int, score float8, "
+                       "fit_for_vn float8, fit_for_ru float8, score_parts jsonb, reasons jsonb)")
+        started = time.perf_counter()
+        with cursor.copy("COPY bench_copy FROM STDIN") as copy:
+            copy.write(data)
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", type=int, default=20000)
+    parser.add_argument("--top", type=int, default=10)
+    args = parser.parse_args()
+    name = use_bench_database()
+    ensure_firms(args.firms)
+    firms = Company.objects.filter(source="generated").order_by("pk")[: args.firms]
+    vn = [pk for pk, country in firms.values_list("pk", "country") if country == "VN"]
+    ru = [pk for pk, country in firms.values_list("pk", "country") if country == "RU"]
+    Match.objects.all().delete()
+
+    first = ranking(vn, ru, args.top, seed=1)
+    rows = []
+    seconds, result = timed_save(first)
+    rows.append(("first save (all new)", seconds, result))
+    seconds, result = timed_save(first)
+    rows.append(("same ranking again", seconds, result))
+    reviewed = list(Match.objects.order_by("pk").values_list("pk", flat=True)[:100])
+    Match.objects.filter(pk__in=reviewed).update(status=Match.Status.APPROVED)
+    seconds, result = timed_save(ranking(vn, ru, args.top, seed=2, changed=0.10, replaced=0.05, base=first))
+    rows.append(("10 % rescored, 5 % replaced", seconds, result))
+    assert Match.objects.filter(pk__in=reviewed, status=Match.Status.APPROVED).count() == len(reviewed)
+    copy_seconds = copy_baseline(first)
+
+    print(f"\nPersistence · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
+          f"{args.firms:,} firms, {len(first):,} pairs (top {args.top} of each VN firm)")
+    print("run | seconds | created | updated | dropped | kept reviewed | vs bare COPY")
+    print("--- | --- | --- | --- | --- | --- | ---")
+    for label, seconds, r in rows:
+        print(f"{label} | {seconds:.2f} | {r.created:,} | {r.updated:,} | {r.dropped:,} | {r.kept_reviewed:,} | "
+              f"{seconds / copy_seconds:.1f}×")
+    print(f"bare COPY of the same {len(first):,} rows | {copy_seconds:.2f} | | | | | 1.0×")
+    print("Reviewed matches left untouched by every save: checked.")
+
+
+if __name__ == "__main__":
+    main()
