@@ -23,9 +23,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Benchmarks (never part of `make test`): matching quality, and full ranking at SIZES firms.
+## Benchmarks (never part of `make test`; see bench/README.md): quality, ranking at SIZES firms, embedding, writes.
 SIZES ?= 10000,25000
 bench: $(STAMP)
 	$(BIN)/python bench/matching_quality.py
 	$(BIN)/python bench/recompute_scale.py --sizes $(SIZES)
 	$(BIN)/python bench/embedding.py --firms 600
+	$(BIN)/python bench/persistence.py --firms 20000
