@@ -150,3 +150,76 @@ def test_texts_in_an_unexpected_language_still_rank_without_crossing_the_border(
     assert "ru-zh" in counterparts(ranking, "vn-fr")
     for key, suggestions in ranking.suggestions.items():
         assert all(country[s.counterpart] != country[key] for s in suggestions)
+
+
+def test_tfidf_on_distinct_texts_equals_a_fit_on_every_text():
+    """Texts repeat (firms copy listings); analysing each once must not change the IDF weights or the rows."""
+    import random
+
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matchmaking.engine.lexical import tfidf_rows
+
+    rng = random.Random(3)
+    words = ["тест-системы", "PCR", "HACCP", "cá tra", "máy xúc", "coffee", "export", "рыба", "ab", "!"]
+    pool = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) for _ in range(40)]
+    needs = [rng.choice(pool) for _ in range(150)]
+    offers = [rng.choice(pool) for _ in range(120)]
+    need_rows, offer_rows = tfidf_rows(needs, offers)
+    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32).fit_transform(needs + offers)
+    got = np.vstack([need_rows.toarray(), offer_rows.toarray()])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected.toarray(), rtol=1e-6, atol=1e-7)
+
+
+def test_each_distinct_text_is_embedded_once():
+    import numpy as np
+
+    class Recording:
+        name = "recording"
+
+        def __init__(self):
+            self.calls = []
+
+        def embed(self, texts, role):
+            self.calls.append((role, list(texts)))
+            rows = np.array([[hash((role, t)) % 97 + 1.0, len(t) + 1.0, 1.0] for t in texts], dtype=np.float32).reshape(len(texts), 3)
+            return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    profiles = [firm(f"vn-{i}", "VN", ["Frozen pangasius fillets"], ["Reefer containers"]) for i in range(3)] + [
+        firm(f"ru-{i}", "RU", ["Reefer containers", "Potash fertiliser"], ["Frozen pangasius fillets"]) for i in range(3)
+    ]
+    recording = Recording()
+    ranking = rank_counterparts(profiles, embedder=recording)
+    for role, texts in recording.calls:
+        assert len(texts) == len(set(texts))
+    assert sorted(len(texts) for _, texts in recording.calls) == [2, 3]  # of 6 needs and 9 offers
+    assert set(counterparts(ranking, "vn-0")) == {"ru-0", "ru-1", "ru-2"}
+
+
+def test_block_best_pairs_are_the_pairs_found_one_by_one():
+    """The reasons quote the best need–offer pair; finding them for a whole block at once, ties included."""
+    import numpy as np
+
+    from matchmaking.engine.rank import DEFAULT_WEIGHTS, _Corpus
+
+    profiles = [
+        firm("vn-a", "VN", ["Frozen pangasius fillets", "Frozen pangasius fillets"], ["Reefer containers", "Cold storage"]),
+        firm("vn-b", "VN", ["Coffee beans robusta"], []),
+        firm("vn-c", "VN", [], ["Potash fertiliser in bulk"]),
+        firm("vn-d", "VN", ["Rice"], ["Reefer containers", "Reefer containers for fish"]),
+        firm("ru-a", "RU", ["Reefer containers", "Reefer containers"], ["Frozen pangasius fillets"]),
+        firm("ru-b", "RU", ["Potash fertiliser in bulk", "Cold storage"], []),
+        firm("ru-c", "RU", [], ["Coffee beans robusta", "Rice"]),
+    ]
+    corpus = _Corpus(profiles, None)
+    firms, others = np.arange(4), np.arange(4, 7)
+    forward = corpus.directional(corpus.rows(corpus.needs, firms), corpus.rows(corpus.offers, others), DEFAULT_WEIGHTS)
+    rows, cols = np.repeat(np.arange(4), 3), np.tile(np.arange(3), 4)
+    found, need, offer, value = forward.best_pairs(rows, cols)
+    for p, (r, c) in enumerate(zip(rows, cols)):
+        one = forward.best_pair(int(r), int(c))
+        assert (one is not None) == bool(found[p])
+        if one is not None:
+            assert one == (int(need[p]), int(offer[p]), float(value[p]))

@@ -56,6 +56,13 @@ class _Side:
     lexical: sparse.csr_matrix
 
 
+def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in order of first appearance, and the index of each text among them."""
+    first: dict[str, int] = {}
+    inverse = np.fromiter((first.setdefault(text, len(first)) for text in texts), dtype=np.int64, count=len(texts))
+    return list(first), inverse
+
+
 def _centre_by_language(vectors: np.ndarray, languages: list[str]) -> np.ndarray:
     """Raw multilingual embeddings cluster by language; removing each language's mean lets topics meet."""
     centred = vectors.astype(np.float32, copy=True)
@@ -120,17 +127,20 @@ class _Corpus:
         self.sectors, self.sector_names = _multi_hot(sectors)
         cooperation = [{form for x in p.listings for form in x.cooperation} for p in profiles]
         self.cooperation_sets = cooperation
-        self.cooperation, _ = _multi_hot(cooperation)
+        self.cooperation, self.cooperation_names = _multi_hot(cooperation)
         self.language_sets = [set(p.languages) for p in profiles]
-        self.languages, _ = _multi_hot(self.language_sets)
+        self.languages, self.language_names = _multi_hot(self.language_sets)
 
     @staticmethod
     def _side(rows: list) -> _Side:
         rows.sort(key=lambda item: item[0])
+        texts = [x.text for _, x in rows]
+        distinct, inverse = _distinct(texts)
+        codes = np.array([LANGUAGE_CODES.index(detect_language(text)) for text in distinct], dtype=np.int64)
         return _Side(
             owner=np.array([i for i, _ in rows], dtype=np.int64),
-            texts=[x.text for _, x in rows],
-            language=np.array([LANGUAGE_CODES.index(detect_language(x.text)) for _, x in rows], dtype=np.int64),
+            texts=texts,
+            language=codes[inverse] if len(texts) else np.zeros(0, np.int64),
             refs=[x.ref for _, x in rows],
             dense=None,
             lexical=sparse.csr_matrix((0, 1)),
@@ -138,8 +148,13 @@ class _Corpus:
 
     @staticmethod
     def _embed(embedder: Embedder, side: _Side, role: str) -> np.ndarray:
-        vectors = embedder.embed(side.texts, role)
-        return _centre_by_language(vectors, list(side.language)) if len(side.texts) else vectors
+        # Each distinct text is embedded once; its vector is then repeated for every listing that has it,
+        # so the language means (and thus the centred vectors) are those of all listings.
+        distinct, inverse = _distinct(side.texts)
+        vectors = np.asarray(embedder.embed(distinct, role))
+        if not len(side.texts):
+            return vectors
+        return _centre_by_language(vectors[inverse], list(side.language))
 
     def groups(self, side: _Side, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rows of ``side`` owned by ``firms`` (sorted), with each firm's start and count within them."""
@@ -166,27 +181,72 @@ class _Corpus:
                     bias[i, j] = (self.needs.lexical[need_rows] @ self.offers.lexical[offer_rows].T).mean()
         return bias
 
-    def similarity(self, left: _Side, left_rows: np.ndarray, right: _Side, right_rows: np.ndarray, weights: Weights) -> np.ndarray:
-        lexical = (left.lexical[left_rows] @ right.lexical[right_rows].T).toarray().astype(np.float32)
-        if left is self.needs:
-            lexical -= self.lexical_bias[np.ix_(left.language[left_rows], right.language[right_rows])]
-        sim = weights.lexical * lexical
-        if left.dense is not None:
-            sim += weights.embedding * (left.dense[left_rows] @ right.dense[right_rows].T)
+    def rows(self, side: _Side, firms: np.ndarray) -> "_Rows":
+        """The listings of ``side`` owned by ``firms``, sliced once so every block can reuse them."""
+        rows, starts, counts = self.groups(side, firms)
+        lexical = side.lexical[rows]
+        return _Rows(
+            rows=rows, starts=starts, counts=counts, language=side.language[rows],
+            lexical=lexical, lexical_t=sparse.csr_matrix(lexical.T),
+            dense=side.dense[rows] if side.dense is not None else None,
+        )
+
+    def similarity(self, needs: "_Rows", offers: "_Rows", weights: Weights, scratch: "_Scratch | None" = None) -> np.ndarray:
+        """Need-by-offer similarity of the given rows. With ``scratch``, the result and its temporaries
+        reuse that memory (block after block the shapes repeat, and fresh pages cost more than the sums)."""
+        scratch = scratch or _Scratch()
+        shape = (needs.rows.size, offers.rows.size)
+        sim = scratch.get("sim", shape)
+        sim.fill(0)
+        (needs.lexical @ offers.lexical_t).toarray(out=sim)
+        bias = scratch.get("bias", shape)
+        np.take(self.lexical_bias[:, offers.language], needs.language, axis=0, out=bias)
+        sim -= bias
+        sim *= weights.lexical
+        if needs.dense is not None:
+            dense = np.matmul(needs.dense, offers.dense.T, out=bias)
+            dense *= weights.embedding
+            sim += dense
         return sim
 
-    def directional(self, firms: np.ndarray, others: np.ndarray, weights: Weights) -> "_Directional":
-        """How well the offers of ``others`` meet the needs of ``firms``, pair by pair."""
-        need_rows, need_starts, need_counts = self.groups(self.needs, firms)
-        offer_rows, offer_starts, offer_counts = self.groups(self.offers, others)
-        sim = self.similarity(self.needs, need_rows, self.offers, offer_rows, weights)
-        per_firm = _segment_max(sim, offer_starts, offer_counts, axis=1)
-        best = _segment_max(per_firm, need_starts, need_counts, axis=0)
+    def directional(self, needs: "_Rows", offers: "_Rows", weights: Weights, scratch: "_Scratch | None" = None) -> "_Directional":
+        """How well the offers of one group of firms meet the needs of another, pair by pair:
+        ``needs`` are the listings of the firms, ``offers`` those of the others (from ``rows``)."""
+        sim = self.similarity(needs, offers, weights, scratch)
+        per_firm = _segment_max(sim, offers.starts, offers.counts, axis=1)
+        best = _segment_max(per_firm, needs.starts, needs.counts, axis=0)
         return _Directional(
             score=np.where(np.isfinite(best), best, 0.0).astype(np.float32),
-            sim=sim, need_rows=need_rows, need_starts=need_starts, need_counts=need_counts,
-            offer_rows=offer_rows, offer_starts=offer_starts, offer_counts=offer_counts,
+            sim=sim, need_rows=needs.rows, need_starts=needs.starts, need_counts=needs.counts,
+            offer_rows=offers.rows, offer_starts=offers.starts, offer_counts=offers.counts,
         )
+
+
+class _Scratch:
+    """Float32 work arrays kept from block to block; ``get`` hands out a view of the wanted shape."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        size = shape[0] * shape[1]
+        array = self._arrays.get(name)
+        if array is None or array.size < size:
+            array = self._arrays[name] = np.empty(size, dtype=np.float32)
+        return array[:size].reshape(shape)
+
+
+@dataclass
+class _Rows:
+    """Some firms' listings of one direction: rows of the side, each firm's start and count, and their vectors."""
+
+    rows: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    language: np.ndarray
+    lexical: sparse.csr_matrix
+    lexical_t: sparse.csr_matrix  # the transpose, as the right operand of a product
+    dense: np.ndarray | None
 
 
 @dataclass
@@ -212,22 +272,79 @@ class _Directional:
         i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
         return int(self.need_rows[n0 + i]), int(self.offer_rows[o0 + j]), float(sub[i, j])
 
+    def best_pairs(self, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``best_pair`` for many (block firm, other) pairs at once: (found, need row, offer row, similarity).
 
-def _reasons(corpus: _Corpus, a: int, b: int, pairs: list, weights: Weights) -> list[Reason]:
-    reasons = []
-    for kind, best in zip(("need_met", "offer_wanted"), pairs):
-        if best and best[2] >= weights.reason_threshold:
-            need, offer, similarity = best
-            reasons.append(Reason(kind, {
-                "need": corpus.needs.texts[need], "need_ref": corpus.needs.refs[need],
-                "offer": corpus.offers.texts[offer], "offer_ref": corpus.offers.refs[offer],
-                "similarity": round(similarity, 3),
-            }))
-    for kind, sets in (("cooperation", corpus.cooperation_sets), ("sectors", corpus.sector_sets), ("language", corpus.language_sets)):
-        common = sorted(sets[a] & sets[b])
-        if common:
-            reasons.append(Reason(kind, {"common": common}))
-    return reasons
+        Every pair's need-by-offer sub-matrix is laid out flat in row-major order, so the first maximum
+        of each segment is the cell ``np.argmax`` would pick."""
+        nc, oc = self.need_counts[firms], self.offer_counts[others]
+        n0, o0 = self.need_starts[firms], self.offer_starts[others]
+        size = (nc * oc).astype(np.int64)
+        found = size > 0
+        need = np.zeros(len(firms), np.int64)
+        offer = np.zeros(len(firms), np.int64)
+        value = np.zeros(len(firms), np.float32)
+        if not found.any():
+            return found, need, offer, value
+        ends = np.cumsum(size)
+        starts = ends - size
+        pair = np.repeat(np.arange(len(firms)), size)
+        within = np.arange(ends[-1]) - starts[pair]
+        width = oc[pair]
+        i, j = within // width, within % width
+        values = self.sim[n0[pair] + i, o0[pair] + j]
+        maxima = np.maximum.reduceat(values, starts[found])
+        best = np.empty(len(firms), values.dtype)
+        best[found] = maxima
+        hit = np.flatnonzero((values == best[pair]) | np.isnan(values))  # argmax stops at the first NaN
+        owners, first = np.unique(pair[hit], return_index=True)
+        cell = hit[first]
+        need[owners] = self.need_rows[n0[owners] + i[cell]]
+        offer[owners] = self.offer_rows[o0[owners] + j[cell]]
+        value[owners] = values[cell]
+        return found, need, offer, value
+
+
+def _common(matrix: np.ndarray, names: list[str], a: np.ndarray, b: np.ndarray) -> list[list[str]]:
+    """For each pair (a[p], b[p]): the sorted items both firms have (``names`` is sorted, like the columns)."""
+    pairs, columns = np.nonzero(matrix[a] * matrix[b])
+    bounds = np.searchsorted(pairs, np.arange(len(a) + 1)).tolist()
+    labels = [names[c] for c in columns.tolist()]
+    return [labels[bounds[p] : bounds[p + 1]] for p in range(len(a))]
+
+
+def _block_reasons(
+    corpus: _Corpus, a: np.ndarray, b: np.ndarray, need_met: tuple, offer_wanted: tuple, weights: Weights,
+) -> list[list[Reason]]:
+    """The reasons of each pair (a[p], b[p]); ``need_met`` and ``offer_wanted`` come from ``best_pairs``."""
+    directions = []
+    for kind, (found, need, offer, similarity) in (("need_met", need_met), ("offer_wanted", offer_wanted)):
+        directions.append((kind, (found & (similarity >= weights.reason_threshold)).tolist(), need.tolist(), offer.tolist(), similarity.tolist()))
+    common = [
+        (kind, _common(matrix, names, a, b))
+        for kind, matrix, names in (
+            ("cooperation", corpus.cooperation, corpus.cooperation_names),
+            ("sectors", corpus.sectors, corpus.sector_names),
+            ("language", corpus.languages, corpus.language_names),
+        )
+    ]
+    needs, offers = corpus.needs, corpus.offers
+    out = []
+    for p in range(len(a)):
+        reasons = []
+        for kind, told, need, offer, similarity in directions:
+            if told[p]:
+                n, o = need[p], offer[p]
+                reasons.append(Reason(kind, {
+                    "need": needs.texts[n], "need_ref": needs.refs[n],
+                    "offer": offers.texts[o], "offer_ref": offers.refs[o],
+                    "similarity": round(similarity[p], 3),
+                }))
+        for kind, items in common:
+            if items[p]:
+                reasons.append(Reason(kind, {"common": items[p]}))
+        out.append(reasons)
+    return out
 
 
 def rank_counterparts(
@@ -246,18 +363,22 @@ def rank_counterparts(
     keys = [p.key for p in profiles]
     wanted = set(only) if only is not None else None
     suggestions: dict[Hashable, list[Suggestion]] = {}
+    scratch = (_Scratch(), _Scratch())  # forward, backward
     for country in sorted(set(corpus.country)):
         firms_all = np.flatnonzero(corpus.country == country)
         if wanted is not None:
             firms_all = np.array([i for i in firms_all if keys[i] in wanted], dtype=np.int64)
         others = np.flatnonzero(corpus.country != country)
+        # The other country's listings are the same for every block: slice them once.
+        other_needs, other_offers = (corpus.rows(corpus.needs, others), corpus.rows(corpus.offers, others)) if len(others) else (None, None)
         for start in range(0, len(firms_all), BLOCK):
             firms = firms_all[start : start + BLOCK]
             if not len(others):
                 suggestions.update({keys[i]: [] for i in firms})
                 continue
-            forward_block = corpus.directional(firms, others, weights)
-            backward_block = corpus.directional(others, firms, weights)
+            # Each block's similarities overwrite the previous block's, which are no longer needed.
+            forward_block = corpus.directional(corpus.rows(corpus.needs, firms), other_offers, weights, scratch[0])
+            backward_block = corpus.directional(other_needs, corpus.rows(corpus.offers, firms), weights, scratch[1])
             forward, backward = forward_block.score, backward_block.score.T
             parts = {
                 "forward": forward,
@@ -274,23 +395,34 @@ def rank_counterparts(
             )
             k = min(top_k, len(others))
             top = np.argpartition(-score, k - 1, axis=1)[:, :k]
-            for row, firm in enumerate(firms):
-                order = top[row][np.argsort(-score[row, top[row]], kind="stable")]
-                if not corpus.profiles[firm].listings:
+            rows = np.arange(len(firms))[:, None]
+            order = np.take_along_axis(top, np.argsort(-score[rows, top], axis=1, kind="stable"), axis=1)
+            listed = np.array([bool(corpus.profiles[firm].listings) for firm in firms.tolist()], dtype=bool)
+            pair_rows = np.repeat(np.flatnonzero(listed), k)  # block row of each pair, k pairs per listed firm
+            pair_cols = order[listed].ravel()  # column in ``others`` of each pair
+            reasons = _block_reasons(
+                corpus, firms[pair_rows], others[pair_cols],
+                forward_block.best_pairs(pair_rows, pair_cols), backward_block.best_pairs(pair_cols, pair_rows), weights,
+            )
+            values = {name: matrix[pair_rows, pair_cols].tolist() for name, matrix in parts.items()}
+            scores = score[pair_rows, pair_cols].tolist()
+            counterparts = [keys[i] for i in others[pair_cols].tolist()]
+            names = list(parts)
+            p = 0
+            for row, firm in enumerate(firms.tolist()):
+                if not listed[row]:
                     suggestions[keys[firm]] = []
                     continue
                 suggestions[keys[firm]] = [
                     Suggestion(
-                        counterpart=keys[others[col]],
-                        score=float(score[row, col]),
-                        score_forward=float(forward[row, col]),
-                        score_backward=float(backward[row, col]),
-                        parts={name: float(values[row, col]) for name, values in parts.items()},
-                        reasons=_reasons(
-                            corpus, int(firm), int(others[col]),
-                            [forward_block.best_pair(row, col), backward_block.best_pair(col, row)], weights,
-                        ),
+                        counterpart=counterparts[q],
+                        score=scores[q],
+                        score_forward=values["forward"][q],
+                        score_backward=values["backward"][q],
+                        parts={name: values[name][q] for name in names},
+                        reasons=reasons[q],
                     )
-                    for col in order
+                    for q in range(p, p + k)
                 ]
+                p += k
     return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
