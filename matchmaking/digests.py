@@ -138,6 +138,21 @@ def _delivery_lock(delivery: DigestDelivery) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [DIGEST_LOCK, delivery.pk])
 
 
+@contextmanager
+def _open_delivery(delivery: DigestDelivery, target: str) -> Iterator[DeliveryResult | None]:
+    """Hold the delivery's lock and read it afresh. Yields None when this caller is to send it, or the result
+    to return at once: another worker holds it, or an earlier run sent or skipped it."""
+    with _delivery_lock(delivery) as held:
+        if not held:
+            yield DeliveryResult(target, Status.BUSY, "another worker is sending it")
+            return
+        delivery.refresh_from_db()
+        if delivery.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
+            yield DeliveryResult(target, Status.ALREADY, delivery.reason)
+            return
+        yield None
+
+
 # --- firm digests ---------------------------------------------------------------------------------
 
 
@@ -202,12 +217,9 @@ def deliver_firm_digest(company_id: int, week: IsoWeek, *, dry_run: bool = False
     delivery, created = _plan_firm_delivery(company, week)
     if created and delivery.status == DigestDelivery.Status.SKIPPED:
         return DeliveryResult(target, Status.SKIPPED, delivery.reason)
-    with _delivery_lock(delivery) as held:
-        if not held:
-            return DeliveryResult(target, Status.BUSY, "another worker is sending it")
-        delivery.refresh_from_db()
-        if delivery.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
-            return DeliveryResult(target, Status.ALREADY, delivery.reason)
+    with _open_delivery(delivery, target) as done:
+        if done:
+            return done
         if company.status != Company.Status.PUBLISHED:
             _skip(delivery, f"the firm is {company.get_status_display().lower()}")
             return DeliveryResult(target, Status.SKIPPED, delivery.reason)
@@ -418,12 +430,9 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
                 _skip(delivery, "nothing waits and nothing happened")
     if created and delivery.status == DigestDelivery.Status.SKIPPED:
         return DeliveryResult(target, Status.SKIPPED, delivery.reason)
-    with _delivery_lock(delivery) as held:
-        if not held:
-            return DeliveryResult(target, Status.BUSY, "another worker is sending it")
-        delivery.refresh_from_db()
-        if delivery.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
-            return DeliveryResult(target, Status.ALREADY, delivery.reason)
+    with _open_delivery(delivery, target) as done:
+        if done:
+            return done
         if not recipients:
             _skip(delivery, "; ".join(left_out) or "the chamber has no staff")
             return DeliveryResult(target, Status.SKIPPED, delivery.reason)
