@@ -9,27 +9,35 @@ Exactly once per firm (or chamber) and ISO week:
    database session, so a worker killed mid-send loses it the moment its connection drops, and the retry
    can go on at once. Each address the SMTP server accepted is committed to ``sent_to`` before the next
    message, so a retry sends only to those not reached yet.
-3. **Mark.** The row becomes SENT, and the matches it announced become INTRODUCED, in one transaction.
+3. **Mark.** The row becomes SENT, and the matches it announced become INTRODUCED, in one transaction
+   (the one that commits the last reader's address).
 
 What remains is the instant between the server's "250 accepted" and the commit of that address: a crash
 exactly there resends one message. Its Message-ID is the same both times, so mail clients show it once.
+
+Firms' digests go out in batches (a worker task per FIRMS_PER_TASK firms): one SMTP connection and a few
+queries for the whole batch, but each firm is still claimed, locked, sent and marked on its own, so a
+firm refused or interrupted in a batch is resumed by itself and the rest of the batch is never sent again.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import smtplib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,8 +46,9 @@ from django.utils.translation import gettext, ngettext
 from companies.models import COUNTRY_TIME_ZONES, Company, Organisation
 from companies.recipients import CONTACT, Recipient, claim_token, firm_recipients, sign_action, staff_recipients
 from matchmaking import selectors, services
-from matchmaking.explain import LazySectorNames, explain
+from matchmaking.explain import explain, fetch_sector_names
 from matchmaking.models import DigestDelivery, DigestItem, Match
+from matchmaking.selectors import EXPIRY_NEWS_DAYS, TOLD_DELIVERY_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +130,9 @@ class DigestSummary:
             why = "; ".join(filter(None, [result.reason, *result.notes]))
             self.details.append(f"{result.target}: {result.status}" + (f" ({why})" if why else ""))
 
+    def as_dict(self) -> dict:
+        return {"counts": self.counts, "messages": self.messages, "details": self.details}
+
 
 # --- locking --------------------------------------------------------------------------------------
 
@@ -155,25 +167,142 @@ def _open_delivery(delivery: DigestDelivery, target: str) -> Iterator[DeliveryRe
 
 # --- firm digests ---------------------------------------------------------------------------------
 
+# Firms per dispatched task. A batch shares one SMTP connection, one database connection and a handful of
+# queries for what all its digests need; 50 keeps a batch to about a second on a healthy mail server, so a
+# redelivered batch redoes little and two workers still share a weekly run evenly.
+FIRMS_PER_TASK = 50
 
-def _firm_with_readers(company_id: int) -> Company | None:
-    return Company.objects.prefetch_related("memberships__user", "listings").filter(pk=company_id).first()
+
+class Mailer:
+    """One SMTP connection for many messages: opened on first use, and again after an error broke it. Once
+    the server cannot even be reached, every later message fails at once with that error, so the rest of a
+    batch is left to the retry instead of waiting on a dead server message by message."""
+
+    def __init__(self) -> None:
+        self._connection = None
+        self._unreachable: Exception | None = None
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self._unreachable is not None:
+            raise self._unreachable
+        if self._connection is None:
+            connection_ = get_connection()
+            try:
+                connection_.open()
+            except SMTP_ERRORS as error:
+                self._unreachable = error
+                raise
+            self._connection = connection_
+        message.connection = self._connection
+        try:
+            message.send()
+        except SMTP_ERRORS:
+            self.close()  # a refused message may leave the session in any state: the next one starts afresh
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection_, self._connection = self._connection, None
+            connection_.close()
 
 
-def _plan_firm_delivery(company: Company, week: IsoWeek) -> tuple[DigestDelivery, bool]:
-    """The week's delivery row for the firm, created with its items if it did not exist (the claim)."""
-    with transaction.atomic():
-        delivery, created = DigestDelivery.objects.get_or_create(
-            company=company, iso_year=week.year, iso_week=week.week
+def _firms_with_readers(company_ids: list[int]) -> dict[int, Company]:
+    return Company.objects.prefetch_related("memberships__user", "listings").in_bulk(company_ids)
+
+
+def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> dict[int, dict[str, list[Match]]]:
+    """selectors.firm_digest_plan for many firms at once, in three queries per country instead of three per
+    firm: firm id → what its next digest tells, by DigestItem kind, each list best match first."""
+    now = now or timezone.now()
+    plans = {company.pk: {kind: [] for kind in DigestItem.Kind.values} for company in companies}
+    for side, other in (("vn", "ru"), ("ru", "vn")):
+        ids = [company.pk for company in companies if selectors.side_of_country(company.country) == side]
+        if not ids:
+            continue
+        firm = f"company_{side}"
+        pending = Q(**{f"response_{side}": Match.Response.PENDING})
+        # Items of this firm's own digests (not the counterpart's) that told it of the match already.
+        told = DigestItem.objects.filter(
+            match=OuterRef("pk"), delivery__company=OuterRef(firm), delivery__status__in=TOLD_DELIVERY_STATUSES
         )
-        if created:
-            plan = selectors.firm_digest_plan(company)
-            DigestItem.objects.bulk_create(
-                DigestItem(delivery=delivery, match=match, kind=kind) for kind, matches in plan.items() for match in matches
-            )
-            if not any(plan.values()):
-                _skip(delivery, "nothing new")
-    return delivery, created
+        mine = Match.objects.filter(**{f"{firm}__in": ids}).order_by("-score", "pk")
+        new = mine.filter(
+            Q(status=Match.Status.APPROVED, **{f"company_{other}__status": Company.Status.PUBLISHED})
+            | (Q(status=Match.Status.INTRODUCED) & pending)
+        ).exclude(Exists(told.filter(kind=DigestItem.Kind.NEW)))
+        reminders = (
+            mine.filter(pending, status=Match.Status.INTRODUCED)
+            .filter(Exists(told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT)))
+            .annotate(reminded=Count("digest_items", filter=Q(
+                digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=F(firm),
+                digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
+            )))
+            .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
+        )
+        expired = mine.filter(
+            status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
+            **{f"response_{side}": Match.Response.ACCEPTED},
+        ).exclude(Exists(told.filter(kind=DigestItem.Kind.EXPIRED)))
+        for kind, matches in ((DigestItem.Kind.NEW, new), (DigestItem.Kind.REMINDER, reminders),
+                              (DigestItem.Kind.EXPIRED, expired)):
+            for match in matches:
+                plans[getattr(match, f"{firm}_id")][kind].append(match)
+    return plans
+
+
+def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int, tuple[DigestDelivery, bool]]:
+    """Each firm's delivery row for the week, created with its items where it did not exist (the claim), in
+    one transaction for the whole batch: firm id → (delivery, created by this call)."""
+    with transaction.atomic():
+        rows = DigestDelivery.objects.filter(company__in=companies, iso_year=week.year, iso_week=week.week)
+        claimed = {delivery.company_id: (delivery, False) for delivery in rows}
+        unclaimed = [company for company in companies if company.pk not in claimed]
+        if not unclaimed:
+            return claimed
+        plans = firm_digest_plans(unclaimed)
+        fresh = [
+            DigestDelivery(company_id=pk, iso_year=week.year, iso_week=week.week, **(
+                {} if any(plan.values()) else {"status": DigestDelivery.Status.SKIPPED, "reason": "nothing new"}
+            ))
+            for pk, plan in sorted(plans.items())  # one order for every worker: no deadlock between two claims
+        ]
+        try:
+            with transaction.atomic():
+                created = DigestDelivery.objects.bulk_create(fresh)
+        except IntegrityError:  # another worker claimed some of them meanwhile: theirs stand, one by one
+            created = []
+            for delivery in fresh:
+                row, new = DigestDelivery.objects.get_or_create(
+                    company_id=delivery.company_id, iso_year=week.year, iso_week=week.week,
+                    defaults={"status": delivery.status, "reason": delivery.reason},
+                )
+                if new:
+                    created.append(row)
+                else:
+                    claimed[row.company_id] = (row, False)
+        DigestItem.objects.bulk_create(
+            DigestItem(delivery=delivery, match=match, kind=kind)
+            for delivery in created for kind, matches in plans[delivery.company_id].items() for match in matches
+        )
+        claimed.update((delivery.company_id, (delivery, True)) for delivery in created)
+    return claimed
+
+
+@contextmanager
+def _delivery_locks(deliveries: list[DigestDelivery]) -> Iterator[set[int]]:
+    """The advisory locks of many deliveries, taken and released in one query each; yields the ids held.
+    They belong to the database session, so a worker killed mid-batch loses them all at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, pg_try_advisory_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+                       [DIGEST_LOCK, [delivery.pk for delivery in deliveries]])
+        held = {pk for pk, locked in cursor.fetchall() if locked}
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+                               [DIGEST_LOCK, sorted(held)])
 
 
 def _skip(delivery: DigestDelivery, reason: str) -> None:
@@ -206,58 +335,118 @@ def _still_news(item: DigestItem, company: Company, side: str) -> str | None:
 def deliver_firm_digest(company_id: int, week: IsoWeek, *, dry_run: bool = False) -> DeliveryResult:
     """Send the firm its digest for the week, unless it went out already. Safe to call any number of times,
     from any number of workers at once; see the module's docstring for how."""
-    company = _firm_with_readers(company_id)
-    if company is None:
-        return DeliveryResult(f"firm {company_id}", Status.SKIPPED, "the firm was deleted")
-    target = f"{company} ({company.pk})"
-    recipients, left_out = firm_recipients(company)
+    return deliver_firm_digests([company_id], week, dry_run=dry_run)[company_id]
+
+
+def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool = False) -> dict[int, DeliveryResult]:
+    """The week's digests of several firms over one SMTP connection: firm id → result, in the given order.
+
+    Each firm is on its own, as if delivered alone: its claim, lock and ``sent_to`` are its own, and a
+    firm the mail server refused (FAILED) or another worker holds (BUSY) leaves the others untouched. So
+    calling this again with the same firms (a retry, a redelivered task) sends only what did not go out.
+    """
+    companies = _firms_with_readers(company_ids)
+    results: dict[int, DeliveryResult] = {
+        pk: DeliveryResult(f"firm {pk}", Status.SKIPPED, "the firm was deleted") for pk in company_ids
+        if pk not in companies
+    }
+    firms = [companies[pk] for pk in dict.fromkeys(company_ids) if pk in companies]
+    readers = {company.pk: firm_recipients(company) for company in firms}
     if dry_run:
-        return _dry_run_firm(company, week, target, recipients, left_out)
+        results.update((company.pk, _dry_run_firm(company, week, f"{company} ({company.pk})", *readers[company.pk]))
+                       for company in firms)
+        return {pk: results[pk] for pk in company_ids}
 
-    delivery, created = _plan_firm_delivery(company, week)
-    if created and delivery.status == DigestDelivery.Status.SKIPPED:
+    claimed = _claim_firm_deliveries(firms, week)
+    open_ = []
+    for company in firms:
+        delivery, created = claimed[company.pk]
+        if delivery.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
+            # Final states: no lock is needed to know that there is nothing left to do.
+            status = Status.SKIPPED if created else Status.ALREADY
+            results[company.pk] = DeliveryResult(f"{company} ({company.pk})", status, delivery.reason)
+        else:
+            open_.append(company)
+    if open_:
+        with _delivery_locks([claimed[company.pk][0] for company in open_]) as held:
+            _deliver_held(open_, claimed, held, readers, week, results)
+    return {pk: results[pk] for pk in company_ids}
+
+
+def _deliver_held(
+    firms: list[Company], claimed: dict[int, tuple[DigestDelivery, bool]], held: set[int],
+    readers: dict[int, tuple[list[Recipient], list[str]]], week: IsoWeek, results: dict[int, DeliveryResult],
+) -> None:
+    """Send the digests of the firms whose delivery locks this session holds, filling in ``results``."""
+    fresh = DigestDelivery.objects.in_bulk(held)  # read afresh under the lock: an earlier holder may have sent it
+    items: dict[int, list[DigestItem]] = {pk: [] for pk in held}
+    for item in DigestItem.objects.filter(delivery_id__in=held):
+        items[item.delivery_id].append(item)
+    matches = selectors.digest_matches([item.match_id for group in items.values() for item in group if item.match_id])
+    mail, sector_names = Mailer(), _SectorNamesByLanguage()
+    try:
+        for company in firms:
+            target = f"{company} ({company.pk})"
+            delivery = fresh.get(claimed[company.pk][0].pk)
+            if delivery is None:
+                results[company.pk] = DeliveryResult(target, Status.BUSY, "another worker is sending it")
+                continue
+            try:
+                results[company.pk] = _deliver_locked(
+                    company, delivery, items[delivery.pk], matches, *readers[company.pk], mail, sector_names, week
+                )
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as error:  # a bug or a lost database must not cost the rest of the batch its digests
+                logger.exception("digest %s for %s failed", week, target)
+                results[company.pk] = DeliveryResult(target, Status.FAILED, f"{type(error).__name__}: {error}"[:300])
+    finally:
+        mail.close()
+
+
+def _deliver_locked(
+    company: Company, delivery: DigestDelivery, items: list[DigestItem], matches: dict[int, Match],
+    recipients: list[Recipient], left_out: list[str], mail: Mailer, sector_names: _SectorNamesByLanguage,
+    week: IsoWeek,
+) -> DeliveryResult:
+    target = f"{company} ({company.pk})"
+    if delivery.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
+        return DeliveryResult(target, Status.ALREADY, delivery.reason)
+    if company.status != Company.Status.PUBLISHED:
+        _skip(delivery, f"the firm is {company.get_status_display().lower()}")
         return DeliveryResult(target, Status.SKIPPED, delivery.reason)
-    with _open_delivery(delivery, target) as done:
-        if done:
-            return done
-        if company.status != Company.Status.PUBLISHED:
-            _skip(delivery, f"the firm is {company.get_status_display().lower()}")
-            return DeliveryResult(target, Status.SKIPPED, delivery.reason)
 
-        side = selectors.side_of_country(company.country)
-        items = list(delivery.items.select_related("match"))
-        matches = selectors.digest_matches([item.match_id for item in items if item.match_id])
-        notes, kept = [], []
-        for item in items:
-            item.match = matches.get(item.match_id)
-            why_not = _still_news(item, company, side)
-            if why_not:
-                notes.append(why_not)
-                item.delete()
-            else:
-                kept.append(item)
-        if not kept:
-            _skip(delivery, "nothing left to send: " + "; ".join(notes) if notes else "nothing new")
-            return DeliveryResult(target, Status.SKIPPED, delivery.reason)
-        if not recipients:
-            _skip(delivery, "; ".join(left_out) or "nobody to write to")
-            return DeliveryResult(target, Status.SKIPPED, delivery.reason)
+    side = selectors.side_of_country(company.country)
+    notes, kept = [], []
+    for item in items:
+        item.match = matches.get(item.match_id)
+        why_not = _still_news(item, company, side)
+        if why_not:
+            notes.append(why_not)
+            item.delete()
+        else:
+            kept.append(item)
+    if not kept:
+        _skip(delivery, "nothing left to send: " + "; ".join(notes) if notes else "nothing new")
+        return DeliveryResult(target, Status.SKIPPED, delivery.reason)
+    if not recipients:
+        _skip(delivery, "; ".join(left_out) or "nobody to write to")
+        return DeliveryResult(target, Status.SKIPPED, delivery.reason)
 
-        def render(recipient: Recipient) -> EmailMultiAlternatives:
-            return _render_firm_digest(company, side, kept, recipient, delivery, week)
+    def render(recipient: Recipient) -> EmailMultiAlternatives:
+        return _render_firm_digest(company, side, kept, recipient, delivery, week, sector_names)
 
-        result = _send(delivery, recipients, render, target)
-        result.notes = left_out + notes
-        if result.status == Status.SENT:
-            _mark_firm_digest_sent(delivery, company, kept, week)
-        return result
+    result = _send(delivery, recipients, render, target, mail,
+                   on_sent=lambda: _introduce_announced(company, kept, week))
+    result.notes = left_out + notes
+    return result
 
 
 def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult:
     existing = DigestDelivery.objects.filter(company=company, iso_year=week.year, iso_week=week.week).first()
     if existing and existing.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
         return DeliveryResult(target, Status.ALREADY, existing.reason)
-    plan = selectors.firm_digest_plan(company)
+    plan = firm_digest_plans([company])[company.pk]
     if not any(plan.values()):
         return DeliveryResult(target, Status.SKIPPED, "nothing new")
     if not recipients:
@@ -267,16 +456,20 @@ def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult
                           messages=len(recipients), notes=left_out)
 
 
-@transaction.atomic
-def _mark_firm_digest_sent(delivery: DigestDelivery, company: Company, items: list[DigestItem], week: IsoWeek) -> None:
+def _introduce_announced(company: Company, items: list[DigestItem], week: IsoWeek) -> None:
+    """The approved matches the digest announced become introduced; runs in the transaction marking it sent."""
     for item in items:
         if item.kind == DigestItem.Kind.NEW and item.match.status == Match.Status.APPROVED:
             try:
-                services.introduce(item.match, note=f"in the {week} digest of {company}")
+                # A copy: introduce reloads the match it is given, which would drop the firms prefetched with
+                # it. The batch's own instance then takes the new state, so that the other firm of the match,
+                # if later in the batch, is told of an introduced match and does not introduce it again.
+                introduced = services.introduce(copy.copy(item.match), note=f"in the {week} digest of {company}")
             except services.MatchWorkflowError:  # rejected in the last instant: it was told, nothing to undo
                 logger.warning("match %s changed while its digest was sent", item.match_id)
-    delivery.status, delivery.sent_at, delivery.reason = DigestDelivery.Status.SENT, timezone.now(), ""
-    delivery.save(update_fields=["status", "sent_at", "reason"])
+            else:
+                for name in ("status", "introduced_at", "response_vn", "response_ru"):
+                    setattr(item.match, name, getattr(introduced, name))
 
 
 def public_profile(company: Company, sector_names) -> dict:
@@ -304,13 +497,35 @@ def _answer_url(match: Match, company: Company, recipient: Recipient) -> str:
     return settings.SITE_URL + path
 
 
+class _SectorNamesByLanguage(Mapping):
+    """Every sector's name in the active language, each language fetched once (one query) for a whole batch
+    of digests rather than once per email."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, dict[str, str]] = {}
+
+    def _current(self) -> dict[str, str]:
+        language = translation.get_language()
+        if language not in self._names:
+            self._names[language] = fetch_sector_names()
+        return self._names[language]
+
+    def __getitem__(self, code: str) -> str:
+        return self._current()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
 def _render_firm_digest(
     company: Company, side: str, items: list[DigestItem], recipient: Recipient, delivery: DigestDelivery,
-    week: IsoWeek,
+    week: IsoWeek, names: Mapping[str, str],
 ) -> EmailMultiAlternatives:
     expiry_days = settings.DIGEST_INTRODUCTION_EXPIRY_DAYS
     with translation.override(recipient.language):
-        names = LazySectorNames()
         sections: dict[str, list[dict]] = {kind: [] for kind in DigestItem.Kind.values}
         for item in items:
             match = item.match
@@ -382,27 +597,45 @@ def _message(subject: str, template: str, context: dict, recipient: Recipient, d
 
 def _send(
     delivery: DigestDelivery, recipients: list[Recipient], render: Callable[[Recipient], EmailMultiAlternatives],
-    target: str,
+    target: str, mail: Mailer, on_sent: Callable[[], None] = lambda: None,
 ) -> DeliveryResult:
-    """Send to each recipient the server has not accepted yet; the caller holds the delivery's lock."""
-    DigestDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    """Send to each recipient the server has not accepted yet; the caller holds the delivery's lock.
+
+    Each accepted address is committed before the next message goes out. The last one is committed in the
+    same transaction that marks the delivery sent and runs ``on_sent`` (the matches it introduced), which
+    saves a commit per digest and leaves no state in which all were reached but the digest is not sent.
+    """
     done = {email.lower() for email in delivery.sent_to}
     todo = [recipient for recipient in recipients if recipient.email.lower() not in done]
+    # This attempt is counted with its first write, so an attempt counts once whatever the server answered.
+    counted = {"attempts": F("attempts") + 1}
     sent = 0
     try:
-        with get_connection() as mail:
-            for recipient in todo:
-                message = render(recipient)
-                message.connection = mail
-                message.send()
-                # Committed at once (autocommit): a crash after this line never resends to this reader.
-                delivery.sent_to.append(recipient.email)
-                DigestDelivery.objects.filter(pk=delivery.pk).update(sent_to=delivery.sent_to)
-                sent += 1
+        for recipient in todo[:-1]:
+            mail.send(render(recipient))
+            delivery.sent_to.append(recipient.email)
+            DigestDelivery.objects.filter(pk=delivery.pk).update(sent_to=delivery.sent_to, **counted)
+            counted, sent = {}, sent + 1
+        if todo:
+            mail.send(render(todo[-1]))
+            delivery.sent_to.append(todo[-1].email)
+            sent += 1
     except SMTP_ERRORS as error:
         reason = f"mail server: {type(error).__name__}: {error}"[:300]
-        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.FAILED, reason=reason)
+        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.FAILED, reason=reason,
+                                                             **counted)
         return DeliveryResult(target, Status.FAILED, reason, messages=sent)
+    try:
+        with transaction.atomic():
+            DigestDelivery.objects.filter(pk=delivery.pk).update(
+                sent_to=delivery.sent_to, status=DigestDelivery.Status.SENT, sent_at=timezone.now(), reason="",
+                **(counted if todo else {}),
+            )
+            on_sent()
+    except Exception:
+        # Whatever broke after the server accepted the last message, that reader has it: never send it again.
+        DigestDelivery.objects.filter(pk=delivery.pk).update(sent_to=delivery.sent_to)
+        raise
     return DeliveryResult(target, Status.SENT, messages=sent)
 
 
@@ -454,12 +687,12 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
                 }
                 return _message(f"SME Match · {subject}", "matchmaking/email/staff_digest", context, recipient, delivery)
 
-        result = _send(delivery, recipients, render, target)
+        mail = Mailer()
+        try:
+            result = _send(delivery, recipients, render, target, mail)
+        finally:
+            mail.close()
         result.notes = left_out
-        if result.status == Status.SENT:
-            DigestDelivery.objects.filter(pk=delivery.pk).update(
-                status=DigestDelivery.Status.SENT, sent_at=timezone.now(), reason=""
-            )
         return result
 
 
@@ -481,15 +714,15 @@ def send_digests(
     week: IsoWeek, firms: list[int], chambers: list[int], *, dry_run: bool = False,
     progress: Callable[[DeliveryResult], None] | None = None,
 ) -> DigestSummary:
-    """The digests of the given firms and chambers for the week, one after the other in this process (the
-    command line's way; the Celery dispatcher fans the same calls out to workers). Expire stale
+    """The digests of the given firms and chambers for the week, batch after batch in this process (the
+    command line's way; the Celery dispatcher fans the same batches out to workers). Expire stale
     introductions first (services.expire_introductions), so their news is in this week's digests."""
     summary = DigestSummary()
-    for firm_id in firms:
-        result = deliver_firm_digest(firm_id, week, dry_run=dry_run)
-        summary.add(result)
-        if progress:
-            progress(result)
+    for start in range(0, len(firms), FIRMS_PER_TASK):
+        for result in deliver_firm_digests(firms[start:start + FIRMS_PER_TASK], week, dry_run=dry_run).values():
+            summary.add(result)
+            if progress:
+                progress(result)
     for chamber_id in chambers:
         result = deliver_staff_digest(chamber_id, week, dry_run=dry_run)
         summary.add(result)

@@ -55,12 +55,13 @@ def embed_new_texts(chunk_size: int = services.EMBED_CHUNK) -> dict:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def dispatch_weekly_digests(country: str | None = None, week: str | None = None) -> dict:
     """The weekly run (django-celery-beat calls it per country): expire stale introductions, then one task
-    per firm with news and one per chamber. Running it twice queues the same tasks, which then send nothing."""
+    per batch of firms with news (digests.FIRMS_PER_TASK each) and one per chamber. Running it twice queues
+    the same tasks, which then send nothing."""
     iso_week = digests.IsoWeek.parse(week) if week else digests.IsoWeek.current(country)
     expired = services.expire_introductions()
     firms, chambers = digests.digest_targets(iso_week, country)
-    for firm_id in firms:
-        send_firm_digest.delay(firm_id, str(iso_week))
+    for start in range(0, len(firms), digests.FIRMS_PER_TASK):
+        send_firm_digests.delay(firms[start:start + digests.FIRMS_PER_TASK], str(iso_week))
     for chamber_id in chambers:
         send_staff_digest.delay(chamber_id, str(iso_week))
     return {"week": str(iso_week), "expired": expired, "firms": len(firms), "chambers": len(chambers)}
@@ -89,6 +90,30 @@ def _deliver(task, deliver, target_id: int, week: str) -> dict:
 def send_firm_digest(self, company_id: int, week: str) -> dict:
     """One firm's digest for the ISO week ('2026-W48'); any number of runs send it once."""
     return _deliver(self, digests.deliver_firm_digest, company_id, week)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
+    """A batch of firms' digests for the ISO week over one SMTP connection; any number of runs send each
+    once. A retry carries only the firms the mail server refused, so the others are not even looked at again
+    (and a redelivered batch finds theirs sent)."""
+    results = digests.deliver_firm_digests(company_ids, digests.IsoWeek.parse(week))
+    summary = digests.DigestSummary()
+    for result in results.values():
+        summary.add(result)
+    busy = [pk for pk, result in results.items() if result.status == digests.Status.BUSY]
+    failed = [pk for pk, result in results.items() if result.status == digests.Status.FAILED]
+    if busy and not self.request.is_eager:  # eager: nobody to wait for
+        # Their own task, with no retry budget spent: whoever holds them may well send them meanwhile.
+        send_firm_digests.apply_async((busy, week), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
+    if failed and not self.request.is_eager:  # eager: the caller would wait; the next run resumes them
+        if self.request.retries < settings.DIGEST_MAX_RETRIES:
+            raise self.retry(args=(failed, week), countdown=_retry_delay(self.request.retries),
+                             max_retries=settings.DIGEST_MAX_RETRIES)
+        # Given up for now; the rows stay FAILED and the next run for the week (or `send_digests`) resumes them.
+        logger.error("digests %s of %d firm(s) failed after %d retries: %s", week, len(failed), self.request.retries,
+                     "; ".join(f"{results[pk].target}: {results[pk].reason}" for pk in failed))
+    return summary.as_dict()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -43,12 +43,13 @@ class MailSink:
     def __init__(self) -> None:
         self.received: list[tuple[str, object]] = []  # (recipient, parsed message)
         self.refuse_until = 0.0  # time.monotonic() before which every recipient is refused with a 451
+        self.refuse_reader_until: dict[str, float] = {}  # the same, for one address only
         self.refusals = 0
         self.before_accept = None  # called with the number of messages so far; a reply string refuses
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if time.monotonic() < self.refuse_until:
+        if time.monotonic() < max(self.refuse_until, self.refuse_reader_until.get(address.lower(), 0.0)):
             self.refusals += 1
             return "451 4.3.0 Mail server busy, try again later"
         envelope.rcpt_tos.append(address)
@@ -246,6 +247,21 @@ def test_mail_refused_for_a_while_arrives_when_the_server_is_back_none_twice(wor
     assert sink.refusals > 0
     assert sink.per_recipient() == Counter({address: 1 for address in addresses})
     assert DigestDelivery.objects.filter(attempts__gt=1).exists()  # they were retried, not sent first time
+
+
+def test_a_reader_refused_for_a_while_gets_the_digest_later_and_the_rest_of_the_batch_is_not_resent(worker, sink):
+    addresses = market(4, second_member_every=0)  # eight firms, one batch
+    refused = addresses[3]
+    sink.refuse_reader_until[refused] = time.monotonic() + 3
+
+    worker.dispatch(WEEK)
+    wait_until_settled(WEEK, deliveries=8, timeout=90)
+
+    assert sink.refusals > 0
+    assert sink.per_recipient() == Counter({address: 1 for address in addresses})
+    retried = DigestDelivery.objects.filter(attempts__gt=1)
+    assert list(retried.values_list("company__memberships__user__email", flat=True)) == [refused]
+    assert Match.objects.filter(status=Match.Status.INTRODUCED).count() == 4
 
 
 def test_one_click_unsubscribe_stops_next_weeks_digest(worker, sink):

@@ -1,18 +1,21 @@
 """Weekly digests without a worker: what each firm and chamber is told, once a week, and what is skipped."""
 
+import smtplib
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from companies.models import Company, DigestFrequency
 from matchmaking import services
-from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_staff_digest
-from matchmaking.models import DigestDelivery, DigestItem, Match
+from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_firm_digests, deliver_staff_digest
+from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 from tests.factories import (
     ChamberFactory, ChamberStaffFactory, CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
 )
@@ -348,3 +351,154 @@ def test_a_digest_the_mail_server_refused_goes_out_on_the_next_run(settings):
     assert len(mail.outbox) == 2
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
+
+
+# --- batches: many firms' digests in one call, as each worker task sends them ------------------------------
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """The test outbox behind a mail server that refuses some readers (451) the first times it sees them."""
+
+    refusals: Counter = Counter()  # address → refusals still to come
+    attempts: Counter = Counter()  # address → messages offered to the server
+
+    def send_messages(self, messages):
+        for message in messages:
+            for address in message.to:
+                RefusingBackend.attempts[address] += 1
+                if RefusingBackend.refusals[address] > 0:
+                    RefusingBackend.refusals[address] -= 1
+                    raise smtplib.SMTPRecipientsRefused({address: (451, b"4.3.0 try again later")})
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def refusing_server(settings):
+    settings.EMAIL_BACKEND = "tests.test_digests.RefusingBackend"
+    RefusingBackend.refusals, RefusingBackend.attempts = Counter(), Counter()
+    return RefusingBackend
+
+
+def pairs(count: int) -> list[Company]:
+    """`count` approved pairs; the firms in pk order, a Vietnamese and a Russian one after the other."""
+    firms = []
+    for _ in range(count):
+        vn, ru = firm("VN"), firm("RU")
+        approved(vn, ru)
+        firms += [vn, ru]
+    return firms
+
+
+def reader(company: Company) -> str:
+    return company.memberships.get().user.email
+
+
+def test_a_firm_the_server_refuses_in_a_batch_does_not_hold_up_the_others_and_goes_out_on_the_next_run(
+    refusing_server,
+):
+    firms = pairs(3)
+    refused = firms[2]
+    refusing_server.refusals[reader(refused)] = 1
+    ids = [company.pk for company in firms]
+
+    first = deliver_firm_digests(ids, WEEK)
+
+    assert [first[pk].status for pk in ids] == [Status.SENT, Status.SENT, Status.FAILED, Status.SENT, Status.SENT,
+                                                Status.SENT]
+    assert "SMTPRecipientsRefused" in first[refused.pk].reason
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(reader(c) for c in firms if c != refused)
+    # Its match stays approved: the Russian side was told, the Vietnamese side not yet.
+    assert Match.objects.get(company_vn=refused).status == Match.Status.INTRODUCED
+
+    # The same batch again (what a retry or a redelivered task runs): only the refused firm is sent.
+    second = deliver_firm_digests(ids, WEEK)
+
+    assert [second[pk].status for pk in ids] == [Status.ALREADY] * 2 + [Status.SENT] + [Status.ALREADY] * 3
+    assert Counter(m.to[0] for m in mail.outbox) == Counter({reader(c): 1 for c in firms})
+    assert set(DigestDelivery.objects.values_list("status", flat=True)) == {DigestDelivery.Status.SENT}
+    assert DigestDelivery.objects.get(company=refused).attempts == 2
+
+
+def test_without_a_broker_the_batch_task_sends_the_others_and_leaves_a_refused_firm_to_the_next_run(
+    refusing_server,
+):
+    from matchmaking.tasks import send_firm_digests
+
+    firms = pairs(2)
+    refused = firms[1]
+    refusing_server.refusals[reader(refused)] = 1
+
+    # In-process (no broker, the README's first command) there is no worker to retry later: no waiting.
+    summary = send_firm_digests.delay([company.pk for company in firms], "2026-W48").get()
+
+    assert (summary["counts"]["sent"], summary["counts"]["failed"], summary["messages"]) == (3, 1, 3)
+    assert DigestDelivery.objects.get(company=refused).status == DigestDelivery.Status.FAILED
+    call_command("send_digests", "--week", "2026-W48", verbosity=0)
+    assert Counter(m.to[0] for m in mail.outbox) == Counter({reader(c): 1 for c in firms})
+    assert refusing_server.attempts == Counter({**{reader(c): 1 for c in firms}, reader(refused): 2})
+    assert set(Match.objects.values_list("status", flat=True)) == {Match.Status.INTRODUCED}
+
+
+def test_both_firms_of_a_match_in_one_batch_are_told_and_it_is_introduced_once():
+    vn, ru = firm("VN", name="Tan Phat Logistics"), firm("RU", name="Vektor Diagnostika")
+    match = approved(vn, ru)
+
+    results = deliver_firm_digests([vn.pk, ru.pk], WEEK)
+
+    assert [r.status for r in results.values()] == [Status.SENT, Status.SENT]
+    assert "Vektor Diagnostika" in sent_to(reader(vn))[0].body
+    assert "Tan Phat Logistics" in sent_to(reader(ru))[0].body
+    match.refresh_from_db()
+    assert match.status == Match.Status.INTRODUCED
+    assert MatchEvent.objects.filter(match=match, action="introduced").count() == 1
+
+
+def test_a_batch_costs_a_few_queries_per_firm_whatever_its_size():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(firms: list[Company], week_: IsoWeek) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            deliver_firm_digests([company.pk for company in firms], week_)
+        return len(captured)
+
+    small, large = pairs(2), pairs(6)
+    # Per firm: its send recorded together with its match introduced, in one transaction (1 to 6 queries,
+    # counting the savepoints a test's transaction adds); everything else is per batch.
+    extra = queries_for(large, WEEK) - queries_for(small, WEEK)
+    assert extra <= 6 * (len(large) - len(small)), extra
+
+
+def test_the_batch_plan_tells_each_firm_what_its_own_plan_tells_it_week_after_week():
+    from matchmaking import selectors
+    from matchmaking.digests import firm_digest_plans
+
+    vn, vn_quiet, ru, ru_pending = firm("VN"), firm("VN"), firm("RU"), firm("RU")
+    answered, waiting = approved(vn, ru), approved(vn_quiet, ru)
+    approved(vn, ru_pending)
+    Company.objects.filter(pk=ru_pending.pk).update(status=Company.Status.PENDING)
+    MatchFactory(company_vn=vn_quiet, company_ru=ru_pending)  # suggested: nobody hears of it
+    firms = list(Company.objects.order_by("pk"))
+
+    def both_plans() -> tuple[dict, dict]:
+        batch = firm_digest_plans(firms)
+        ids = {company.pk: {kind: [m.pk for m in matches] for kind, matches in batch[company.pk].items()}
+               for company in firms}
+        alone = {company.pk: {kind: [m.pk for m in matches] for kind, matches in
+                              selectors.firm_digest_plan(company).items()} for company in firms}
+        return ids, alone
+
+    for n in range(5):
+        batch, alone = both_plans()
+        assert batch == alone, f"week {n}"
+        if n == 0:
+            assert any(plan["new"] for plan in batch.values())
+        deliver_firm_digests([company.pk for company in firms], week(n))
+        if n == 0:
+            services.respond(answered, vn, True, by=None)
+        if n == 2:
+            Match.objects.filter(pk=answered.pk).update(introduced_at=timezone.now() - timedelta(days=22))
+            services.expire_introductions()
+    assert DigestItem.objects.filter(kind=DigestItem.Kind.REMINDER).exists()
+    assert DigestItem.objects.filter(kind=DigestItem.Kind.EXPIRED).exists()
+    assert Match.objects.get(pk=waiting.pk).status == Match.Status.INTRODUCED
