@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -203,7 +205,15 @@ class Company(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["country", "status"])]
+        indexes = [
+            models.Index(fields=["country", "status"]),
+            # The directory: published firms (of a country) in name order, read a page at a time.
+            models.Index(fields=["status", "country", "name", "id"], name="company_directory_country"),
+            models.Index(fields=["status", "name", "id"], name="company_directory"),
+            # Searches are case-insensitive substrings (UPPER(...) LIKE '%...%'): trigram indexes on UPPER.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="company_name_trgm"),
+            GinIndex(OpClass(Upper("city"), name="gin_trgm_ops"), name="company_city_trgm"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -266,6 +276,7 @@ class Listing(models.Model):
         ordering = ["company_id", "direction", "id"]
         verbose_name = _("offer or need")
         verbose_name_plural = _("offers and needs")
+        indexes = [GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="listing_text_trgm")]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.text[:60]}"
