@@ -1,7 +1,7 @@
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from companies.models import Company, CooperationForm, Country
+from companies.models import Company, CooperationForm, Country, Listing
 
 
 class CompanyFilter(django_filters.FilterSet):
@@ -19,10 +19,11 @@ class CompanyFilter(django_filters.FilterSet):
         model = Company
         fields = ["country", "size", "city", "sector", "cooperation"]
 
+    # EXISTS rather than a join: no duplicate rows to remove, and PostgreSQL can still read a page of firms
+    # in name order from the directory's index, testing each against a hashed set of the sector's firms.
     def filter_sector(self, queryset: QuerySet[Company], name: str, value: str) -> QuerySet[Company]:
-        matching = Company.objects.filter(Q(sectors__code=value) | Q(activity_division_id=value)).values("pk")
-        return queryset.filter(pk__in=matching)
+        named = Company.sectors.through.objects.filter(company_id=OuterRef("pk"), sector_id=value)
+        return queryset.filter(Q(activity_division_id=value) | Exists(named))
 
     def filter_cooperation(self, queryset: QuerySet[Company], name: str, value: str) -> QuerySet[Company]:
-        matching = Company.objects.filter(listings__cooperation__contains=[value]).values("pk")
-        return queryset.filter(pk__in=matching)
+        return queryset.filter(Exists(Listing.objects.filter(company_id=OuterRef("pk"), cooperation__contains=[value])))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import time
 
-from companies.models import Company, Listing, Membership
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet
+
+from companies.models import Company, Listing, Membership, Sector
 
 
 def _with_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
@@ -15,6 +18,49 @@ def _with_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
 
 def published_companies() -> QuerySet[Company]:
     return _with_profile(Company.objects.published())
+
+
+def _sector_codes(through, owner: str) -> ArraySubquery:
+    return ArraySubquery(through.objects.filter(**{owner: OuterRef("pk")}).order_by("sector_id").values("sector_id"))
+
+
+def with_public_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
+    """Companies with what their public profile shows, in two queries for any number of them: the sector
+    codes of the firm and of each listing as arrays (``sector_codes``; names come from sectors_by_code()),
+    the chamber joined and the listings prefetched."""
+    listings = Listing.objects.annotate(sector_codes=_sector_codes(Listing.sectors.through, "listing_id"))
+    return (
+        queryset.select_related("chamber")
+        .annotate(sector_codes=_sector_codes(Company.sectors.through, "company_id"))
+        .prefetch_related(Prefetch("listings", queryset=listings))
+    )
+
+
+def public_directory() -> QuerySet[Company]:
+    """The published firms as the API's directory shows them."""
+    return with_public_profile(Company.objects.published())
+
+
+# The ISIC table is reference data, written by migrations and load_seeds: each process keeps it a few minutes
+# instead of reading it for every page that names sectors.
+SECTOR_CACHE_SECONDS = 300
+_sectors: tuple[float, dict[str, Sector]] = (0.0, {})
+
+
+def sectors_by_code() -> dict[str, Sector]:
+    """Every sector (sections and divisions) by code; ``Sector.name`` follows the active language."""
+    global _sectors
+    expires, sectors = _sectors
+    if time.monotonic() >= expires:
+        sectors = {sector.code: sector for sector in Sector.objects.all()}
+        _sectors = (time.monotonic() + SECTOR_CACHE_SECONDS, sectors)
+    return sectors
+
+
+def forget_sectors() -> None:
+    """Read the sector table again on next use (after loading or renaming sectors)."""
+    global _sectors
+    _sectors = (0.0, {})
 
 
 def company_of(user) -> Company | None:
@@ -39,9 +85,9 @@ def companies_visible_to_staff(user) -> QuerySet[Company]:
 # --- public pages (home, directory) ---------------------------------------------------------------
 # Imports of this section stay here, so the reads above keep their own imports untouched.
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery  # noqa: E402
+from django.db.models import Count, IntegerField, Subquery  # noqa: E402
 
-from companies.models import Country, Sector  # noqa: E402
+from companies.models import Country  # noqa: E402
 
 
 class _RowCount(Subquery):
@@ -63,6 +109,42 @@ def search_companies(queryset: QuerySet[Company], text: str) -> QuerySet[Company
         Q(name__icontains=text) | Q(city__icontains=text) | Q(listings__text__icontains=text)
     ).values("pk")
     return queryset.filter(pk__in=matching)
+
+
+def _firms_naming(term: str) -> Q:
+    # A union of index scans (trigram indexes on UPPER(name), UPPER(city) and UPPER(text)) where one condition
+    # across both tables would read every firm; "pk = ANY(ARRAY(...))" so the firms are then fetched by key
+    # (the planner's guess for "pk IN (...)" is a scan of the whole table).
+    named = Company.objects.filter(Q(name__icontains=term) | Q(city__icontains=term)).order_by().values("pk")
+    listed = Listing.objects.filter(text__icontains=term).order_by().values("company_id")
+    return Q(_KeyInArray(F("pk"), ArraySubquery(named.union(listed))))
+
+
+class _KeyInArray(Func):
+    """``key = ANY(array)``, a condition."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+
+def search_companies_by_terms(queryset: QuerySet[Company], terms: list[str]) -> QuerySet[Company]:
+    """Firms of ``queryset`` in which every term is found (case-insensitive) in the name, the city or one
+    and the same offer or need: the rule of DRF's SearchFilter over ``name``, ``city`` and ``listings__text``,
+    without its join and with the trigram indexes."""
+    terms = [term for term in terms if term]
+    if not terms:
+        return queryset
+    # Each term is somewhere in the firm: for one term, the whole rule.
+    queryset = queryset.filter(*(_firms_naming(term) for term in terms))
+    if len(terms) == 1:
+        return queryset
+    in_profile = [Q(name__icontains=term) | Q(city__icontains=term) for term in terms]
+    in_one_listing = Listing.objects.filter(
+        company=OuterRef("pk"),
+        *(Q(text__icontains=term) | Q(company__name__icontains=term) | Q(company__city__icontains=term) for term in terms),
+    )
+    return queryset.filter(Q(*in_profile) | Exists(in_one_listing))
 
 
 def division_choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -5,7 +5,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from companies.models import Company, Listing, Membership
-from tests.factories import CompanyFactory, ListingFactory, MembershipFactory, UserFactory
+from tests.factories import ChamberFactory, CompanyFactory, ListingFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,98 @@ def test_directory_search_finds_words_in_offers_and_names(api):
     CompanyFactory(name="Other")
     assert [c["name"] for c in api.get("/api/v1/companies/?search=robusta").json()["results"]] == ["Tây Nguyên Coffee"]
     assert api.get("/api/v1/companies/?search=Nguyên").json()["count"] == 1
+
+
+SEARCHES = [
+    "robusta", "ROBUSTA", "Nguyên", "nguyên", "NGUYÊN", "nguyen", "cà phê", "CÀ PHÊ", "ca phe", "экспресс",
+    "ЭКСПРЕСС-ТЕСТЫ", "тесты Novosibirsk", "Moscow тесты", "robusta roaster", "robusta tonnes", '"roaster partners"',
+    "beans,partners", "50%", "a_b", "Hanoi", "Coffee Hanoi", "kits", "zzz", "  ",
+]
+
+
+def test_directory_search_finds_what_drf_search_found(api):
+    """The indexed search keeps DRF SearchFilter's rule over name, city and offers and needs: every term is in
+    the name, the city or one and the same listing; case-insensitive in Cyrillic and Vietnamese too, accents
+    kept (as UPPER(...) LIKE did)."""
+    from rest_framework.filters import SearchFilter
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    coffee = CompanyFactory(name="Tây Nguyên Coffee", city="Buôn Ma Thuột")
+    ListingFactory(company=coffee, text="Robusta beans, 200 tonnes a year")
+    ListingFactory(company=coffee, direction="need", text="Robusta roaster partners")
+    ListingFactory(company=CompanyFactory(name="Công ty Cà phê Đà Lạt"), text="Cà phê Robusta rang xay, 50% arabica")
+    diag = CompanyFactory(name="ООО «Экспресс-Диагностика»", country="RU", city="Novosibirsk")
+    ListingFactory(company=diag, text="Экспресс-тесты для диагностики инфекций")
+    ListingFactory(company=CompanyFactory(name="Moscow a_b", country="RU", city="Moscow"), text="тесты")
+    CompanyFactory(name="No listings", city="Hanoi")
+    CompanyFactory(name="Hidden robusta", status="draft")
+
+    class View:
+        search_fields = ["name", "city", "listings__text"]
+
+    for search in SEARCHES:
+        request = Request(APIRequestFactory().get("/", {"search": search}))
+        before = SearchFilter().filter_queryset(request, Company.objects.published(), View())
+        expected = sorted(before.values_list("name", flat=True))
+        found = api.get("/api/v1/companies/", {"search": search}).json()
+        assert sorted(c["name"] for c in found["results"]) == expected, search
+        assert found["count"] == len(expected)
+    assert api.get("/api/v1/companies/", {"search": "экспресс"}).json()["count"] == 1
+    assert api.get("/api/v1/companies/", {"search": "CÀ PHÊ"}).json()["count"] == 1
+    assert api.get("/api/v1/companies/", {"search": "robusta tonnes"}).json()["count"] == 1  # one offer
+    assert api.get("/api/v1/companies/", {"search": "tonnes partners"}).json()["count"] == 0  # two listings
+
+
+def test_directory_profiles_are_what_drf_fields_give(api):
+    """PublicCompanySerializer builds its output without a field per value: the same as DRF's generic
+    path, in each language, for a page of the directory and for one firm read alone."""
+    from django.utils import translation
+    from rest_framework import serializers
+
+    from companies.serializers import PublicCompanySerializer
+
+    chamber = ChamberFactory()
+    named = CompanyFactory(name="Named", sectors=["46", "10"], chamber=chamber, founded=1998, website="https://a.example")
+    ListingFactory(company=named, cooperation=["supply", "distribution"]).sectors.set(["10", "01"])
+    ListingFactory(company=named, direction="need", kind="service", text="Cold storage")
+    CompanyFactory(name="By activity code", founded=None, size="", languages=[])
+    CompanyFactory(name="No sector", activity_code="", activity_division_id=None)
+    for language in ["en", "vi", "ru"]:
+        with translation.override(language):
+            page = api.get("/api/v1/companies/", HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+            for shown in page:
+                company = Company.objects.get(pk=shown["id"])
+                generic = serializers.ModelSerializer.to_representation(PublicCompanySerializer(), company)
+                assert shown == json_roundtrip(generic)
+                assert api.get(f"/api/v1/companies/{company.pk}/", HTTP_ACCEPT_LANGUAGE=language).json() == shown
+    first = api.get(f"/api/v1/companies/{named.pk}/").json()
+    assert first["chamber"] == chamber.slug and first["sectors"] == [{"code": "10", "name": "Manufacture of food products"},
+                                {"code": "46", "name": "Wholesale trade, except of motor vehicles and motorcycles"}]
+    assert [listing["sectors"] for listing in first["offers"]] == [["01", "10"]]
+
+
+def json_roundtrip(data):
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def test_a_large_directory_count_is_kept_a_minute_and_a_small_one_is_exact(api, monkeypatch):
+    from companies import api as companies_api
+
+    monkeypatch.setattr(companies_api, "COUNT_CACHE_ABOVE", 4)
+    CompanyFactory.create_batch(3, country="VN")
+    CompanyFactory.create_batch(4, country="RU")
+    assert api.get("/api/v1/companies/?country=VN").json()["count"] == 3
+    assert api.get("/api/v1/companies/?country=RU").json()["count"] == 4
+    CompanyFactory(country="VN")
+    CompanyFactory(country="RU")
+    assert api.get("/api/v1/companies/?country=VN").json()["count"] == 4  # small: counted again
+    ru = api.get("/api/v1/companies/?country=RU").json()
+    assert ru["count"] == 4 and len(ru["results"]) == 5  # large: the count of a minute ago, the rows of now
 
 
 def test_directory_query_count_does_not_grow_with_companies(api):
