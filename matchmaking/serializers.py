@@ -2,8 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from companies import selectors as company_selectors
 from companies.models import Company
-from companies.serializers import PublicCompanySerializer
+from companies.serializers import PublicCompanySerializer, public_company_data
 from matchmaking.explain import explain
 from matchmaking.models import Match
 
@@ -27,11 +28,23 @@ class ReasonSerializer(serializers.Serializer):
     data = serializers.DictField(help_text=_("The facts: quoted texts, similarity, codes in common."))
 
 
+class _MyMatchListSerializer(serializers.ListSerializer):
+    def to_representation(self, data) -> list[dict]:
+        # The other firms' public profiles for the whole page in two queries (and none for the member's own).
+        matches = list(data.all() if hasattr(data, "all") else data)
+        company = self.context["company"]
+        others = {match.counterpart_of(company).pk for match in matches}
+        profiles = company_selectors.with_public_profile(Company.objects.filter(pk__in=others))
+        self.context["profiles"] = {profile.pk: profile for profile in profiles} if others else {}
+        return super().to_representation(matches)
+
+
 class MyMatchSerializer(serializers.ModelSerializer):
     """One of the firm's introductions, seen from the firm's own side."""
 
     # Context: "company" (the member's company) and optionally "sector_names" (a code → name mapping shared
-    # by the page, so sector names are not fetched once per match).
+    # by the page, so sector names are not fetched once per match) and "profiles" (the other firms by pk, as
+    # selectors.with_public_profile reads them; a page of matches fetches them itself).
 
     status = serializers.ChoiceField(choices=MEMBER_STATUS_CHOICES, read_only=True)
     counterpart = serializers.SerializerMethodField()
@@ -49,13 +62,18 @@ class MyMatchSerializer(serializers.ModelSerializer):
             "reasons", "counterpart_contact", "introduced_at", "connected_at",
         ]
         read_only_fields = fields
+        list_serializer_class = _MyMatchListSerializer
 
     def _side(self, match: Match) -> str:
         return match.side_of(self.context["company"])
 
     @extend_schema_field(PublicCompanySerializer)
     def get_counterpart(self, match: Match) -> dict:
-        return PublicCompanySerializer(match.counterpart_of(self.context["company"]), context=self.context).data
+        counterpart = match.counterpart_of(self.context["company"])
+        profile = self.context.get("profiles", {}).get(counterpart.pk)
+        if profile is None:  # a match read alone: its one profile, in two queries too
+            profile = company_selectors.with_public_profile(Company.objects.filter(pk=counterpart.pk)).get()
+        return public_company_data(profile)
 
     @extend_schema_field(serializers.ChoiceField(choices=Match.Response.choices))
     def get_my_answer(self, match: Match) -> str:

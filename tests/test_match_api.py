@@ -217,3 +217,23 @@ def test_list_queries_do_not_grow_with_rows(vn_api, vn_firm):
     few = queries()
     add(10)
     assert queries() == few
+
+
+def test_the_counterpart_in_a_page_is_its_public_profile_in_each_language(vn_api, ru_api, vn_firm, ru_firm):
+    """A page of matches reads the other firms' profiles in bulk; one match reads its one profile through the
+    relations: both give the directory's public profile, and a firm's own side never shows its contact."""
+    ru_firm.sectors.set(["46", "21"])
+    ru_firm.listings.first().sectors.set(["21"])
+    ListingFactory(company=ru_firm, direction="need", text=RU_NEED, cooperation=["supply"])
+    ListingFactory(company=vn_firm, text=VN_OFFER)
+    match = introduced(vn_firm, ru_firm)
+    directory = APIClient()
+    for language in ["vi", "ru", "en"]:
+        for api, other in ((vn_api, ru_firm), (ru_api, vn_firm)):
+            listed = api.get(LIST, HTTP_ACCEPT_LANGUAGE=language).json()["results"][0]["counterpart"]
+            alone = api.get(f"{LIST}{match.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()["counterpart"]
+            public = directory.get(f"/api/v1/companies/{other.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
+            assert listed == alone == public
+            assert not CONTACT_FIELDS & set(listed)
+    theirs = vn_api.get(LIST).json()["results"][0]["counterpart"]
+    assert [s["code"] for s in theirs["sectors"]] == ["21", "46"] and theirs["offers"][0]["sectors"] == ["21"]
