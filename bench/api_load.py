@@ -12,8 +12,9 @@ Server: ``gunicorn config.wsgi --workers 2 --threads 4`` (gthread workers, so th
 connections are kept) on 127.0.0.1, DEBUG off, the production middleware, throttling raised out of the
 way, ``DJANGO_ROOT_URLCONF=bench.load_urls`` (the product's URLs plus ``/bench/bare/``, a view returning
 ``{"ok": true}``, which is the baseline: the cost of gunicorn + Django's middleware with no database and no
-DRF). ``DATABASE_CONN_MAX_AGE`` is passed through from the environment; unset, it is the product's
-default 0, a new PostgreSQL connection per request.
+DRF). ``DATABASE_CONN_MAX_AGE`` is passed through from the environment; unset, the benchmark uses 60 (each
+gunicorn thread keeps its PostgreSQL connection a minute, as a deployment should: the product's default 0 opens
+a connection per request, a few milliseconds of PostgreSQL start-up each, which the bare view never pays).
 
 Load: ``--clients`` threads, each with one http.client keep-alive connection, send requests back to back
 for ``--seconds`` against each target in turn (the bare view; the directory filtered by country, sector
@@ -71,6 +72,7 @@ MEMBER = "bench-api-load-member"
 MATCHES = 20
 P95_TARGET_MS = 50.0
 THROUGHPUT_TARGET = 0.50
+CONN_MAX_AGE = os.environ.get("DATABASE_CONN_MAX_AGE", "60")
 
 
 # --- setup (not timed) ----------------------------------------------------------------------------------------
@@ -79,7 +81,8 @@ def use_bench_database() -> str:
     # Django's test-database machinery (migrations on the first run, kept afterwards) under a name of its own.
     connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = BENCH_DB
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # serialize=False: no copy of the whole database in memory, which only TransactionTestCase would read.
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 
 
 def ensure_firms(count: int) -> None:
@@ -132,6 +135,7 @@ def start_gunicorn(database: str, port: int, workers: int, threads: int) -> subp
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_NAME": database,
+        "DATABASE_CONN_MAX_AGE": CONN_MAX_AGE,
         "API_THROTTLE_ANON": "1000000/min",
         "API_THROTTLE_USER": "1000000/min",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -310,7 +314,7 @@ def main() -> None:
     print(f"\nAPI load · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by client, gunicorn "
           f"and PostgreSQL · database {database} · {published:,} published firms · gunicorn gthread "
           f"{args.workers} workers × {args.threads} threads · {args.clients} keep-alive clients × {args.seconds:g} s · "
-          f"CONN_MAX_AGE {os.environ.get('DATABASE_CONN_MAX_AGE', '0')}")
+          f"CONN_MAX_AGE {CONN_MAX_AGE}")
     print("endpoint | path | body bytes | requests | req/s | p50 ms | p95 ms | p99 ms | errors | vs bare | targets")
     print("--- | --- | --- | --- | --- | --- | --- | --- | --- | --- | ---")
     for label, path, size, o in results:
