@@ -1,87 +1,200 @@
-"""Writing many matches at once with PostgreSQL's COPY: rows go to a temporary staging table, then one
-INSERT or UPDATE from it writes the matches and their audit events together.
+"""Writing a whole ranking at once: every wanted pair is streamed with PostgreSQL's COPY into a temporary
+staging table, then a few set-based statements compare it with the stored matches on the server and write
+only what changed, the audit events in the same statements.
 
-A full recompute writes up to ten rows per firm; row-by-row ORM batches spend most of their time building
-and sending SQL, while COPY streams the rows (see bench/persistence.py for the figures).
+A full recompute wants up to ten pairs per firm, a million rows at 100,000 firms. Reading them back to
+compare in Python cost more than writing them (the JSON of every row decoded, for a rerun that mostly
+changes nothing), so nothing comes back but counts; see bench/persistence.py for the figures.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import connection
 
-from matchmaking.models import Match, MatchEvent
+from companies.models import Company, Country
+from matchmaking.models import DigestItem, Match, MatchEvent
 
 MATCH_TABLE = Match._meta.db_table
 EVENT_TABLE = MatchEvent._meta.db_table
+DIGEST_ITEM_TABLE = DigestItem._meta.db_table
+COMPANY_TABLE = Company._meta.db_table
 STAGING = "match_staging"
 _STAGING_COLUMNS = (
     "company_vn_id bigint, company_ru_id bigint, score double precision, fit_for_vn double precision, "
-    "fit_for_ru double precision, score_parts jsonb, reasons jsonb, note text"
+    "fit_for_ru double precision, score_parts jsonb, reasons jsonb"
 )
+COPY_CHUNK = 5000  # rows per write to the COPY stream: large enough to amortise the call, small for memory
+# One encoder for every row: json.dumps with options builds a new encoder per call, a third of its time.
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Hash joins of a million staged rows against a million matches stay in memory instead of spilling to
+# disk in batches; only for this transaction.
+WORK_MEM = "256MB"
+# Same text as f"{score:.3f}" in Python: to_char formats the double itself, as printf does.
+_SCORE_TEXT = "to_char({}, 'FM999999990.000')"
 
 
-def _stage(cursor, rows: Iterable[tuple]) -> None:
-    """rows: (vn id, ru id, _PairValues-like values, event note)."""
+class PairValues(Protocol):
+    score: float
+    fit_for_vn: float
+    fit_for_ru: float
+    score_parts: dict
+    reasons: list
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0
+    dropped: int = 0
+    kept_reviewed: int = 0
+
+
+def _copy_text(value: str) -> str:
+    # JSON escapes every control character itself, so a backslash is all COPY's text format still needs escaped.
+    return value.replace("\\", "\\\\")
+
+
+def _stage(cursor, rows: Iterable[tuple[int, int, PairValues]]) -> None:
     cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ({_STAGING_COLUMNS}) ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {STAGING}")
+    # Lines formatted here and written a chunk at a time: psycopg's write_row adapts each value on its own,
+    # several times slower for a million rows. repr() of a float reads back as the same double.
     with cursor.copy(f"COPY {STAGING} FROM STDIN") as copy:
-        for vn, ru, values, note in rows:
-            copy.write_row((vn, ru, values.score, values.fit_for_vn, values.fit_for_ru,
-                            json.dumps(values.score_parts, ensure_ascii=False),
-                            json.dumps(values.reasons, ensure_ascii=False), note))
+        lines = []
+        for vn, ru, values in rows:
+            lines.append(
+                f"{vn:d}\t{ru:d}\t{values.score!r}\t{values.fit_for_vn!r}\t{values.fit_for_ru!r}\t"
+                f"{_copy_text(_to_json(values.score_parts))}\t{_copy_text(_to_json(values.reasons))}\n"
+            )
+            if len(lines) == COPY_CHUNK:
+                copy.write("".join(lines))
+                lines.clear()
+        if lines:
+            copy.write("".join(lines))
+    # Temporary tables are never analysed by autovacuum; without statistics the joins below are planned
+    # for a table of unknown size.
+    cursor.execute(f"ANALYZE {STAGING}")
 
 
-def create_suggestions(rows: list[tuple], engine_version: str) -> int:
-    """Insert SUGGESTED matches with a "suggested" event each; a pair that exists already is skipped.
-    Call inside a transaction. Returns how many were created."""
-    if not rows:
-        return 0
+def write_ranking(
+    rows: Iterable[tuple[int, int, PairValues]],
+    engine_version: str,
+    droppable_within: tuple[Collection[int], Collection[int]] | None = None,
+) -> Written:
+    """Make the SUGGESTED matches agree with the wanted pairs ``rows`` (vn id, ru id, values); call inside a
+    transaction that holds the recompute lock.
+
+    - a wanted pair with no match becomes a SUGGESTED match (if both firms are still published, each in its
+      own country), with a "suggested" event;
+    - a SUGGESTED match whose values differ is rescored, with a "rescored" event; one whose values are the
+      same is not written at all (its updated_at stays);
+    - a wanted pair whose match staff or the firms acted on is left as it is, only counted;
+    - a SUGGESTED match not wanted is dropped with its events. ``droppable_within`` = (scope, ranked) limits
+      that, and the rescoring, to a partial run: only pairs with a firm in ``scope`` are looked at, and only
+      those with both firms ``ranked`` are dropped (the other side's top K is not known otherwise);
+    - a SUGGESTED match with a firm no longer published in its country is dropped, whatever the scope.
+    """
+    version = {"version": engine_version, "suggested": Match.Status.SUGGESTED}
+    in_scope = dropped_if = "TRUE"
+    if droppable_within is not None:
+        scope, ranked = droppable_within
+        version.update(scope=list(scope), ranked=list(ranked))
+        in_scope = "(m.company_vn_id = ANY(%(scope)s) OR m.company_ru_id = ANY(%(scope)s))"
+        dropped_if = f"{in_scope} AND m.company_vn_id = ANY(%(ranked)s) AND m.company_ru_id = ANY(%(ranked)s)"
+    live = {"published": Company.Status.PUBLISHED, "vn": Country.VIETNAM, "ru": Country.RUSSIA}
+    written = Written()
     with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        # Not waiting for the commit to reach the disk: a recompute lost in a crash is simply run again.
+        cursor.execute("SET LOCAL synchronous_commit = off")
         _stage(cursor, rows)
+
+        cursor.execute(
+            f"""
+            WITH gone AS (
+                SELECT m.id FROM {MATCH_TABLE} m
+                LEFT JOIN {STAGING} s ON s.company_vn_id = m.company_vn_id AND s.company_ru_id = m.company_ru_id
+                LEFT JOIN {COMPANY_TABLE} vn ON vn.id = m.company_vn_id AND vn.status = %(published)s
+                    AND vn.country = %(vn)s
+                LEFT JOIN {COMPANY_TABLE} ru ON ru.id = m.company_ru_id AND ru.status = %(published)s
+                    AND ru.country = %(ru)s
+                WHERE m.status = %(suggested)s
+                    AND (vn.id IS NULL OR ru.id IS NULL OR (s.company_vn_id IS NULL AND {dropped_if}))
+                -- Locked first, and checked again once locked: one a reviewer approved meanwhile stays.
+                FOR UPDATE OF m
+            ),
+            -- A suggestion leaves nothing to audit: its events go with it, as the ORM's cascade would do.
+            events AS (DELETE FROM {EVENT_TABLE} e USING gone WHERE e.match_id = gone.id),
+            items AS (UPDATE {DIGEST_ITEM_TABLE} i SET match_id = NULL FROM gone WHERE i.match_id = gone.id)
+            DELETE FROM {MATCH_TABLE} m USING gone WHERE m.id = gone.id
+            """,
+            {**version, **live},
+        )
+        written.dropped = cursor.rowcount
+
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM {STAGING} s JOIN {MATCH_TABLE} m
+                ON m.company_vn_id = s.company_vn_id AND m.company_ru_id = s.company_ru_id
+            WHERE m.status = ANY(%(reviewed)s) AND {in_scope}
+            """,
+            {**version, "reviewed": [status for status in Match.Status.values if status != Match.Status.SUGGESTED]},
+        )
+        written.kept_reviewed = cursor.fetchone()[0]
+
+        # "was" is the row before the update (a join to itself: PostgreSQL 15 has no RETURNING OLD).
+        cursor.execute(
+            f"""
+            WITH changed AS (
+                UPDATE {MATCH_TABLE} m SET score = s.score, fit_for_vn = s.fit_for_vn, fit_for_ru = s.fit_for_ru,
+                    score_parts = s.score_parts, reasons = s.reasons, engine_version = %(version)s, updated_at = now()
+                FROM {STAGING} s, {MATCH_TABLE} was
+                WHERE m.company_vn_id = s.company_vn_id AND m.company_ru_id = s.company_ru_id AND was.id = m.id
+                    AND m.status = %(suggested)s AND {in_scope}
+                    AND (m.score, m.fit_for_vn, m.fit_for_ru, m.score_parts, m.reasons, m.engine_version)
+                        IS DISTINCT FROM (s.score, s.fit_for_vn, s.fit_for_ru, s.score_parts, s.reasons, %(version)s)
+                RETURNING m.id, was.score AS was, s.score
+            )
+            INSERT INTO {EVENT_TABLE} (match_id, action, from_status, to_status, note, at)
+            SELECT id, 'rescored', %(suggested)s, %(suggested)s,
+                'score ' || {_SCORE_TEXT.format("was")} || ' → ' || {_SCORE_TEXT.format("score")}
+                    || ', engine ' || %(version)s,
+                now()
+            FROM changed
+            """,
+            version,
+        )
+        written.updated = cursor.rowcount
+
         cursor.execute(
             f"""
             WITH created AS (
                 INSERT INTO {MATCH_TABLE} (company_vn_id, company_ru_id, score, fit_for_vn, fit_for_ru, score_parts,
                     reasons, engine_version, status, review_note, response_vn, response_ru, outcome_vn, outcome_ru,
                     created_at, updated_at)
-                SELECT company_vn_id, company_ru_id, score, fit_for_vn, fit_for_ru, score_parts, reasons, %(version)s,
-                    %(suggested)s, '', %(pending)s, %(pending)s, '', '', now(), now()
-                FROM {STAGING}
-                ON CONFLICT (company_vn_id, company_ru_id) DO NOTHING
-                RETURNING id, company_vn_id, company_ru_id
-            )
-            INSERT INTO {EVENT_TABLE} (match_id, action, from_status, to_status, note, at)
-            SELECT created.id, 'suggested', '', %(suggested)s, staged.note, now()
-            FROM created JOIN {STAGING} staged USING (company_vn_id, company_ru_id)
-            """,
-            {"version": engine_version, "suggested": Match.Status.SUGGESTED, "pending": Match.Response.PENDING},
-        )
-        return cursor.rowcount
-
-
-def rescore_suggestions(rows: list[tuple], engine_version: str) -> int:
-    """Overwrite the engine's values of SUGGESTED matches, with a "rescored" event each (reviewed matches are
-    never touched, even if a row names one). Call inside a transaction. Returns how many changed."""
-    if not rows:
-        return 0
-    with connection.cursor() as cursor:
-        _stage(cursor, rows)
-        cursor.execute(
-            f"""
-            WITH changed AS (
-                UPDATE {MATCH_TABLE} m SET score = s.score, fit_for_vn = s.fit_for_vn, fit_for_ru = s.fit_for_ru,
-                    score_parts = s.score_parts, reasons = s.reasons, engine_version = %(version)s, updated_at = now()
+                SELECT s.company_vn_id, s.company_ru_id, s.score, s.fit_for_vn, s.fit_for_ru, s.score_parts,
+                    s.reasons, %(version)s, %(suggested)s, '', %(pending)s, %(pending)s, '', '', now(), now()
                 FROM {STAGING} s
-                WHERE m.company_vn_id = s.company_vn_id AND m.company_ru_id = s.company_ru_id
-                    AND m.status = %(suggested)s
-                RETURNING m.id, s.note
+                JOIN {COMPANY_TABLE} vn ON vn.id = s.company_vn_id AND vn.status = %(published)s
+                    AND vn.country = %(vn)s
+                JOIN {COMPANY_TABLE} ru ON ru.id = s.company_ru_id AND ru.status = %(published)s
+                    AND ru.country = %(ru)s
+                -- The unique index finds the pairs that exist; a NOT EXISTS would look each one up a second
+                -- time (and, planned for the empty table of a first save, on the wrong index: 3× slower).
+                ON CONFLICT (company_vn_id, company_ru_id) DO NOTHING
+                RETURNING id, score
             )
             INSERT INTO {EVENT_TABLE} (match_id, action, from_status, to_status, note, at)
-            SELECT id, 'rescored', %(suggested)s, %(suggested)s, note, now() FROM changed
+            SELECT id, 'suggested', '', %(suggested)s,
+                'score ' || {_SCORE_TEXT.format("score")} || ', engine ' || %(version)s, now()
+            FROM created
             """,
-            {"version": engine_version, "suggested": Match.Status.SUGGESTED},
+            {**version, **live, "pending": Match.Response.PENDING},
         )
-        return cursor.rowcount
+        written.created = cursor.rowcount
+    return written

@@ -204,65 +204,17 @@ def _save(
     # part) runs outside this lock, only the writes are serialised.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK])
-
-    # Suggestions that are no longer possible: a firm unpublished or moved to the other country.
-    published = Company.objects.filter(status=Company.Status.PUBLISHED)
-    impossible = Match.objects.filter(status=Match.Status.SUGGESTED).filter(
-        ~Q(company_vn__in=published.filter(country=Country.VIETNAM))
-        | ~Q(company_ru__in=published.filter(country=Country.RUSSIA))
+    # The comparison with the stored matches runs in the database (see bulk.write_ranking for the rules):
+    # a full run would otherwise read back a million rows and their JSON to find that most did not change.
+    written = bulk.write_ranking(
+        ((vn, ru, values) for (vn, ru), values in wanted.items()),
+        engine_version,
+        None if scope is None else (scope, ranked or set()),
     )
-    result.dropped += impossible.delete()[1].get(Match._meta.label, 0)
-
-    existing = Match.objects.all() if scope is None else Match.objects.filter(
-        Q(company_vn__in=scope) | Q(company_ru__in=scope)
-    )
-    # Plain tuples, not model instances: a full run compares up to a million rows.
-    existing_pairs = {
-        (vn, ru): (pk, status, (score, fit_vn, fit_ru, parts, reasons, version))
-        for pk, vn, ru, status, score, fit_vn, fit_ru, parts, reasons, version in existing.select_for_update()
-        .values_list("pk", "company_vn_id", "company_ru_id", "status", "score", "fit_for_vn", "fit_for_ru",
-                     "score_parts", "reasons", "engine_version")
-        .iterator(chunk_size=20000)
-    }
-
-    to_drop, to_rescore = [], []
-    for pair, (pk, status, stored) in existing_pairs.items():
-        values = wanted.get(pair)
-        if status != Match.Status.SUGGESTED:
-            if values is not None:
-                result.kept_reviewed += 1
-        elif values is not None:
-            if stored != (values.score, values.fit_for_vn, values.fit_for_ru, values.score_parts, values.reasons,
-                          engine_version):
-                note = f"score {stored[0]:.3f} → {values.score:.3f}, engine {engine_version}"
-                to_rescore.append((*pair, values, note))
-        elif _droppable(pair, scope, ranked):
-            to_drop.append(pk)
-
-    # Checked again inside the lock: a firm may have been unpublished while the engine was ranking.
-    live = set(
-        published.filter(pk__in={firm for pair in wanted for firm in pair}).values_list("pk", "country")
-    )
-    to_create = [
-        (vn, ru, values, f"score {values.score:.3f}, engine {engine_version}")
-        for (vn, ru), values in wanted.items()
-        if (vn, ru) not in existing_pairs and (vn, Country.VIETNAM) in live and (ru, Country.RUSSIA) in live
-    ]
-
-    for start in range(0, len(to_drop), 20000):  # their events go with them (cascade): nothing left to audit
-        result.dropped += Match.objects.filter(
-            pk__in=to_drop[start : start + 20000], status=Match.Status.SUGGESTED
-        ).delete()[1].get(Match._meta.label, 0)
-    result.updated += bulk.rescore_suggestions(to_rescore, engine_version)
-    result.created += bulk.create_suggestions(to_create, engine_version)
-
-
-def _droppable(pair: tuple[int, int], scope: set[int] | None, ranked: set[int] | None) -> bool:
-    """A suggestion no ranked top K wants may go only if both sides' top K were computed in this run."""
-    if scope is None:
-        return True
-    vn, ru = pair
-    return (vn in scope or ru in scope) and vn in ranked and ru in ranked
+    result.created += written.created
+    result.updated += written.updated
+    result.dropped += written.dropped
+    result.kept_reviewed += written.kept_reviewed
 
 
 # --- the workflow ---------------------------------------------------------------------------------

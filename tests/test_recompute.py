@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -300,3 +301,95 @@ def test_an_empty_or_one_country_database_gives_no_suggestions_and_no_error():
         ListingFactory(company=company)
     result = recompute_matches()
     assert result.created == 0 and not Match.objects.exists()
+
+
+def full_rows(matches) -> dict:
+    """Every stored column of the given matches, as the database holds them."""
+    return {row["id"]: row for row in Match.objects.filter(pk__in=[m.pk for m in matches]).values()}
+
+
+def test_a_rerun_with_the_same_ranking_writes_no_event_and_keeps_updated_at(firms):
+    recompute_matches(top_k=10)
+    rows = {row["id"]: row for row in Match.objects.values()}
+    events = list(MatchEvent.objects.values_list("pk", flat=True))
+
+    recompute_matches(top_k=10)
+
+    assert {row["id"]: row for row in Match.objects.values()} == rows
+    assert list(MatchEvent.objects.values_list("pk", flat=True)) == events
+
+
+def test_the_notes_of_created_and_rescored_matches_give_the_scores(firms):
+    recompute_matches(top_k=10)
+    match = Match.objects.get(company_vn=firms["vn-pharma"], company_ru=firms["ru-tests"])
+    assert match.events.get(action="suggested").note == f"score {match.score:.3f}, engine {match.engine_version}"
+    # A stored score the engine will not give back, with a third decimal that rounds down.
+    Match.objects.filter(pk=match.pk).update(score=0.1235)
+
+    result = recompute_matches(top_k=10)
+
+    match.refresh_from_db()
+    assert result.updated == 1 and match.score != 0.1235
+    assert match.events.get(action="rescored").note == f"score 0.123 → {match.score:.3f}, engine {match.engine_version}"
+
+
+def test_only_the_suggestion_whose_values_changed_is_rescored(firms):
+    recompute_matches(top_k=10)
+    changed = Match.objects.get(company_vn=firms["vn-coffee"], company_ru=firms["ru-monitoring"])
+    long_ago = changed.updated_at - timedelta(days=30)
+    Match.objects.filter(pk=changed.pk).update(reasons=[{"kind": "stale", "data": {}}], updated_at=long_ago)
+    others = {row["id"]: row for row in Match.objects.exclude(pk=changed.pk).values()}
+
+    result = recompute_matches(top_k=10)
+
+    changed_after = Match.objects.get(pk=changed.pk)
+    assert result.updated == 1 and changed_after.reasons != [{"kind": "stale", "data": {}}]
+    assert changed_after.updated_at > long_ago
+    assert {row["id"]: row for row in Match.objects.exclude(pk=changed.pk).values()} == others
+    assert list(MatchEvent.objects.filter(action="rescored").values_list("match", flat=True)) == [changed.pk]
+
+
+def test_reviewed_matches_and_their_history_are_untouched_by_a_rescore(firms):
+    recompute_matches(top_k=10)
+    staff = UserFactory(is_staff=True)
+    approved = Match.objects.get(company_vn=firms["vn-pharma"], company_ru=firms["ru-tests"])
+    rejected = Match.objects.get(company_vn=firms["vn-coffee"], company_ru=firms["ru-monitoring"])
+    services.approve([approved], by=staff, note="Good fit")
+    services.reject([rejected], by=staff)
+    # Every match's values now differ from what the engine gives: a rerun rescores all the suggested ones.
+    Match.objects.update(score=0.0, engine_version="old")
+    reviewed = full_rows([approved, rejected])
+    history = list(MatchEvent.objects.filter(match__in=[approved, rejected]).values())
+
+    result = recompute_matches(top_k=10)
+
+    assert result.updated == 7 and result.kept_reviewed == 2
+    assert full_rows([approved, rejected]) == reviewed
+    assert list(MatchEvent.objects.filter(match__in=[approved, rejected]).values()) == history
+
+
+def test_a_dropped_suggestion_takes_its_events_and_leaves_digest_items_without_it(firms):
+    from matchmaking.models import DigestDelivery, DigestItem
+
+    recompute_matches(top_k=10)
+    dropped = Match.objects.get(company_vn=firms["vn-coffee"], company_ru=firms["ru-tests"])
+    delivery = DigestDelivery.objects.create(company=firms["vn-coffee"], iso_year=2026, iso_week=49)
+    item = DigestItem.objects.create(delivery=delivery, match=dropped, kind=DigestItem.Kind.NEW)
+
+    recompute_matches(top_k=1)
+
+    assert not Match.objects.filter(pk=dropped.pk).exists()
+    assert not MatchEvent.objects.filter(match_id=dropped.pk).exists()
+    item.refresh_from_db()
+    assert item.match is None
+
+
+def test_a_partial_run_leaves_pairs_without_a_firm_in_scope_alone(firms):
+    recompute_matches(top_k=10)
+    outside = Match.objects.get(company_vn=firms["vn-garment"], company_ru=firms["ru-textile"])
+    Match.objects.filter(pk=outside.pk).update(score=0.0)
+
+    result = recompute_matches([firms["vn-pharma"].pk], top_k=10)
+
+    assert (result.created, result.updated, result.dropped) == (0, 0, 0)
+    assert Match.objects.get(pk=outside.pk).score == 0.0
