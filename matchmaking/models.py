@@ -35,7 +35,11 @@ class Match(models.Model):
         AGREEMENT = "agreement", _("Agreement signed")
         NO_REPLY = "no_reply", _("No reply")
 
-    company_vn = models.ForeignKey(Company, models.CASCADE, related_name="matches_as_vn", verbose_name=_("Vietnamese firm"))
+    # No index of its own: the pair's unique constraint starts with it. Every index is written for each of
+    # the million rows a full recompute may insert (bench/persistence.py).
+    company_vn = models.ForeignKey(
+        Company, models.CASCADE, related_name="matches_as_vn", verbose_name=_("Vietnamese firm"), db_index=False
+    )
     company_ru = models.ForeignKey(Company, models.CASCADE, related_name="matches_as_ru", verbose_name=_("Russian firm"))
     score = models.FloatField(_("score"), db_index=True)
     fit_for_vn = models.FloatField(_("fit for the Vietnamese firm"), help_text=_("How well the Russian firm's offers meet the Vietnamese firm's needs."))
@@ -43,9 +47,11 @@ class Match(models.Model):
     score_parts = models.JSONField(_("score parts"), default=dict)
     reasons = models.JSONField(_("reasons"), default=list, help_text=_("Facts behind the match, from the Vietnamese firm's side."))
     engine_version = models.CharField(_("engine version"), max_length=20)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED)  # indexed with the score (Meta)
     review_note = models.TextField(_("review note"), blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     introduced_at = models.DateTimeField(_("introduced at"), null=True, blank=True)
     response_vn = models.CharField(_("Vietnamese firm's answer"), max_length=8, choices=Response.choices, default=Response.PENDING)
@@ -62,7 +68,11 @@ class Match(models.Model):
         verbose_name = _("match")
         verbose_name_plural = _("matches")
         constraints = [models.UniqueConstraint(fields=["company_vn", "company_ru"], name="one_match_per_pair")]
-        indexes = [models.Index(fields=["status", "-score"])]
+        indexes = [
+            models.Index(fields=["status", "-score"]),  # also serves filters on status alone
+            # Only reviewed matches have a reviewer: the suggestions' NULLs need no index entries.
+            models.Index(fields=["reviewed_by"], name="match_reviewer", condition=models.Q(reviewed_by__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.company_vn} ↔ {self.company_ru}"
@@ -83,7 +93,9 @@ class MatchEvent(models.Model):
     """Audit row: who did what to a match, when, with which note."""
 
     match = models.ForeignKey(Match, models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     action = models.CharField(_("action"), max_length=30)
     from_status = models.CharField(max_length=10, choices=Match.Status.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=Match.Status.choices, blank=True)
@@ -92,6 +104,8 @@ class MatchEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # A recompute writes its events without an actor, up to a million at once: only the others are indexed.
+        indexes = [models.Index(fields=["actor"], name="match_event_actor", condition=models.Q(actor__isnull=False))]
         verbose_name = _("match event")
         verbose_name_plural = _("match events")
 
