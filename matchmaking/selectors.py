@@ -30,7 +30,7 @@ def matchable_profiles() -> list[Profile]:
             Prefetch(
                 "listings",
                 queryset=Listing.objects.order_by("pk")
-                .only("pk", "company_id", "direction", "text", "cooperation")
+                .only("pk", "company_id", "direction", "text", "cooperation", "language")
                 .prefetch_related(Prefetch("sectors", queryset=sector_codes)),
             ),
         )
@@ -49,6 +49,7 @@ def _profile(company: Company) -> Profile:
                 cooperation=tuple(listing.cooperation),
                 sectors=tuple(sector.code for sector in listing.sectors.all()),
                 ref=listing.pk,
+                language=listing.language or None,  # detected when the listing was saved
             )
             for listing in company.listings.all()
         ),

@@ -157,6 +157,7 @@ def test_tfidf_on_distinct_texts_equals_a_fit_on_every_text():
     import random
 
     import numpy as np
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from matchmaking.engine.lexical import tfidf_rows
@@ -168,9 +169,13 @@ def test_tfidf_on_distinct_texts_equals_a_fit_on_every_text():
     offers = [rng.choice(pool) for _ in range(120)]
     need_rows, offer_rows = tfidf_rows(needs, offers)
     expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32).fit_transform(needs + offers)
-    got = np.vstack([need_rows.toarray(), offer_rows.toarray()])
+    got = sparse.vstack([need_rows, offer_rows]).tocsr()
     assert got.dtype == np.float32
-    np.testing.assert_allclose(got, expected.toarray(), rtol=1e-6, atol=1e-7)
+    # The columns may come in another order; what a ranking sees is every row's weights and every dot product.
+    assert got.shape[1] == expected.shape[1]
+    for row in range(got.shape[0]):
+        np.testing.assert_allclose(np.sort(got[row].data), np.sort(expected[row].data), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose((got @ got.T).toarray(), (expected @ expected.T).toarray(), rtol=1e-5, atol=1e-6)
 
 
 def test_each_distinct_text_is_embedded_once():
@@ -198,28 +203,118 @@ def test_each_distinct_text_is_embedded_once():
     assert set(counterparts(ranking, "vn-0")) == {"ru-0", "ru-1", "ru-2"}
 
 
-def test_block_best_pairs_are_the_pairs_found_one_by_one():
-    """The reasons quote the best need–offer pair; finding them for a whole block at once, ties included."""
+class HashedVectors:
+    """A deterministic unit vector per (role, text): a stand-in model with no model's cost."""
+
+    name = "hashed"
+
+    def embed(self, texts, role):
+        import hashlib
+
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.blake2b(f"{role}\0{text}".encode(), digest_size=8).digest(), "little")
+            rows.append(np.random.default_rng(seed).standard_normal(16).astype(np.float32))
+        rows = np.array(rows, dtype=np.float32).reshape(len(texts), 16)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+
+def _market(n: int, seed: int) -> list[Profile]:
+    """Firms with 0–3 offers and needs drawn from a small pool (so texts repeat), some with one side empty."""
+    import random
+
+    rng = random.Random(seed)
+    pool = ["Frozen pangasius fillets", "Reefer containers", "Cold storage in Hai Phong", "Coffee beans robusta",
+            "Potash fertiliser in bulk", "Rice, jasmine, 5 % broken", "Кофе робуста", "Калийные удобрения",
+            "Cà phê robusta Đắk Lắk", "Phân bón kali", "IT outsourcing, Python and Java", "Тест-системы ПЦР"]
+    forms = ["distribution", "supply", "joint_venture", "licensing"]
+    profiles = []
+    for i in range(n):
+        country = "VN" if i % 2 else "RU"
+        listings = tuple(
+            Listing(direction, rng.choice(pool), tuple(rng.sample(forms, rng.randint(0, 2))))
+            for direction in (OFFER, NEED) for _ in range(rng.choice([0, 1, 1, 2, 3]))
+        )
+        profiles.append(Profile(
+            key=f"{country}-{i}", country=country, listings=listings,
+            sectors=tuple(rng.sample(["01", "10", "20", "46", "62"], rng.randint(0, 2))),
+            activity_division=rng.choice([None, "10", "46"]), languages=tuple(rng.sample(["vi", "ru", "en"], rng.randint(1, 2))),
+        ))
+    return profiles
+
+
+@pytest.mark.parametrize("vectors", [HashedVectors(), None], ids=["embeddings", "lexical only"])
+def test_the_blocked_ranking_is_the_best_of_every_pair_scored_one_by_one(monkeypatch, vectors):
+    """Blocks, the running lists of the second country and distinct-text products must pick what
+    scoring every pair on its own and sorting would: the same scores, best first, for every firm."""
     import numpy as np
 
-    from matchmaking.engine.rank import DEFAULT_WEIGHTS, _Corpus
+    from matchmaking.engine import rank
 
-    profiles = [
-        firm("vn-a", "VN", ["Frozen pangasius fillets", "Frozen pangasius fillets"], ["Reefer containers", "Cold storage"]),
-        firm("vn-b", "VN", ["Coffee beans robusta"], []),
-        firm("vn-c", "VN", [], ["Potash fertiliser in bulk"]),
-        firm("vn-d", "VN", ["Rice"], ["Reefer containers", "Reefer containers for fish"]),
-        firm("ru-a", "RU", ["Reefer containers", "Reefer containers"], ["Frozen pangasius fillets"]),
-        firm("ru-b", "RU", ["Potash fertiliser in bulk", "Cold storage"], []),
-        firm("ru-c", "RU", [], ["Coffee beans robusta", "Rice"]),
-    ]
-    corpus = _Corpus(profiles, None)
-    firms, others = np.arange(4), np.arange(4, 7)
-    forward = corpus.directional(corpus.rows(corpus.needs, firms), corpus.rows(corpus.offers, others), DEFAULT_WEIGHTS)
-    rows, cols = np.repeat(np.arange(4), 3), np.tile(np.arange(3), 4)
-    found, need, offer, value = forward.best_pairs(rows, cols)
-    for p, (r, c) in enumerate(zip(rows, cols)):
-        one = forward.best_pair(int(r), int(c))
-        assert (one is not None) == bool(found[p])
-        if one is not None:
-            assert one == (int(need[p]), int(offer[p]), float(value[p]))
+    monkeypatch.setattr(rank, "BLOCK", 7)  # several blocks, the last one short
+    profiles = _market(90, seed=4)
+    ranking = rank_counterparts(profiles, top_k=5, embedder=vectors)
+    corpus = rank._Corpus(profiles, vectors, rank.DEFAULT_WEIGHTS)
+    country = np.array([p.country for p in profiles])
+    vn, ru = np.flatnonzero(country == "VN"), np.flatnonzero(country == "RU")
+    x, y = np.repeat(ru, len(vn)), np.tile(vn, len(ru))  # RU sorts first: it is the scanned side
+    every = rank._pair_details(corpus, x, y)["score"].reshape(len(ru), len(vn))
+    for i, profile in enumerate(profiles):
+        got = [s.score for s in ranking.suggestions[profile.key]]
+        if not profile.listings:
+            assert got == []
+            continue
+        row = every[np.flatnonzero(ru == i)[0]] if profile.country == "RU" else every[:, np.flatnonzero(vn == i)[0]]
+        np.testing.assert_allclose(got, np.sort(row)[::-1][:5], atol=1e-5)
+        assert got == sorted(got, reverse=True)
+
+
+def test_a_pair_score_is_the_plain_sum_of_its_best_listing_pairs():
+    """What a suggestion reports, recomputed the long way: every need against every offer, one dot at a time."""
+    import numpy as np
+
+    from matchmaking.engine import rank
+
+    profiles = _market(30, seed=9)
+    weights = rank.DEFAULT_WEIGHTS
+    corpus = rank._Corpus(profiles, HashedVectors(), weights)
+    needs, offers = corpus.needs, corpus.offers
+
+    def forward(a: int, b: int) -> float:
+        best = None
+        for i in np.flatnonzero(needs.owner == a):
+            for j in np.flatnonzero(offers.owner == b):
+                lexical = float((needs.lexical[i] @ offers.lexical[j].T).toarray()[0, 0])
+                sim = float(needs.dense[i] @ offers.dense[j]) + weights.lexical * (lexical - corpus.lexical_bias[needs.language[i], offers.language[j]])
+                best = sim if best is None else max(best, sim)
+        return 0.0 if best is None else best
+
+    vn = [i for i, p in enumerate(profiles) if p.country == "VN"]
+    ru = [i for i, p in enumerate(profiles) if p.country == "RU"]
+    x, y = np.repeat(vn, len(ru)), np.tile(ru, len(vn))
+    details = rank._pair_details(corpus, x, y)
+    for p, (a, b) in enumerate(zip(x.tolist(), y.tolist())):
+        assert details["forward"][p] == pytest.approx(forward(a, b), abs=1e-5)
+        assert details["backward"][p] == pytest.approx(forward(b, a), abs=1e-5)
+
+
+def test_tfidf_equals_scikit_learn_on_generated_profiles_in_three_languages():
+    """The n-grams are cut from arrays of code points: Vietnamese tone marks, Cyrillic, odd white space and
+    upper case must give scikit-learn's weights exactly."""
+    import numpy as np
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from companies.synthetic import generate_profiles
+    from matchmaking.engine.lexical import tfidf_rows
+
+    texts = [x.text for p in generate_profiles(80, 5) for x in p.listings]
+    texts += ["  Cà PHÊ\tRobusta\n\nĐắk Lắk  ", "ТЕСТ-системы ПЦР", "İstanbul ǅemal"]
+    half = len(texts) // 2
+    need_rows, offer_rows = tfidf_rows(texts[:half], texts[half:])
+    got = sparse.vstack([need_rows, offer_rows]).tocsr()
+    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32).fit_transform(texts)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose((got @ got.T).toarray(), (expected @ expected.T).toarray(), rtol=1e-5, atol=1e-6)

@@ -10,29 +10,67 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
+
+NGRAM_RANGE = (3, 5)
+# One random odd 64-bit multiplier per (n-gram length, position): an n-gram's id is the wrapped sum of
+# its code points times these, so equal n-grams get equal ids and distinct ones collide with odds of
+# about (vocabulary size)² / 2⁶⁴, far below one in a million for any corpus this service sees.
+_MULTIPLIERS = {
+    n: np.random.default_rng(20261204 + n).integers(1, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    for n in range(NGRAM_RANGE[0], NGRAM_RANGE[1] + 1)
+}
+
+
+def char_wb_ngrams(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, n-gram id) of every character n-gram of every text, as scikit-learn's
+    ``analyzer="char_wb", ngram_range=(3, 5)`` would list them: lower-cased, words split on white space
+    and padded with one space each side, every 3- to 5-gram inside a padded word (a padded word shorter
+    than 5 counts once whole). Computed on arrays of code points instead of one Python string per n-gram."""
+    words = [text.lower().split() for text in texts]
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), [len(w) for w in words])
+    flat = [word for text in words for word in text]
+    if not flat:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+    padded = "".join(f" {word} " for word in flat)
+    codes = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(word) + 2 for word in flat), dtype=np.int64, count=len(flat))
+    ends = np.cumsum(lengths)
+    word_of = np.repeat(np.arange(len(flat)), lengths)
+    positions = np.arange(len(codes))
+    text_ids, gram_ids = [], []
+    for n, multipliers in _MULTIPLIERS.items():
+        starts = positions[positions + n <= ends[word_of]]
+        gram = np.full(len(starts), np.uint64(n))
+        for k in range(n):
+            gram += codes[starts + k] * multipliers[k]
+        text_ids.append(owner[word_of[starts]])
+        gram_ids.append(gram)
+    return np.concatenate(text_ids), np.concatenate(gram_ids)
 
 
 def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """L2-normalised TF-IDF rows for needs and offers, fitted on both so they share one vocabulary.
 
-    The same as ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-    dtype=np.float32).fit_transform(needs + offers)``, but each distinct text is analysed once:
-    n-gram counts are taken on the distinct texts (in order of first appearance, so the vocabulary
-    and each row's layout are those of the full run), document frequencies weight each distinct
-    text by how often it occurs, and rows are then gathered back for every text.
+    The same weights as ``TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+    dtype=np.float32).fit_transform(needs + offers)``, with the columns in another order (which no dot
+    product sees). Each distinct text is analysed once: document frequencies weight each distinct text
+    by how often it occurs, and rows are then gathered back for every text.
     """
     corpus = list(need_texts) + list(offer_texts)
-    first = {}
+    first: dict[str, int] = {}
     inverse = np.fromiter((first.setdefault(text, len(first)) for text in corpus), dtype=np.int64, count=len(corpus))
     distinct = list(first)
-    try:
-        counts = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), dtype=np.float32).fit_transform(distinct)
-    except ValueError:  # no text with a single n-gram: nothing lexical to compare
+    text_of, gram = char_wb_ngrams(distinct)
+    if not len(gram):  # no text with a single n-gram: nothing lexical to compare
         matrix = sparse.csr_matrix((len(corpus), 1), dtype=np.float32)
         return matrix[: len(need_texts)], matrix[len(need_texts) :]
-    counts = sparse.csr_matrix(counts)
+    features, column = np.unique(gram, return_inverse=True)
+    cells, tf = np.unique(text_of * len(features) + column, return_counts=True)
+    rows, columns = cells // len(features), cells % len(features)
+    counts = sparse.csr_matrix(
+        (tf.astype(np.float32), (rows, columns)), shape=(len(distinct), len(features)), dtype=np.float32,
+    )
     multiplicity = np.bincount(inverse, minlength=len(distinct))
     # sklearn's TfidfTransformer(smooth_idf=True, sublinear_tf=True), in float32 like it, with the
     # document frequency of the full corpus: idf = ln((1 + n) / (1 + df)) + 1.
@@ -48,4 +86,5 @@ def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[s
     counts.data *= idf[counts.indices]
     weighted = normalize(counts, norm="l2", copy=False)
     matrix = sparse.csr_matrix(weighted)[inverse]
+    matrix.sort_indices()
     return matrix[: len(need_texts)], matrix[len(need_texts) :]

@@ -1,8 +1,5 @@
 """Rank, for every firm, the firms of the other country it should meet.
 
-Scores are computed a block of firms at a time against every firm of the other country, as matrix
-products and segment maxima (NumPy/SciPy); no Python loop runs over pairs.
-
 For a pair (A, B):
   forward(A, B)  = how well B's best offer meets A's best-met need
   backward(A, B) = forward(B, A): how well A's offers meet B's needs
@@ -10,23 +7,34 @@ For a pair (A, B):
                    one-way fit still ranks), plus cooperation forms and sectors (given, and the
                    registration code's division) in common, plus a common business language.
 The score is symmetric, so a pair has one score whichever side looks at it.
+
+How it is computed: a block of firms of one country at a time against every firm of the other, the
+dense part as one BLAS product and the rest in compiled loops (``kernels``); no Python loop runs over
+pairs. Because the score is symmetric, each (need, offer) product is computed once: the blocks of the
+first country give its firms' top k, and a running top k per firm of the second country is merged from
+the same block scores. The winners' reasons are then worked out pair by pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+import gc
+from collections.abc import Collection, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
 from companies.languages import detect_language
+from matchmaking.engine import kernels
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import tfidf_rows
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking, Reason, Suggestion
 
 ENGINE_VERSION = "1.0"
 BLOCK = 512  # firms per block: bounds memory at about BLOCK × listings of the other country
+COLUMN_CHUNK = 64  # other firms per thread when merging a block into their running top k
+PAIR_CHUNK = 100_000  # pairs whose reasons are built at a time
 LANGUAGE_CODES = ("vi", "ru", "en")
 
 
@@ -52,8 +60,11 @@ class _Side:
     texts: list[str]
     language: np.ndarray  # index into LANGUAGE_CODES of each row's text
     refs: list
-    dense: np.ndarray | None  # centred embeddings, or None without a model
+    dense: np.ndarray | None  # centred embeddings (needs already times the embedding weight), or None
     lexical: sparse.csr_matrix
+    text_id: np.ndarray  # the same number for rows with the same text in the same language
+    start: np.ndarray  # first row of each firm of the corpus
+    count: np.ndarray  # number of rows of each firm
 
 
 def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -75,23 +86,6 @@ def _centre_by_language(vectors: np.ndarray, languages: list[str]) -> np.ndarray
     return centred / np.maximum(norms, 1e-9)
 
 
-def _segment_max(matrix: np.ndarray, starts: np.ndarray, counts: np.ndarray, axis: int) -> np.ndarray:
-    """Maximum over consecutive groups of rows (axis 0) or columns (axis 1); empty groups give -inf."""
-    size = matrix.shape[axis]
-    if size == 0:
-        shape = list(matrix.shape)
-        shape[axis] = len(starts)
-        return np.full(shape, -np.inf, dtype=np.float32)
-    reduced = np.maximum.reduceat(matrix, np.minimum(starts, size - 1), axis=axis)
-    empty = counts == 0
-    if empty.any():
-        if axis == 0:
-            reduced[empty, :] = -np.inf
-        else:
-            reduced[:, empty] = -np.inf
-    return reduced
-
-
 def _multi_hot(sets: Sequence[Collection[str]]) -> tuple[np.ndarray, list[str]]:
     vocabulary = sorted({item for items in sets for item in items})
     index = {item: i for i, item in enumerate(vocabulary)}
@@ -102,48 +96,92 @@ def _multi_hot(sets: Sequence[Collection[str]]) -> tuple[np.ndarray, list[str]]:
     return matrix, vocabulary
 
 
-def _jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    inter = a @ b.T
-    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+def _set_ids(sets: Sequence[Collection[str]]) -> np.ndarray:
+    ids: dict[frozenset, int] = {}
+    return np.fromiter((ids.setdefault(frozenset(items), len(ids)) for items in sets), dtype=np.int64, count=len(sets))
+
+
+def _bits(matrix: np.ndarray) -> np.ndarray:
+    """A multi-hot matrix as rows of 64-bit words, for the compiled set intersections."""
+    words = np.zeros((matrix.shape[0], (matrix.shape[1] + 63) // 64), dtype=np.uint64)
+    rows, columns = np.nonzero(matrix)
+    np.bitwise_or.at(words, (rows, columns // 64), np.left_shift(np.uint64(1), (columns % 64).astype(np.uint64)))
+    return words
+
+
+def _jaccard_pairs(matrix: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    inter = (matrix[a] * matrix[b]).sum(1)
+    union = matrix[a].sum(1) + matrix[b].sum(1) - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+@dataclass
+class _Rows:
+    """Some firms' listings of one direction: each firm's start and count among them, and the vectors of
+    their distinct texts (firms copy listings: a text shared by many is compared once), which ``slot``
+    points each listing to."""
+
+    starts: np.ndarray
+    counts: np.ndarray
+    slot: np.ndarray  # listing → distinct text
+    first: np.ndarray  # each firm's first listing's slot (the number of distinct texts if it has none)
+    extra_group: np.ndarray  # further listings: their firm
+    extra_slot: np.ndarray  # and their slot
+    language: np.ndarray  # of each distinct text
+    lexical: sparse.csr_matrix  # by distinct text, the left operand of a product
+    postings: sparse.csc_matrix | None  # by feature, the right operand (built only where it is one)
+    dense: np.ndarray | None
+
+
 class _Corpus:
-    def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None):
+    def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights):
         self.profiles = profiles
+        self.weights = weights
         self.country = np.array([p.country for p in profiles])
         listings = [(i, x) for i, p in enumerate(profiles) for x in p.listings if x.text.strip()]
-        self.needs = self._side([(i, x) for i, x in listings if x.direction == NEED])
-        self.offers = self._side([(i, x) for i, x in listings if x.direction == OFFER])
+        self.needs = self._side([(i, x) for i, x in listings if x.direction == NEED], len(profiles))
+        self.offers = self._side([(i, x) for i, x in listings if x.direction == OFFER], len(profiles))
         need_lex, offer_lex = tfidf_rows(self.needs.texts, self.offers.texts)
+        need_lex.sort_indices()
+        offer_lex.sort_indices()
         self.needs.lexical, self.offers.lexical = need_lex, offer_lex
         self.lexical_bias = self._lexical_bias()
         if embedder is not None:
-            self.needs.dense = self._embed(embedder, self.needs, QUERY)
+            # The embedding weight is folded into the needs' vectors once, so every product carries it.
+            self.needs.dense = self._embed(embedder, self.needs, QUERY) * np.float32(weights.embedding)
             self.offers.dense = self._embed(embedder, self.offers, PASSAGE)
         # The registration code's division always counts; it is all there is for firms that named no sector.
         sectors = [set(p.sectors) | ({p.activity_division} if p.activity_division else set()) for p in profiles]
-        self.sector_sets = sectors
         self.sectors, self.sector_names = _multi_hot(sectors)
         cooperation = [{form for x in p.listings for form in x.cooperation} for p in profiles]
-        self.cooperation_sets = cooperation
         self.cooperation, self.cooperation_names = _multi_hot(cooperation)
-        self.language_sets = [set(p.languages) for p in profiles]
-        self.languages, self.language_names = _multi_hot(self.language_sets)
+        languages = [set(p.languages) for p in profiles]
+        self.languages, self.language_names = _multi_hot(languages)
+        # Firms share few distinct sets: a number per distinct set lets each pair of sets be compared once.
+        self.set_ids = {kind: _set_ids(sets) for kind, sets in
+                        (("cooperation", cooperation), ("sectors", sectors), ("language", languages))}
+        self.bits = (_bits(self.cooperation), _bits(self.sectors), _bits(self.languages))
 
     @staticmethod
-    def _side(rows: list) -> _Side:
+    def _side(rows: list, firms: int) -> _Side:
         rows.sort(key=lambda item: item[0])
         texts = [x.text for _, x in rows]
-        distinct, inverse = _distinct(texts)
-        codes = np.array([LANGUAGE_CODES.index(detect_language(text)) for text in distinct], dtype=np.int64)
+        detected: dict[str, str] = {}
+        languages = [x.language or detected.get(x.text) or detected.setdefault(x.text, detect_language(x.text)) for _, x in rows]
+        ids: dict[tuple[str, str], int] = {}
+        text_id = np.fromiter((ids.setdefault(pair, len(ids)) for pair in zip(texts, languages)), dtype=np.int64, count=len(texts))
+        owner = np.array([i for i, _ in rows], dtype=np.int64)
+        count = np.bincount(owner, minlength=firms).astype(np.int64)
         return _Side(
-            owner=np.array([i for i, _ in rows], dtype=np.int64),
+            owner=owner,
             texts=texts,
-            language=codes[inverse] if len(texts) else np.zeros(0, np.int64),
+            language=np.array([LANGUAGE_CODES.index(code) for code in languages], dtype=np.int64),
             refs=[x.ref for _, x in rows],
+            text_id=text_id,
             dense=None,
             lexical=sparse.csr_matrix((0, 1)),
+            start=np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64) if firms else count,
+            count=count,
         )
 
     @staticmethod
@@ -151,19 +189,10 @@ class _Corpus:
         # Each distinct text is embedded once; its vector is then repeated for every listing that has it,
         # so the language means (and thus the centred vectors) are those of all listings.
         distinct, inverse = _distinct(side.texts)
-        vectors = np.asarray(embedder.embed(distinct, role))
+        vectors = np.asarray(embedder.embed(distinct, role), dtype=np.float32)
         if not len(side.texts):
             return vectors
         return _centre_by_language(vectors[inverse], list(side.language))
-
-    def groups(self, side: _Side, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows of ``side`` owned by ``firms`` (sorted), with each firm's start and count within them."""
-        lo = np.searchsorted(side.owner, firms, side="left")
-        hi = np.searchsorted(side.owner, firms, side="right")
-        counts = hi - lo
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)]) if len(firms) else np.zeros(0, np.int64)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(firms) else np.zeros(0, np.int64)
-        return rows.astype(np.int64), starts.astype(np.int64), counts
 
     def _lexical_bias(self, sample: int = 2000) -> np.ndarray:
         """Mean need–offer lexical similarity per pair of languages. Texts in one language share function
@@ -178,173 +207,196 @@ class _Corpus:
                 if len(need_rows) and len(offer_rows):
                     need_rows = rng.choice(need_rows, min(sample, len(need_rows)), replace=False)
                     offer_rows = rng.choice(offer_rows, min(sample, len(offer_rows)), replace=False)
-                    bias[i, j] = (self.needs.lexical[need_rows] @ self.offers.lexical[offer_rows].T).mean()
+                    # The mean of every product of two sets of rows is the product of their mean rows.
+                    need_mean = np.asarray(self.needs.lexical[need_rows].mean(axis=0), dtype=np.float64).ravel()
+                    offer_mean = np.asarray(self.offers.lexical[offer_rows].mean(axis=0), dtype=np.float64).ravel()
+                    bias[i, j] = need_mean @ offer_mean
         return bias
 
-    def rows(self, side: _Side, firms: np.ndarray) -> "_Rows":
-        """The listings of ``side`` owned by ``firms``, sliced once so every block can reuse them."""
-        rows, starts, counts = self.groups(side, firms)
-        lexical = side.lexical[rows]
+    def rows(self, side: _Side, firms: np.ndarray, postings: bool = False) -> _Rows:
+        """The listings of ``side`` owned by ``firms`` (sorted), sliced once so every block can reuse them."""
+        counts = side.count[firms]
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(firms) else counts
+        rows = (np.concatenate([np.arange(side.start[f], side.start[f] + side.count[f]) for f in firms])
+                if len(firms) else np.zeros(0, np.int64)).astype(np.int64)
+        _, first, slot = np.unique(side.text_id[rows], return_index=True, return_inverse=True)
+        distinct = rows[first]
+        slot = slot.ravel().astype(np.int64)
+        lexical = side.lexical[distinct]
+        group = np.repeat(np.arange(len(firms)), counts)
+        is_first = np.ones(len(rows), dtype=bool)
+        is_first[1:] = group[1:] != group[:-1]
+        first_slot = np.full(len(firms), len(distinct), dtype=np.int64)
+        first_slot[group[is_first]] = slot[is_first]
         return _Rows(
-            rows=rows, starts=starts, counts=counts, language=side.language[rows],
-            lexical=lexical, lexical_t=sparse.csr_matrix(lexical.T),
-            dense=side.dense[rows] if side.dense is not None else None,
+            starts=starts, counts=counts, slot=slot, first=first_slot, extra_group=group[~is_first].astype(np.int64),
+            extra_slot=slot[~is_first], language=side.language[distinct],
+            lexical=lexical, postings=sparse.csc_matrix(lexical) if postings else None,
+            dense=side.dense[distinct] if side.dense is not None else None,
         )
 
-    def similarity(self, needs: "_Rows", offers: "_Rows", weights: Weights, scratch: "_Scratch | None" = None) -> np.ndarray:
-        """Need-by-offer similarity of the given rows. With ``scratch``, the result and its temporaries
-        reuse that memory (block after block the shapes repeat, and fresh pages cost more than the sums)."""
-        scratch = scratch or _Scratch()
-        shape = (needs.rows.size, offers.rows.size)
-        sim = scratch.get("sim", shape)
-        sim.fill(0)
-        (needs.lexical @ offers.lexical_t).toarray(out=sim)
-        bias = scratch.get("bias", shape)
-        np.take(self.lexical_bias[:, offers.language], needs.language, axis=0, out=bias)
-        sim -= bias
-        sim *= weights.lexical
-        if needs.dense is not None:
-            dense = np.matmul(needs.dense, offers.dense.T, out=bias)
-            dense *= weights.embedding
-            sim += dense
-        return sim
+    def directional(self, left: _Rows, right: _Rows, bias: np.ndarray) -> np.ndarray:
+        """[left firm, right firm]: the best similarity between any listing of the one and of the other
+        (-inf where either has none). ``left``/``right`` are offers and needs, in either order: the
+        similarity of a need and an offer does not depend on which one is the row; ``bias`` is indexed
+        [left language, right language]."""
+        shape = (left.language.size, right.language.size)
+        if left.dense is not None:
+            sim = np.matmul(left.dense, right.dense.T)
+        else:
+            sim = np.zeros(shape, dtype=np.float32)
+        if shape[0] and shape[1]:
+            postings = right.postings
+            kernels.add_sparse_product(
+                sim, np.float32(self.weights.lexical), left.lexical.indptr, left.lexical.indices, left.lexical.data,
+                postings.indptr, postings.indices, postings.data,
+            )
+        return kernels.group_max(
+            sim, left.starts, left.counts, left.slot, left.language, right.first, right.extra_group, right.extra_slot,
+            right.language, (bias * np.float32(self.weights.lexical)).astype(np.float32),
+        )
 
-    def directional(self, needs: "_Rows", offers: "_Rows", weights: Weights, scratch: "_Scratch | None" = None) -> "_Directional":
-        """How well the offers of one group of firms meet the needs of another, pair by pair:
-        ``needs`` are the listings of the firms, ``offers`` those of the others (from ``rows``)."""
-        sim = self.similarity(needs, offers, weights, scratch)
-        per_firm = _segment_max(sim, offers.starts, offers.counts, axis=1)
-        best = _segment_max(per_firm, needs.starts, needs.counts, axis=0)
-        return _Directional(
-            score=np.where(np.isfinite(best), best, 0.0).astype(np.float32),
-            sim=sim, need_rows=needs.rows, need_starts=needs.starts, need_counts=needs.counts,
-            offer_rows=offers.rows, offer_starts=offers.starts, offer_counts=offers.counts,
+    def best_listing_pairs(self, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each pair: (similarity, need row, offer row) of firms[p]'s best-met need by others[p]'s offers."""
+        needs, offers = self.needs, self.offers
+        has_dense = needs.dense is not None
+        empty = np.zeros((1, 1), dtype=np.float32)
+        return kernels.best_listing_pairs(
+            firms, others, needs.start, needs.count, offers.start, offers.count,
+            needs.dense if has_dense else empty, offers.dense if has_dense else empty, has_dense,
+            needs.lexical.indptr, needs.lexical.indices, needs.lexical.data,
+            offers.lexical.indptr, offers.lexical.indices, offers.lexical.data, needs.lexical.shape[1],
+            needs.language, offers.language, self.lexical_bias, np.float32(self.weights.lexical),
         )
 
 
-class _Scratch:
-    """Float32 work arrays kept from block to block; ``get`` hands out a view of the wanted shape."""
-
-    def __init__(self) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-
-    def get(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        size = shape[0] * shape[1]
-        array = self._arrays.get(name)
-        if array is None or array.size < size:
-            array = self._arrays[name] = np.empty(size, dtype=np.float32)
-        return array[:size].reshape(shape)
-
-
-@dataclass
-class _Rows:
-    """Some firms' listings of one direction: rows of the side, each firm's start and count, and their vectors."""
-
-    rows: np.ndarray
-    starts: np.ndarray
-    counts: np.ndarray
-    language: np.ndarray
-    lexical: sparse.csr_matrix
-    lexical_t: sparse.csr_matrix  # the transpose, as the right operand of a product
-    dense: np.ndarray | None
-
-
-@dataclass
-class _Directional:
-    """A block's need-by-offer similarities, kept so the best pair behind a score can be quoted."""
-
-    score: np.ndarray  # [firm, other]
-    sim: np.ndarray  # [need row, offer row] within the block
-    need_rows: np.ndarray
-    need_starts: np.ndarray
-    need_counts: np.ndarray
-    offer_rows: np.ndarray
-    offer_starts: np.ndarray
-    offer_counts: np.ndarray
-
-    def best_pair(self, firm: int, other: int) -> tuple[int, int, float] | None:
-        """(need row, offer row, similarity) of the best-met need of block firm ``firm`` by ``other``."""
-        n0, nc = self.need_starts[firm], self.need_counts[firm]
-        o0, oc = self.offer_starts[other], self.offer_counts[other]
-        if not nc or not oc:
-            return None
-        sub = self.sim[n0 : n0 + nc, o0 : o0 + oc]
-        i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
-        return int(self.need_rows[n0 + i]), int(self.offer_rows[o0 + j]), float(sub[i, j])
-
-    def best_pairs(self, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``best_pair`` for many (block firm, other) pairs at once: (found, need row, offer row, similarity).
-
-        Every pair's need-by-offer sub-matrix is laid out flat in row-major order, so the first maximum
-        of each segment is the cell ``np.argmax`` would pick."""
-        nc, oc = self.need_counts[firms], self.offer_counts[others]
-        n0, o0 = self.need_starts[firms], self.offer_starts[others]
-        size = (nc * oc).astype(np.int64)
-        found = size > 0
-        need = np.zeros(len(firms), np.int64)
-        offer = np.zeros(len(firms), np.int64)
-        value = np.zeros(len(firms), np.float32)
-        if not found.any():
-            return found, need, offer, value
-        ends = np.cumsum(size)
-        starts = ends - size
-        pair = np.repeat(np.arange(len(firms)), size)
-        within = np.arange(ends[-1]) - starts[pair]
-        width = oc[pair]
-        i, j = within // width, within % width
-        values = self.sim[n0[pair] + i, o0[pair] + j]
-        maxima = np.maximum.reduceat(values, starts[found])
-        best = np.empty(len(firms), values.dtype)
-        best[found] = maxima
-        hit = np.flatnonzero((values == best[pair]) | np.isnan(values))  # argmax stops at the first NaN
-        owners, first = np.unique(pair[hit], return_index=True)
-        cell = hit[first]
-        need[owners] = self.need_rows[n0[owners] + i[cell]]
-        offer[owners] = self.offer_rows[o0[owners] + j[cell]]
-        value[owners] = values[cell]
-        return found, need, offer, value
-
-
-def _common(matrix: np.ndarray, names: list[str], a: np.ndarray, b: np.ndarray) -> list[list[str]]:
-    """For each pair (a[p], b[p]): the sorted items both firms have (``names`` is sorted, like the columns)."""
-    pairs, columns = np.nonzero(matrix[a] * matrix[b])
-    bounds = np.searchsorted(pairs, np.arange(len(a) + 1)).tolist()
+def _common(matrix: np.ndarray, names: list[str], set_of: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[list[str]]:
+    """For each pair (a[p], b[p]): the sorted items both firms have (``names`` is sorted, like the columns).
+    ``set_of`` numbers each firm's set, so each distinct pair of sets is intersected once."""
+    pair_key = set_of[a] * (set_of.max(initial=0) + 1) + set_of[b]
+    keys, first, slot = np.unique(pair_key, return_index=True, return_inverse=True)
+    pairs, columns = np.nonzero(matrix[a[first]] * matrix[b[first]])
+    bounds = np.searchsorted(pairs, np.arange(len(keys) + 1)).tolist()
     labels = [names[c] for c in columns.tolist()]
-    return [labels[bounds[p] : bounds[p + 1]] for p in range(len(a))]
+    distinct = [labels[bounds[k] : bounds[k + 1]] for k in range(len(keys))]
+    return [distinct[k] for k in slot.ravel().tolist()]
 
 
-def _block_reasons(
-    corpus: _Corpus, a: np.ndarray, b: np.ndarray, need_met: tuple, offer_wanted: tuple, weights: Weights,
-) -> list[list[Reason]]:
-    """The reasons of each pair (a[p], b[p]); ``need_met`` and ``offer_wanted`` come from ``best_pairs``."""
-    directions = []
-    for kind, (found, need, offer, similarity) in (("need_met", need_met), ("offer_wanted", offer_wanted)):
-        directions.append((kind, (found & (similarity >= weights.reason_threshold)).tolist(), need.tolist(), offer.tolist(), similarity.tolist()))
+def _scan(corpus: _Corpus, firms: np.ndarray, others: np.ndarray, k: int, columns: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Top ``k`` of ``others`` for each of ``firms`` (indices into ``others``, best first), and with
+    ``columns`` also the top ``k`` of ``firms`` for each of ``others`` (indices into ``firms``).
+
+    Each block's scores are a matrix [block firm, other firm]: its rows give the block firms' lists and
+    its columns extend the others' running lists."""
+    weights = corpus.weights
+    row_values = np.full((len(firms), k), -np.inf, dtype=np.float32)
+    row_top = np.full((len(firms), k), -1, dtype=np.int64)
+    column_values = np.full((len(others), k), -np.inf, dtype=np.float32)
+    column_top = np.full((len(others), k), -1, dtype=np.int64)
+    # The other country's listings are the same for every block: slice them once.
+    other_offers = corpus.rows(corpus.offers, others, postings=True)
+    other_needs = corpus.rows(corpus.needs, others, postings=True)
+    mix = np.array([weights.cooperation, weights.sectors, weights.language], dtype=np.float64)
+    cooperation, sectors, languages = corpus.bits
+    other_sets = (cooperation[others], sectors[others], languages[others])
+    for start in range(0, len(firms), BLOCK):
+        block = firms[start : start + BLOCK]
+        forward = corpus.directional(corpus.rows(corpus.needs, block), other_offers, corpus.lexical_bias)
+        backward = corpus.directional(corpus.rows(corpus.offers, block), other_needs, corpus.lexical_bias.T)
+        scores = np.empty((len(block), len(others)), dtype=np.float32)
+        kernels.score_block(
+            forward, backward, block, cooperation, sectors, languages, *other_sets, mix, scores,
+            row_values[start : start + len(block)], row_top[start : start + len(block)],
+        )
+        if columns:
+            kernels.column_top(scores, start, column_values, column_top, COLUMN_CHUNK)
+    return row_top, column_top if columns else None
+
+
+def _pair_details(corpus: _Corpus, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Everything a suggestion reports about the pairs (x[p], y[p]), computed once per pair."""
+    weights = corpus.weights
+    forward, f_need, f_offer = corpus.best_listing_pairs(x, y)  # x's needs, y's offers
+    backward, b_need, b_offer = corpus.best_listing_pairs(y, x)  # y's needs, x's offers
+    forward_score = np.where(np.isfinite(forward), forward, 0.0).astype(np.float32)
+    backward_score = np.where(np.isfinite(backward), backward, 0.0).astype(np.float32)
+    cooperation = _jaccard_pairs(corpus.cooperation, x, y)
+    sectors = _jaccard_pairs(corpus.sectors, x, y)
+    language = ((corpus.languages[x] * corpus.languages[y]).sum(1) > 0).astype(np.float32)
+    score = ((forward_score + backward_score) / 2 + weights.cooperation * cooperation
+             + weights.sectors * sectors + weights.language * language)
+    return {
+        "score": score, "forward": forward_score, "backward": backward_score, "cooperation": cooperation,
+        "sectors": sectors, "language": language,
+        "f_found": np.isfinite(forward), "f_need": f_need, "f_offer": f_offer, "f_value": forward,
+        "b_found": np.isfinite(backward), "b_need": b_need, "b_offer": b_offer, "b_value": backward,
+    }
+
+
+def _suggestions(
+    corpus: _Corpus, x: np.ndarray, y: np.ndarray, for_x: np.ndarray, for_y: np.ndarray, keys: list,
+) -> tuple[list[Suggestion | None], list[Suggestion | None]]:
+    """The suggestion of y[p] to x[p] (where ``for_x[p]``) and of x[p] to y[p] (where ``for_y[p]``)."""
+    threshold = corpus.weights.reason_threshold
+    d = _pair_details(corpus, x, y)
     common = [
-        (kind, _common(matrix, names, a, b))
+        (kind, _common(matrix, names, corpus.set_ids[kind], x, y))
         for kind, matrix, names in (
             ("cooperation", corpus.cooperation, corpus.cooperation_names),
             ("sectors", corpus.sectors, corpus.sector_names),
             ("language", corpus.languages, corpus.language_names),
         )
     ]
-    needs, offers = corpus.needs, corpus.offers
-    out = []
-    for p in range(len(a)):
-        reasons = []
-        for kind, told, need, offer, similarity in directions:
-            if told[p]:
-                n, o = need[p], offer[p]
-                reasons.append(Reason(kind, {
-                    "need": needs.texts[n], "need_ref": needs.refs[n],
-                    "offer": offers.texts[o], "offer_ref": offers.refs[o],
-                    "similarity": round(similarity[p], 3),
-                }))
-        for kind, items in common:
-            if items[p]:
-                reasons.append(Reason(kind, {"common": items[p]}))
-        out.append(reasons)
-    return out
+    need_texts, need_refs = corpus.needs.texts, corpus.needs.refs
+    offer_texts, offer_refs = corpus.offers.texts, corpus.offers.refs
+
+    def quoted(found: np.ndarray, value: np.ndarray, need: np.ndarray, offer: np.ndarray) -> list[dict | None]:
+        told = (found & (value >= threshold)).tolist()
+        return [
+            {"need": need_texts[n], "need_ref": need_refs[n], "offer": offer_texts[o], "offer_ref": offer_refs[o],
+             "similarity": round(v, 3)} if t else None
+            for t, n, o, v in zip(told, need.tolist(), offer.tolist(), value.tolist())
+        ]
+
+    met_x = quoted(d["f_found"], d["f_value"], d["f_need"], d["f_offer"])  # x's need met by y's offer
+    met_y = quoted(d["b_found"], d["b_value"], d["b_need"], d["b_offer"])  # y's need met by x's offer
+    score, forward, backward = d["score"].tolist(), d["forward"].tolist(), d["backward"].tolist()
+    cooperation, sectors, language = d["cooperation"].tolist(), d["sectors"].tolist(), d["language"].tolist()
+    x_keys, y_keys = [keys[i] for i in x.tolist()], [keys[i] for i in y.tolist()]
+    out_x: list[Suggestion | None] = [None] * len(x)
+    out_y: list[Suggestion | None] = [None] * len(x)
+    wanted_x, wanted_y = for_x.tolist(), for_y.tolist()
+    for p in range(len(x)):
+        shared = [Reason(kind, {"common": list(items[p])}) for kind, items in common if items[p]]
+        a, b = met_x[p], met_y[p]
+        if wanted_x[p]:
+            out_x[p] = Suggestion(
+                counterpart=y_keys[p], score=score[p], score_forward=forward[p], score_backward=backward[p],
+                parts={"forward": forward[p], "backward": backward[p], "cooperation": cooperation[p],
+                       "sectors": sectors[p], "language": language[p]},
+                reasons=([Reason("need_met", a)] if a else []) + ([Reason("offer_wanted", b)] if b else []) + shared,
+            )
+        if wanted_y[p]:
+            out_y[p] = Suggestion(
+                counterpart=x_keys[p], score=score[p], score_forward=backward[p], score_backward=forward[p],
+                parts={"forward": backward[p], "backward": forward[p], "cooperation": cooperation[p],
+                       "sectors": sectors[p], "language": language[p]},
+                reasons=([Reason("need_met", b)] if b else []) + ([Reason("offer_wanted", a)] if a else []) + list(shared),
+            )
+    return out_x, out_y
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cycle collector. A ranking makes millions of objects that live on (suggestions,
+    reasons) and no cycles; each full collection would walk them all again, seconds each time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def rank_counterparts(
@@ -356,73 +408,72 @@ def rank_counterparts(
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> Ranking:
     """Top ``top_k`` counterparts of every firm (or of the firms in ``only``), best first, with reasons."""
+    with without_cyclic_gc():
+        return _rank(profiles, top_k, embedder, only, weights)
+
+
+def _rank(
+    profiles: Sequence[Profile], top_k: int, embedder: Embedder | None, only: Collection[Hashable] | None,
+    weights: Weights,
+) -> Ranking:
     notes = []
     if embedder is None:
         notes.append("No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak.")
-    corpus = _Corpus(profiles, embedder)
+    corpus = _Corpus(profiles, embedder, weights)
     keys = [p.key for p in profiles]
     wanted = set(only) if only is not None else None
-    suggestions: dict[Hashable, list[Suggestion]] = {}
-    scratch = (_Scratch(), _Scratch())  # forward, backward
-    for country in sorted(set(corpus.country)):
-        firms_all = np.flatnonzero(corpus.country == country)
+    listed = np.array([bool(p.listings) for p in profiles], dtype=bool)
+    countries = sorted(set(corpus.country))
+    # The counterparts chosen for each firm, best first; found by scanning country by country.
+    chosen: dict[int, list[int]] = {}
+    for n, country in enumerate(countries):
+        firms = np.flatnonzero(corpus.country == country)
         if wanted is not None:
-            firms_all = np.array([i for i in firms_all if keys[i] in wanted], dtype=np.int64)
+            firms = np.array([i for i in firms if keys[i] in wanted], dtype=np.int64)
         others = np.flatnonzero(corpus.country != country)
-        # The other country's listings are the same for every block: slice them once.
-        other_needs, other_offers = (corpus.rows(corpus.needs, others), corpus.rows(corpus.offers, others)) if len(others) else (None, None)
-        for start in range(0, len(firms_all), BLOCK):
-            firms = firms_all[start : start + BLOCK]
-            if not len(others):
-                suggestions.update({keys[i]: [] for i in firms})
-                continue
-            # Each block's similarities overwrite the previous block's, which are no longer needed.
-            forward_block = corpus.directional(corpus.rows(corpus.needs, firms), other_offers, weights, scratch[0])
-            backward_block = corpus.directional(other_needs, corpus.rows(corpus.offers, firms), weights, scratch[1])
-            forward, backward = forward_block.score, backward_block.score.T
-            parts = {
-                "forward": forward,
-                "backward": backward,
-                "cooperation": _jaccard(corpus.cooperation[firms], corpus.cooperation[others]),
-                "sectors": _jaccard(corpus.sectors[firms], corpus.sectors[others]),
-                "language": (corpus.languages[firms] @ corpus.languages[others].T > 0).astype(np.float32),
-            }
-            score = (
-                (forward + backward) / 2
-                + weights.cooperation * parts["cooperation"]
-                + weights.sectors * parts["sectors"]
-                + weights.language * parts["language"]
-            )
-            k = min(top_k, len(others))
-            top = np.argpartition(-score, k - 1, axis=1)[:, :k]
-            rows = np.arange(len(firms))[:, None]
-            order = np.take_along_axis(top, np.argsort(-score[rows, top], axis=1, kind="stable"), axis=1)
-            listed = np.array([bool(corpus.profiles[firm].listings) for firm in firms.tolist()], dtype=bool)
-            pair_rows = np.repeat(np.flatnonzero(listed), k)  # block row of each pair, k pairs per listed firm
-            pair_cols = order[listed].ravel()  # column in ``others`` of each pair
-            reasons = _block_reasons(
-                corpus, firms[pair_rows], others[pair_cols],
-                forward_block.best_pairs(pair_rows, pair_cols), backward_block.best_pairs(pair_cols, pair_rows), weights,
-            )
-            values = {name: matrix[pair_rows, pair_cols].tolist() for name, matrix in parts.items()}
-            scores = score[pair_rows, pair_cols].tolist()
-            counterparts = [keys[i] for i in others[pair_cols].tolist()]
-            names = list(parts)
-            p = 0
-            for row, firm in enumerate(firms.tolist()):
-                if not listed[row]:
-                    suggestions[keys[firm]] = []
-                    continue
-                suggestions[keys[firm]] = [
-                    Suggestion(
-                        counterpart=counterparts[q],
-                        score=scores[q],
-                        score_forward=values["forward"][q],
-                        score_backward=values["backward"][q],
-                        parts={name: values[name][q] for name in names},
-                        reasons=reasons[q],
-                    )
-                    for q in range(p, p + k)
-                ]
-                p += k
+        if not len(others):
+            chosen.update({int(i): [] for i in firms})
+            continue
+        # With two countries and every firm wanted, the first country's scan also yields the second's lists.
+        both = wanted is None and len(countries) == 2
+        if both and n == 1:
+            continue
+        k = min(top_k, len(others))
+        row_top, column_top = _scan(corpus, firms, others, k, columns=both)
+        chosen.update(zip(firms.tolist(), others[row_top].tolist()))
+        if both:
+            chosen.update(zip(others.tolist(), firms[column_top].tolist()))
+    for firm in chosen:
+        if not listed[firm]:
+            chosen[firm] = []
+
+    # Each pair's details once, whichever side (or both) chose it, with the first country's firm as x.
+    rank_of = {c: i for i, c in enumerate(countries)}
+    order = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(profiles) else np.zeros(0, np.int64)
+    firm = np.fromiter((f for f, counterparts in chosen.items() for _ in counterparts), dtype=np.int64)
+    other = np.fromiter((c for counterparts in chosen.values() for c in counterparts), dtype=np.int64)
+    swap = order[firm] > order[other] if len(firm) else np.zeros(0, bool)
+    x, y = np.where(swap, other, firm), np.where(swap, firm, other)
+    pairs, slot = np.unique(np.stack([x, y], axis=1).reshape(-1, 2), axis=0, return_inverse=True)
+    slot = slot.ravel()
+    for_x = np.zeros(len(pairs), bool)
+    for_y = np.zeros(len(pairs), bool)
+    for_x[slot[~swap]] = True
+    for_y[slot[swap]] = True
+    built_x: list[Suggestion | None] = []
+    built_y: list[Suggestion | None] = []
+    for start in range(0, len(pairs), PAIR_CHUNK):
+        end = start + PAIR_CHUNK
+        sx, sy = _suggestions(corpus, pairs[start:end, 0], pairs[start:end, 1], for_x[start:end], for_y[start:end], keys)
+        built_x += sx
+        built_y += sy
+    suggestions = {}
+    q = 0
+    slots, swaps = slot.tolist(), swap.tolist()
+    for f, counterparts in chosen.items():
+        ranked = [(built_y if swaps[q + i] else built_x)[slots[q + i]] for i in range(len(counterparts))]
+        q += len(counterparts)
+        # The blocks' sums and the pair-by-pair sums may differ in the last bit: order by the reported score.
+        ranked.sort(key=lambda s: -s.score)
+        suggestions[keys[f]] = ranked
     return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)

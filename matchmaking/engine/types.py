@@ -18,6 +18,7 @@ class Listing:
     cooperation: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()  # ISIC divisions the listing names, if any
     ref: Hashable | None = None  # the caller's id for it, echoed back in reasons
+    language: str | None = None  # vi, ru or en when the caller already knows it; detected when None
 
 
 @dataclass(frozen=True)
