@@ -1,25 +1,32 @@
 """Writing a full ranking to PostgreSQL: the top 10 of every firm, beside a bare COPY of the same rows.
 
-    python bench/persistence.py [--firms 20000] [--top 10]
+    python bench/persistence.py [--firms 20000] [--top 10] [--sides vn|both] [--profile]
 
 Uses a database of its own beside the configured one (Django's test-database machinery, kept between
 runs), fills it with ``--firms`` generated firms once, then times the service's own write path
 (``matchmaking.services._save``, the step of ``recompute_matches`` after the ranking) on rankings made up
-for the benchmark (each VN firm's ``--top`` counterparts drawn at random, with reasons of a realistic size):
+for the benchmark, with reasons of a realistic size: each firm's ``--top`` counterparts are drawn at random,
+for every firm of both countries (``--sides both``, the default: a pair is wanted when it is in either
+firm's top K, so 100,000 firms make about a million pairs) or for the Vietnamese firms only
+(``--sides vn``, half as many pairs, the figures published before 2026-12-04). The engine is not run:
+ranking 100,000 firms takes far longer than writing them, and the write path only sees the pairs.
 
 1. first save: every pair new;
 2. the same ranking again: nothing to write (what a nightly rerun mostly is);
 3. 10 % of the scores changed and 5 % of the pairs replaced, with a few reviewed matches that must stay.
 
 The baseline is a bare ``COPY`` of the same rows into an unlogged table with the same columns, timed in the
-same run: the floor any write path on this server has.
+same run: the floor any write path on this server has. ``--profile`` adds, for each run, the seconds of each
+SQL statement and the Python functions that took longest (cProfile).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import os
+import pstats
 import platform
 import random
 import sys
@@ -40,13 +47,14 @@ from django.db import connection  # noqa: E402
 
 from companies.models import Company  # noqa: E402
 from matchmaking import services  # noqa: E402
-from matchmaking.models import Match  # noqa: E402
+from matchmaking.models import DigestItem, Match, MatchEvent  # noqa: E402
 
 
 def use_bench_database() -> str:
     # A database of the benchmark's own (named test_<configured name>), created with the migrations on the
-    # first run and kept afterwards; the configured database is never touched.
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # first run and kept afterwards; the configured database is never touched. Not serialised: that copy of
+    # every row is for test cases that roll back by reloading it, and takes minutes at 100,000 firms.
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 
 
 def ensure_firms(count: int) -> None:
@@ -57,7 +65,7 @@ def ensure_firms(count: int) -> None:
 
 
 def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 0.0, replaced: float = 0.0,
-            base: dict | None = None) -> dict:
+            base: dict | None = None, both_sides: bool = True) -> dict:
     rng = random.Random(seed)
     reasons = [
         {"kind": "need_met", "data": {"need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
@@ -68,13 +76,15 @@ def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 
     ]
     wanted = {}
     if base is None:
-        for firm in vn:
-            for other in rng.sample(ru, top):
-                score = round(rng.random(), 4)
-                wanted[(firm, other)] = services._PairValues(
-                    score=score, fit_for_vn=score, fit_for_ru=score,
-                    score_parts={"forward": score, "backward": score, "sectors": 0.5}, reasons=reasons,
-                )
+        pairs = [(firm, other) for firm in vn for other in rng.sample(ru, top)]
+        if both_sides:
+            pairs += [(other, firm) for firm in ru for other in rng.sample(vn, top)]
+        for pair in pairs:
+            score = round(rng.random(), 4)
+            wanted[pair] = services._PairValues(
+                score=score, fit_for_vn=score, fit_for_ru=score,
+                score_parts={"forward": score, "backward": score, "sectors": 0.5}, reasons=reasons,
+            )
         return wanted
     for pair, values in base.items():
         draw = rng.random()
@@ -86,11 +96,37 @@ def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 
     return wanted
 
 
-def timed_save(wanted: dict) -> tuple[float, services.RecomputeResult]:
+class StatementTimer:
+    """Seconds per SQL statement of the save, by its first words (a database execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = " ".join(sql.split()[:6])[:70]
+            self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
+
+
+def timed_save(wanted: dict, profile: bool = False) -> tuple[float, services.RecomputeResult]:
     result = services.RecomputeResult()
+    profiler, timer = cProfile.Profile(), StatementTimer()
     started = time.perf_counter()
-    services._save(result, wanted, "bench", None, None)
-    return time.perf_counter() - started, result
+    with connection.execute_wrapper(timer):
+        if profile:
+            profiler.runcall(services._save, result, wanted, "bench", None, None)
+        else:
+            services._save(result, wanted, "bench", None, None)
+    seconds = time.perf_counter() - started
+    if profile:
+        print(f"\n--- {seconds:.2f} s; SQL statements (COPY is inside the Python profile):")
+        for key, spent in sorted(timer.seconds.items(), key=lambda item: -item[1]):
+            print(f"{spent:8.2f} s  {key}")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+    return seconds, result
 
 
 def copy_baseline(wanted: dict) -> float:
@@ -102,7 +138,8 @@ def copy_baseline(wanted: dict) -> float:
             str(vn), str(ru), str(v.score), str(v.fit_for_vn), str(v.fit_for_ru),
             json.dumps(v.score_parts).replace("\\", "\\\\"), json.dumps(v.reasons, ensure_ascii=False).replace("\\", "\\\\"),
         ]) + "\n")
-    data = buffer.getvalue()
+    data = buffer.getvalue().encode()
+    del buffer
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
         cursor.execute("CREATE UNLOGGED TABLE bench_copy (company_vn_id int, company_ru_id int, score float8, "
@@ -119,29 +156,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=20000)
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--sides", choices=["both", "vn"], default="both",
+                        help="whose top K make the pairs: every firm's (default) or the Vietnamese firms' only")
+    parser.add_argument("--profile", action="store_true", help="print SQL and Python profiles of each save")
     args = parser.parse_args()
+    both = args.sides == "both"
     name = use_bench_database()
     ensure_firms(args.firms)
     firms = Company.objects.filter(source="generated").order_by("pk")[: args.firms]
     vn = [pk for pk, country in firms.values_list("pk", "country") if country == "VN"]
     ru = [pk for pk, country in firms.values_list("pk", "country") if country == "RU"]
-    Match.objects.all().delete()
+    with connection.cursor() as cursor:  # a million rows: the ORM's delete would collect them one by one
+        cursor.execute(f"TRUNCATE {Match._meta.db_table}, {MatchEvent._meta.db_table}, {DigestItem._meta.db_table}")
 
-    first = ranking(vn, ru, args.top, seed=1)
+    first = ranking(vn, ru, args.top, seed=1, both_sides=both)
     rows = []
-    seconds, result = timed_save(first)
+    seconds, result = timed_save(first, args.profile)
     rows.append(("first save (all new)", seconds, result))
-    seconds, result = timed_save(first)
+    seconds, result = timed_save(first, args.profile)
     rows.append(("same ranking again", seconds, result))
     reviewed = list(Match.objects.order_by("pk").values_list("pk", flat=True)[:100])
     Match.objects.filter(pk__in=reviewed).update(status=Match.Status.APPROVED)
-    seconds, result = timed_save(ranking(vn, ru, args.top, seed=2, changed=0.10, replaced=0.05, base=first))
+    seconds, result = timed_save(ranking(vn, ru, args.top, seed=2, changed=0.10, replaced=0.05, base=first), args.profile)
     rows.append(("10 % rescored, 5 % replaced", seconds, result))
     assert Match.objects.filter(pk__in=reviewed, status=Match.Status.APPROVED).count() == len(reviewed)
     copy_seconds = copy_baseline(first)
 
     print(f"\nPersistence · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
-          f"{args.firms:,} firms, {len(first):,} pairs (top {args.top} of each VN firm)")
+          f"{args.firms:,} firms, {len(first):,} pairs (top {args.top} of each {'firm' if both else 'VN firm'})")
     print("run | seconds | created | updated | dropped | kept reviewed | vs bare COPY")
     print("--- | --- | --- | --- | --- | --- | ---")
     for label, seconds, r in rows:
