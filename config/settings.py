@@ -231,6 +231,10 @@ CONSENT_VERSION = env("CONSENT_VERSION", default="2026-11")
 LISTING_TEXT_MAX_LENGTH = 2000
 # Recompute a firm's match suggestions (a Celery task, after the commit) when its profile changes.
 MATCHING_RECOMPUTE_ON_SAVE = env.bool("MATCHING_RECOMPUTE_ON_SAVE", default=True)
+# A worker process keeps the ranking's vectors between recomputes of edited firms once the market has this
+# many published firms (below it, reading every profile again is quick), for at most MAX_AGE seconds.
+MATCHING_INDEX_MIN_FIRMS = env.int("MATCHING_INDEX_MIN_FIRMS", default=5000)
+MATCHING_INDEX_MAX_AGE = env.int("MATCHING_INDEX_MAX_AGE", default=3600)
 
 LOGGING = {
     "version": 1,

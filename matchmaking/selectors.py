@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,11 +19,14 @@ from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 PROFILE_CHUNK = 2000
 
 
-def matchable_profiles() -> list[Profile]:
-    """Every published company as an engine Profile (key = company pk), in pk order."""
+def matchable_profiles(company_ids: Collection[int] | None = None) -> list[Profile]:
+    """Every published company (or those of ``company_ids``) as an engine Profile (key = company pk), in pk order."""
     sector_codes = Sector.objects.only("code")
+    published = Company.objects.published()
+    if company_ids is not None:
+        published = published.filter(pk__in=list(company_ids))
     companies = (
-        Company.objects.published()
+        published
         .order_by("pk")
         .only("pk", "country", "activity_division_id", "languages")
         .prefetch_related(
@@ -36,6 +40,14 @@ def matchable_profiles() -> list[Profile]:
         )
     )
     return [_profile(company) for company in companies.iterator(chunk_size=PROFILE_CHUNK)]
+
+
+def firms_changed_since(moment: datetime) -> set[int]:
+    """Firms whose profile or a listing was saved at or after ``moment`` (a deleted listing leaves no trace:
+    its firm's own recompute names it)."""
+    return set(Company.objects.filter(updated_at__gte=moment).values_list("pk", flat=True)) | set(
+        Listing.objects.filter(updated_at__gte=moment).values_list("company_id", flat=True)
+    )
 
 
 def _profile(company: Company) -> Profile:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from companies.models import Company, Country
 from matchmaking.engine import CachedEmbedder, Embedder, Ranking, Suggestion, default_embedder, rank_counterparts
-from matchmaking import bulk
+from matchmaking import bulk, warm_index
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import matchable_profiles
 from matchmaking.store import DatabaseEmbeddingStore
@@ -123,12 +123,20 @@ def recompute_matches(
     ranking, wanted = None, {}
     # Nothing to rank, e.g. a draft was edited: skip reading every profile; only the clean-up below runs.
     if ranked is None or ranked:
-        profiles = matchable_profiles()
-        report("profiles", len(profiles), len(profiles))
-        ranking = rank_counterparts(profiles, top_k=top_k, embedder=matching_embedder(progress), only=ranked)
+        # A partial run ranks on this process's warm index when the market is large enough to keep one.
+        index = warm_index.ready_index(scope, lambda: matching_embedder(progress)) if ranked is not None else None
+        if index is not None:
+            ranking = index.rank(ranked, top_k=top_k)
+            country = index.countries({key for key in ranking.suggestions} | {
+                s.counterpart for suggestions in ranking.suggestions.values() for s in suggestions})
+        else:
+            profiles = matchable_profiles()
+            report("profiles", len(profiles), len(profiles))
+            ranking = rank_counterparts(profiles, top_k=top_k, embedder=matching_embedder(progress), only=ranked)
+            country = {profile.key: profile.country for profile in profiles}
         result.notes.extend(ranking.notes)
         report("ranking", len(ranking.suggestions), len(ranking.suggestions))
-        wanted = _wanted_pairs(ranking, {profile.key: profile.country for profile in profiles})
+        wanted = _wanted_pairs(ranking, country)
     if scope is not None:
         # The counterparts were ranked only to judge pairs with the firms in scope; their other pairs wait
         # for a full run (acting on them here would widen every partial run, and a rerun would change more).

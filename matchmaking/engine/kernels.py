@@ -32,6 +32,19 @@ def add_sparse_product(out, scale, a_indptr, a_indices, a_data, b_indptr, b_rows
 
 
 @njit(parallel=True, cache=True)
+def add_sparse_columns(out, scale, rows_indptr, rows_indices, rows_data, b_indptr, b_rows, b_data):  # pragma: no cover
+    """out[i, r] += scale · (B @ Rᵀ)[i, r] with R given by rows (CSR, one per column of ``out``) and B by
+    features (CSC). For a few rows of B against every row of R: the loop runs over R's n-grams, so no
+    posting lists of R are needed."""
+    for r in prange(out.shape[1]):
+        for p in range(rows_indptr[r], rows_indptr[r + 1]):
+            feature = rows_indices[p]
+            weight = scale * rows_data[p]
+            for q in range(b_indptr[feature], b_indptr[feature + 1]):
+                out[b_rows[q], r] += weight * b_data[q]
+
+
+@njit(parallel=True, cache=True)
 def group_max(sim, left_starts, left_counts, left_slot, left_language, right_first, right_extra_group, right_extra_slot, right_language, bias):  # pragma: no cover
     """For every (left firm h, right firm g): the max over their listing pairs (i, j) of
     sim[left_slot[i], slot of j] - bias[left language, right language]; -inf where either has none.
@@ -210,7 +223,7 @@ def best_listing_pairs(
     value = np.full(n, NEG_INF, dtype=np.float32)
     need = np.full(n, -1, dtype=np.int64)
     offer = np.full(n, -1, dtype=np.int64)
-    runs = 64
+    runs = min(64, max(1, n // 64))  # each run clears a vector of every feature: not more runs than work
     for run in prange(runs):
         spread = np.zeros(features, dtype=np.float32)
         for p in range(run * n // runs, (run + 1) * n // runs):

@@ -7,6 +7,7 @@ names shared across languages (PCR, HACCP, CKD), which the embedding model somet
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -49,6 +50,23 @@ def char_wb_ngrams(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(text_ids), np.concatenate(gram_ids)
 
 
+@dataclass(frozen=True)
+class TfidfModel:
+    """What a fit learnt: the n-gram ids (sorted, one column each), their IDF, and the number of texts."""
+
+    features: np.ndarray
+    idf: np.ndarray
+    documents: int
+
+
+def _weighted_rows(text_of: np.ndarray, column: np.ndarray, texts: int, columns: int) -> sparse.csr_matrix:
+    """Raw n-gram counts per (text, column) as a CSR matrix."""
+    cells, tf = np.unique(text_of * columns + column, return_counts=True)
+    return sparse.csr_matrix(
+        (tf.astype(np.float32), (cells // columns, cells % columns)), shape=(texts, columns), dtype=np.float32,
+    )
+
+
 def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """L2-normalised TF-IDF rows for needs and offers, fitted on both so they share one vocabulary.
 
@@ -57,6 +75,12 @@ def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[s
     product sees). Each distinct text is analysed once: document frequencies weight each distinct text
     by how often it occurs, and rows are then gathered back for every text.
     """
+    need_rows, offer_rows, _ = fit_tfidf(need_texts, offer_texts)
+    return need_rows, offer_rows
+
+
+def fit_tfidf(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, TfidfModel]:
+    """``tfidf_rows`` and the fitted model, so texts written later can be weighted the same way."""
     corpus = list(need_texts) + list(offer_texts)
     first: dict[str, int] = {}
     inverse = np.fromiter((first.setdefault(text, len(first)) for text in corpus), dtype=np.int64, count=len(corpus))
@@ -64,13 +88,10 @@ def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[s
     text_of, gram = char_wb_ngrams(distinct)
     if not len(gram):  # no text with a single n-gram: nothing lexical to compare
         matrix = sparse.csr_matrix((len(corpus), 1), dtype=np.float32)
-        return matrix[: len(need_texts)], matrix[len(need_texts) :]
+        empty = TfidfModel(np.zeros(0, np.uint64), np.zeros(0, np.float32), len(corpus))
+        return matrix[: len(need_texts)], matrix[len(need_texts) :], empty
     features, column = np.unique(gram, return_inverse=True)
-    cells, tf = np.unique(text_of * len(features) + column, return_counts=True)
-    rows, columns = cells // len(features), cells % len(features)
-    counts = sparse.csr_matrix(
-        (tf.astype(np.float32), (rows, columns)), shape=(len(distinct), len(features)), dtype=np.float32,
-    )
+    counts = _weighted_rows(text_of, column.ravel(), len(distinct), len(features))
     multiplicity = np.bincount(inverse, minlength=len(distinct))
     # sklearn's TfidfTransformer(smooth_idf=True, sublinear_tf=True), in float32 like it, with the
     # document frequency of the full corpus: idf = ln((1 + n) / (1 + df)) + 1.
@@ -87,4 +108,30 @@ def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[s
     weighted = normalize(counts, norm="l2", copy=False)
     matrix = sparse.csr_matrix(weighted)[inverse]
     matrix.sort_indices()
-    return matrix[: len(need_texts)], matrix[len(need_texts) :]
+    return matrix[: len(need_texts)], matrix[len(need_texts) :], TfidfModel(features, idf, len(corpus))
+
+
+def transform_tfidf(model: TfidfModel, texts: Sequence[str]) -> sparse.csr_matrix:
+    """Rows for texts written after the fit, in its columns. An n-gram the fit never saw can match nothing
+    it saw, so it gets no column; it still weighs in the row's length, with the IDF of an n-gram in no
+    text, as a fit that included the new text would nearly give it."""
+    text_of, gram = char_wb_ngrams(texts)
+    columns = len(model.features)
+    if not len(gram) or not columns:
+        return sparse.csr_matrix((len(texts), max(columns, 1)), dtype=np.float32)
+    position = np.minimum(np.searchsorted(model.features, gram), columns - 1)
+    known = model.features[position] == gram
+    unseen_idf = np.float32(np.log((model.documents + 1) / 1.0) + 1.0)
+    # Unseen n-grams, each in a column of its own past the known ones, only for the row lengths.
+    _, unseen = np.unique(gram[~known], return_inverse=True)
+    column = np.where(known, position, 0)
+    column[~known] = columns + unseen.ravel()
+    counts = _weighted_rows(text_of, column, len(texts), columns + int(unseen.max(initial=-1)) + 1)
+    idf = np.concatenate([model.idf, np.full(counts.shape[1] - columns, unseen_idf, dtype=np.float32)])
+    np.log(counts.data, out=counts.data)
+    counts.data += 1.0
+    counts.data *= idf[counts.indices]
+    weighted = sparse.csr_matrix(normalize(counts, norm="l2", copy=False))[:, :columns]
+    weighted = sparse.csr_matrix(weighted, dtype=np.float32)
+    weighted.sort_indices()
+    return weighted

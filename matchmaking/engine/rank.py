@@ -28,7 +28,7 @@ from scipy import sparse
 from companies.languages import detect_language
 from matchmaking.engine import kernels
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
-from matchmaking.engine.lexical import tfidf_rows
+from matchmaking.engine.lexical import fit_tfidf
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking, Reason, Suggestion
 
 ENGINE_VERSION = "1.0"
@@ -63,6 +63,7 @@ class _Side:
     dense: np.ndarray | None  # centred embeddings (needs already times the embedding weight), or None
     lexical: sparse.csr_matrix
     text_id: np.ndarray  # the same number for rows with the same text in the same language
+    ids: dict  # (text, language) → its text_id
     start: np.ndarray  # first row of each firm of the corpus
     count: np.ndarray  # number of rows of each firm
 
@@ -74,16 +75,22 @@ def _distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return list(first), inverse
 
 
-def _centre_by_language(vectors: np.ndarray, languages: list[str]) -> np.ndarray:
-    """Raw multilingual embeddings cluster by language; removing each language's mean lets topics meet."""
+def _centre_by_language(vectors: np.ndarray, languages: list, means: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Raw multilingual embeddings cluster by language; removing each language's mean lets topics meet.
+    Returns the centred unit vectors and the means taken (or pass ``means`` to centre new vectors with
+    those of an earlier corpus)."""
     centred = vectors.astype(np.float32, copy=True)
     codes = np.array(languages)
-    for language in set(languages):
-        rows = codes == language
-        if rows.sum() > 1:
-            centred[rows] -= centred[rows].mean(axis=0)
+    if means is None:
+        means = {}
+        for language in set(languages):
+            rows = codes == language
+            if rows.sum() > 1:
+                means[language] = centred[rows].mean(axis=0)
+    for language, mean in means.items():
+        centred[codes == language] -= mean
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    return centred / np.maximum(norms, 1e-9)
+    return centred / np.maximum(norms, 1e-9), means
 
 
 def _multi_hot(sets: Sequence[Collection[str]]) -> tuple[np.ndarray, list[str]]:
@@ -96,8 +103,8 @@ def _multi_hot(sets: Sequence[Collection[str]]) -> tuple[np.ndarray, list[str]]:
     return matrix, vocabulary
 
 
-def _set_ids(sets: Sequence[Collection[str]]) -> np.ndarray:
-    ids: dict[frozenset, int] = {}
+def _set_ids(sets: Sequence[Collection[str]], ids: dict[frozenset, int]) -> np.ndarray:
+    """A number per distinct set (``ids`` keeps them, so sets seen later get numbers of their own)."""
     return np.fromiter((ids.setdefault(frozenset(items), len(ids)) for items in sets), dtype=np.int64, count=len(sets))
 
 
@@ -135,21 +142,25 @@ class _Rows:
 
 class _Corpus:
     def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights):
-        self.profiles = profiles
         self.weights = weights
+        self.keys = [p.key for p in profiles]
         self.country = np.array([p.country for p in profiles])
+        self.listed = np.array([bool(p.listings) for p in profiles], dtype=bool)
+        self.active = np.ones(len(profiles), dtype=bool)  # False for firms taken out since (incremental)
         listings = [(i, x) for i, p in enumerate(profiles) for x in p.listings if x.text.strip()]
         self.needs = self._side([(i, x) for i, x in listings if x.direction == NEED], len(profiles))
         self.offers = self._side([(i, x) for i, x in listings if x.direction == OFFER], len(profiles))
-        need_lex, offer_lex = tfidf_rows(self.needs.texts, self.offers.texts)
+        need_lex, offer_lex, self.tfidf = fit_tfidf(self.needs.texts, self.offers.texts)
         need_lex.sort_indices()
         offer_lex.sort_indices()
         self.needs.lexical, self.offers.lexical = need_lex, offer_lex
         self.lexical_bias = self._lexical_bias()
+        self.means: dict[str, dict] = {}
         if embedder is not None:
             # The embedding weight is folded into the needs' vectors once, so every product carries it.
-            self.needs.dense = self._embed(embedder, self.needs, QUERY) * np.float32(weights.embedding)
-            self.offers.dense = self._embed(embedder, self.offers, PASSAGE)
+            dense, self.means[NEED] = self._embed(embedder, self.needs, QUERY)
+            self.needs.dense = dense * np.float32(weights.embedding)
+            self.offers.dense, self.means[OFFER] = self._embed(embedder, self.offers, PASSAGE)
         # The registration code's division always counts; it is all there is for firms that named no sector.
         sectors = [set(p.sectors) | ({p.activity_division} if p.activity_division else set()) for p in profiles]
         self.sectors, self.sector_names = _multi_hot(sectors)
@@ -158,7 +169,8 @@ class _Corpus:
         languages = [set(p.languages) for p in profiles]
         self.languages, self.language_names = _multi_hot(languages)
         # Firms share few distinct sets: a number per distinct set lets each pair of sets be compared once.
-        self.set_ids = {kind: _set_ids(sets) for kind, sets in
+        self.set_numbers: dict[str, dict[frozenset, int]] = {"cooperation": {}, "sectors": {}, "language": {}}
+        self.set_ids = {kind: _set_ids(sets, self.set_numbers[kind]) for kind, sets in
                         (("cooperation", cooperation), ("sectors", sectors), ("language", languages))}
         self.bits = (_bits(self.cooperation), _bits(self.sectors), _bits(self.languages))
 
@@ -168,16 +180,18 @@ class _Corpus:
         texts = [x.text for _, x in rows]
         detected: dict[str, str] = {}
         languages = [x.language or detected.get(x.text) or detected.setdefault(x.text, detect_language(x.text)) for _, x in rows]
-        ids: dict[tuple[str, str], int] = {}
-        text_id = np.fromiter((ids.setdefault(pair, len(ids)) for pair in zip(texts, languages)), dtype=np.int64, count=len(texts))
+        ids: dict[tuple[str, int], int] = {}
+        codes = [LANGUAGE_CODES.index(code) for code in languages]
+        text_id = np.fromiter((ids.setdefault(pair, len(ids)) for pair in zip(texts, codes)), dtype=np.int64, count=len(texts))
         owner = np.array([i for i, _ in rows], dtype=np.int64)
         count = np.bincount(owner, minlength=firms).astype(np.int64)
         return _Side(
             owner=owner,
             texts=texts,
-            language=np.array([LANGUAGE_CODES.index(code) for code in languages], dtype=np.int64),
+            language=np.array(codes, dtype=np.int64),
             refs=[x.ref for _, x in rows],
             text_id=text_id,
+            ids=ids,
             dense=None,
             lexical=sparse.csr_matrix((0, 1)),
             start=np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64) if firms else count,
@@ -185,13 +199,13 @@ class _Corpus:
         )
 
     @staticmethod
-    def _embed(embedder: Embedder, side: _Side, role: str) -> np.ndarray:
+    def _embed(embedder: Embedder, side: _Side, role: str) -> tuple[np.ndarray, dict]:
         # Each distinct text is embedded once; its vector is then repeated for every listing that has it,
         # so the language means (and thus the centred vectors) are those of all listings.
         distinct, inverse = _distinct(side.texts)
         vectors = np.asarray(embedder.embed(distinct, role), dtype=np.float32)
         if not len(side.texts):
-            return vectors
+            return vectors, {}
         return _centre_by_language(vectors[inverse], list(side.language))
 
     def _lexical_bias(self, sample: int = 2000) -> np.ndarray:
@@ -420,9 +434,8 @@ def _rank(
     if embedder is None:
         notes.append("No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak.")
     corpus = _Corpus(profiles, embedder, weights)
-    keys = [p.key for p in profiles]
+    keys = corpus.keys
     wanted = set(only) if only is not None else None
-    listed = np.array([bool(p.listings) for p in profiles], dtype=bool)
     countries = sorted(set(corpus.country))
     # The counterparts chosen for each firm, best first; found by scanning country by country.
     chosen: dict[int, list[int]] = {}
@@ -443,13 +456,20 @@ def _rank(
         chosen.update(zip(firms.tolist(), others[row_top].tolist()))
         if both:
             chosen.update(zip(others.tolist(), firms[column_top].tolist()))
+    return Ranking(suggestions=_build(corpus, chosen), engine_version=ENGINE_VERSION, notes=notes)
+
+
+def _build(corpus: _Corpus, chosen: dict[int, list[int]]) -> dict[Hashable, list[Suggestion]]:
+    """The suggestions of each firm's chosen counterparts (firm indices, any order), best first."""
+    keys = corpus.keys
     for firm in chosen:
-        if not listed[firm]:
+        if not corpus.listed[firm]:
             chosen[firm] = []
+    countries = sorted(set(corpus.country))
 
     # Each pair's details once, whichever side (or both) chose it, with the first country's firm as x.
     rank_of = {c: i for i, c in enumerate(countries)}
-    order = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(profiles) else np.zeros(0, np.int64)
+    order = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(keys) else np.zeros(0, np.int64)
     firm = np.fromiter((f for f, counterparts in chosen.items() for _ in counterparts), dtype=np.int64)
     other = np.fromiter((c for counterparts in chosen.values() for c in counterparts), dtype=np.int64)
     swap = order[firm] > order[other] if len(firm) else np.zeros(0, bool)
@@ -476,4 +496,4 @@ def _rank(
         # The blocks' sums and the pair-by-pair sums may differ in the last bit: order by the reported score.
         ranked.sort(key=lambda s: -s.score)
         suggestions[keys[f]] = ranked
-    return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
+    return suggestions

@@ -1,0 +1,279 @@
+"""A ranking's corpus kept between runs, so that a few edited firms are ranked again in milliseconds.
+
+A full ranking builds every listing's vectors (n-gram weights, embeddings), which takes seconds at tens of
+thousands of firms. ``MatchingIndex`` keeps them: ``replace`` swaps in the new profiles of edited firms
+(their texts weighted with the vocabulary and IDF of the full fit, their embeddings centred with its
+language means; only new texts are embedded), and ``rank`` ranks some firms against every firm of the
+other countries, exactly as a full ranking scores a pair, through the same kernels. Rows a firm no longer
+has stay in the arrays, unreferenced, until the next full build; so do the fit's statistics, which a
+few edits barely move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from companies.languages import detect_language
+from matchmaking.engine import kernels
+from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
+from matchmaking.engine.lexical import transform_tfidf
+from matchmaking.engine.rank import (
+    DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
+    _Side, without_cyclic_gc,
+)
+from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
+
+
+class StaleIndex(Exception):
+    """The edit names something the full fit never saw (a new sector code, form or language): build anew."""
+
+
+class _Buffer:
+    """A 1- or 2-D array with room to grow at its end, so an append copies only what it adds."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.size = len(array)
+        self.data = np.empty((max(len(array) * 5 // 4, 16), *array.shape[1:]), dtype=array.dtype)
+        self.data[: self.size] = array
+
+    def append(self, rows: np.ndarray) -> None:
+        if self.size + len(rows) > len(self.data):
+            grown = np.empty(((self.size + len(rows)) * 3 // 2, *self.data.shape[1:]), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : self.size + len(rows)] = rows
+        self.size += len(rows)
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class _GrowingSide:
+    """A side's row arrays, growable; writes the current views back into the ``_Side`` after each append."""
+
+    def __init__(self, side: _Side) -> None:
+        self.side = side
+        lexical = side.lexical
+        self.dense = _Buffer(side.dense) if side.dense is not None else None
+        self.data = _Buffer(lexical.data.astype(np.float32))
+        self.indices = _Buffer(lexical.indices.astype(np.int32))
+        self.indptr = _Buffer(lexical.indptr.astype(np.int64))
+        self.features = lexical.shape[1]
+
+    def append(self, owner: np.ndarray, language: np.ndarray, text_id: np.ndarray, texts: list, refs: list,
+               dense: np.ndarray | None, lexical: sparse.csr_matrix) -> int:
+        side = self.side
+        first = len(side.owner)
+        side.owner = np.concatenate([side.owner, owner])
+        side.language = np.concatenate([side.language, language])
+        side.text_id = np.concatenate([side.text_id, text_id])
+        side.texts.extend(texts)
+        side.refs.extend(refs)
+        if self.dense is not None:
+            self.dense.append(dense)
+            side.dense = self.dense.view
+        nnz = self.indptr.view[-1]
+        self.data.append(lexical.data.astype(np.float32))
+        self.indices.append(lexical.indices.astype(np.int32))
+        self.indptr.append(lexical.indptr[1:].astype(np.int64) + nnz)
+        side.lexical = sparse.csr_matrix(
+            (self.data.view, self.indices.view, self.indptr.view), shape=(len(side.owner), self.features), copy=False,
+        )
+        return first
+
+
+class MatchingIndex:
+    """The corpus of a full ranking, kept to rank a few firms again after their profiles change."""
+
+    def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights = DEFAULT_WEIGHTS) -> None:
+        with without_cyclic_gc():
+            self.corpus = _Corpus(profiles, embedder, weights)
+        self.embedder = embedder
+        self.index_of = {key: i for i, key in enumerate(self.corpus.keys)}
+        self._sides = {NEED: _GrowingSide(self.corpus.needs), OFFER: _GrowingSide(self.corpus.offers)}
+        # Posting lists of the rows the full fit made: a few firms' n-grams then visit only the rows that
+        # share them. Rows added later are few and are scanned instead.
+        self._postings = {id(side): sparse.csc_matrix(side.lexical) for side in (self.corpus.needs, self.corpus.offers)}
+
+    def __contains__(self, key: Hashable) -> bool:
+        i = self.index_of.get(key)
+        return i is not None and bool(self.corpus.active[i])
+
+    def __len__(self) -> int:
+        return int(self.corpus.active.sum())
+
+    def countries(self, keys: Collection[Hashable]) -> dict[Hashable, str]:
+        return {key: str(self.corpus.country[self.index_of[key]]) for key in keys}
+
+    def remove(self, keys: Collection[Hashable]) -> None:
+        """Take firms out (no longer published): no one is ranked against them any more."""
+        corpus = self.corpus
+        for key in keys:
+            i = self.index_of.get(key)
+            if i is not None:
+                corpus.active[i] = False
+                corpus.listed[i] = False
+                corpus.needs.count[i] = corpus.offers.count[i] = 0
+
+    def replace(self, profiles: Sequence[Profile]) -> None:
+        """Put in the current profiles of these firms, added or edited."""
+        corpus = self.corpus
+        profiles = list({p.key: p for p in profiles}.values())
+        for profile in profiles:
+            if profile.key not in self.index_of:
+                self._add_firm(profile)
+        firms = np.array([self.index_of[p.key] for p in profiles], dtype=np.int64)
+        for direction, role in ((NEED, QUERY), (OFFER, PASSAGE)):
+            self._replace_rows(direction, role, profiles, firms)
+        for profile, i in zip(profiles, firms.tolist()):
+            self._set_firm(profile, i)
+        corpus.bits = (_bits(corpus.cooperation), _bits(corpus.sectors), _bits(corpus.languages))
+
+    def rank(self, keys: Collection[Hashable], top_k: int = 10) -> Ranking:
+        """Each firm's top ``top_k`` among the active firms of the other countries, with reasons."""
+        corpus = self.corpus
+        notes = [] if self.embedder is not None else [
+            "No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak."
+        ]
+        chosen: dict[int, list[int]] = {}
+        wanted = np.array(sorted(self.index_of[key] for key in keys if key in self), dtype=np.int64)
+        with without_cyclic_gc():
+            for country in sorted(set(corpus.country[wanted])):
+                block = wanted[corpus.country[wanted] == country]
+                others = np.flatnonzero(corpus.active & (corpus.country != country))
+                if not len(others):
+                    chosen.update({int(i): [] for i in block})
+                    continue
+                top = self._top(block, others, min(top_k, len(others)))
+                chosen.update(zip(block.tolist(), others[top].tolist()))
+            suggestions = _build(corpus, chosen)
+        return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
+
+    # --- inside ------------------------------------------------------------------------------------------
+
+    def _add_firm(self, profile: Profile) -> None:
+        corpus = self.corpus
+        self.index_of[profile.key] = len(corpus.keys)
+        corpus.keys.append(profile.key)
+        corpus.country = np.append(corpus.country, profile.country)
+        corpus.listed = np.append(corpus.listed, False)
+        corpus.active = np.append(corpus.active, False)
+        for side in (corpus.needs, corpus.offers):
+            side.start = np.append(side.start, 0)
+            side.count = np.append(side.count, 0)
+        corpus.sectors = np.vstack([corpus.sectors, np.zeros((1, corpus.sectors.shape[1]), np.float32)])
+        corpus.cooperation = np.vstack([corpus.cooperation, np.zeros((1, corpus.cooperation.shape[1]), np.float32)])
+        corpus.languages = np.vstack([corpus.languages, np.zeros((1, corpus.languages.shape[1]), np.float32)])
+        for kind in corpus.set_ids:
+            corpus.set_ids[kind] = np.append(corpus.set_ids[kind], 0)
+
+    def _set_firm(self, profile: Profile, i: int) -> None:
+        corpus = self.corpus
+        sectors = set(profile.sectors) | ({profile.activity_division} if profile.activity_division else set())
+        cooperation = {form for x in profile.listings for form in x.cooperation}
+        languages = set(profile.languages)
+        for kind, items, matrix, names in (
+            ("sectors", sectors, corpus.sectors, corpus.sector_names),
+            ("cooperation", cooperation, corpus.cooperation, corpus.cooperation_names),
+            ("language", languages, corpus.languages, corpus.language_names),
+        ):
+            unknown = items - set(names)
+            if unknown:
+                raise StaleIndex(f"{kind} not in the index: {sorted(unknown)}")
+            matrix[i] = 0.0
+            for item in items:
+                matrix[i, names.index(item)] = 1.0
+            numbers = corpus.set_numbers[kind]
+            corpus.set_ids[kind][i] = numbers.setdefault(frozenset(items), len(numbers))
+        corpus.country[i] = profile.country
+        corpus.listed[i] = bool(profile.listings)
+        corpus.active[i] = True
+
+    def _replace_rows(self, direction: str, role: str, profiles: Sequence[Profile], firms: np.ndarray) -> None:
+        corpus = self.corpus
+        side = corpus.needs if direction == NEED else corpus.offers
+        rows = [(i, x) for p, i in zip(profiles, firms.tolist()) for x in p.listings
+                if x.direction == direction and x.text.strip()]
+        texts = [x.text for _, x in rows]
+        codes = [LANGUAGE_CODES.index(x.language or detect_language(x.text)) for _, x in rows]
+        owner = np.array([i for i, _ in rows], dtype=np.int64)
+        text_id = np.array([side.ids.setdefault(pair, len(side.ids)) for pair in zip(texts, codes)], dtype=np.int64)
+        dense = None
+        if side.dense is not None and not texts:
+            dense = np.zeros((0, side.dense.shape[1]), dtype=np.float32)
+        elif side.dense is not None:
+            distinct = sorted(set(texts))
+            vectors = np.asarray(self.embedder.embed(distinct, role), dtype=np.float32).reshape(len(distinct), -1)
+            where = {text: n for n, text in enumerate(distinct)}
+            raw = vectors[[where[t] for t in texts]]
+            dense, _ = _centre_by_language(raw, codes, corpus.means.get(direction, {}))
+            if direction == NEED:
+                dense *= np.float32(corpus.weights.embedding)
+        lexical = transform_tfidf(corpus.tfidf, texts) if texts else sparse.csr_matrix((0, side.lexical.shape[1]), dtype=np.float32)
+        if lexical.shape[1] != side.lexical.shape[1]:  # a fit with no n-gram at all
+            lexical = sparse.csr_matrix((len(texts), side.lexical.shape[1]), dtype=np.float32)
+        first = self._sides[direction].append(owner, np.array(codes, dtype=np.int64), text_id, texts,
+                                              [x.ref for _, x in rows], dense, lexical)
+        # Rows were listed profile by profile, so each firm's new rows are consecutive.
+        counts = np.array([sum(1 for x in p.listings if x.direction == direction and x.text.strip()) for p in profiles],
+                          dtype=np.int64)
+        side.start[firms] = first + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        side.count[firms] = counts
+
+    def _all_rows(self, side: _Side, others: np.ndarray) -> _Rows:
+        """Every row of a side as the right operand (its own slot each), grouped by the ``others``' firms."""
+        start, count = side.start[others], side.count[others]
+        first = np.where(count > 0, start, len(side.owner)).astype(np.int64)
+        more = np.maximum(count - 1, 0)
+        extra_group = np.repeat(np.arange(len(others), dtype=np.int64), more)
+        within = np.arange(len(extra_group)) - np.repeat(np.cumsum(more) - more, more)
+        return _Rows(starts=start, counts=count, slot=np.zeros(0, np.int64), first=first, extra_group=extra_group,
+                     extra_slot=(start[extra_group] + 1 + within).astype(np.int64), language=side.language,
+                     lexical=side.lexical, postings=None, dense=side.dense)
+
+    def _directional(self, left: _Rows, right: _Rows, side: _Side, bias: np.ndarray) -> np.ndarray:
+        """As ``_Corpus.directional``, with the right operand every row of ``side``."""
+        corpus = self.corpus
+        if left.dense is not None:
+            sim = np.matmul(left.dense, right.dense.T)
+        else:
+            sim = np.zeros((left.language.size, right.language.size), dtype=np.float32)
+        if sim.size:
+            weight = np.float32(corpus.weights.lexical)
+            base = self._postings[id(side)]
+            kernels.add_sparse_product(
+                sim, weight, left.lexical.indptr, left.lexical.indices, left.lexical.data,
+                base.indptr, base.indices, base.data,
+            )
+            added = side.lexical[base.shape[0] :]
+            if added.shape[0]:
+                postings = sparse.csc_matrix(left.lexical)
+                kernels.add_sparse_columns(
+                    sim[:, base.shape[0] :], weight, added.indptr, added.indices, added.data,
+                    postings.indptr, postings.indices, postings.data,
+                )
+        return kernels.group_max(
+            sim, left.starts, left.counts, left.slot, left.language, right.first, right.extra_group, right.extra_slot,
+            right.language, (bias * np.float32(corpus.weights.lexical)).astype(np.float32),
+        )
+
+    def _top(self, block: np.ndarray, others: np.ndarray, k: int) -> np.ndarray:
+        corpus = self.corpus
+        weights = corpus.weights
+        forward = self._directional(corpus.rows(corpus.needs, block), self._all_rows(corpus.offers, others),
+                                    corpus.offers, corpus.lexical_bias)
+        backward = self._directional(corpus.rows(corpus.offers, block), self._all_rows(corpus.needs, others),
+                                     corpus.needs, corpus.lexical_bias.T)
+        cooperation, sectors, languages = corpus.bits
+        scores = np.empty((len(block), len(others)), dtype=np.float32)
+        values = np.full((len(block), k), -np.inf, dtype=np.float32)
+        top = np.full((len(block), k), -1, dtype=np.int64)
+        kernels.score_block(
+            forward, backward, block, cooperation, sectors, languages, cooperation[others], sectors[others],
+            languages[others], np.array([weights.cooperation, weights.sectors, weights.language]), scores, values, top,
+        )
+        return top

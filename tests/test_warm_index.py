@@ -1,0 +1,130 @@
+"""Partial recomputes on a worker's warm index: edits are ranked as a fresh full read would rank them."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from companies.models import Company, Listing
+from companies.services import change_status
+from matchmaking import services, warm_index
+from matchmaking.engine import NEED, OFFER, Listing as EngineListing, rank_counterparts
+from matchmaking.engine.incremental import MatchingIndex
+from matchmaking.models import Match
+from matchmaking.services import recompute_matches
+from tests.factories import CompanyFactory, ListingFactory
+from tests.test_matching_engine import HashedVectors
+
+
+def _generated(n: int) -> list:
+    """Firms from the generator behind ``generate_companies``: texts as varied as a chamber's members write."""
+    from companies.synthetic import generate_profiles
+    from matchmaking.engine import Profile
+
+    return [
+        Profile(key=f"{p.country}-{i}", country=p.country, sectors=tuple(p.sectors),
+                activity_division=p.activity_code[:2] or None, languages=tuple(p.languages),
+                listings=tuple(EngineListing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings))
+        for i, p in enumerate(generate_profiles(n, 3))
+    ]
+
+
+@pytest.mark.parametrize("vectors", [HashedVectors(), None], ids=["embeddings", "lexical only"])
+def test_an_index_updated_in_place_ranks_as_a_fresh_fit(vectors):
+    """Edited, added and withdrawn firms: the index's lists are a fresh ranking's, within the drift of the
+    fit's statistics (IDF, language means), which the next full build brings back."""
+    profiles = _generated(300)
+    index = MatchingIndex(profiles, vectors)
+    edited = list(profiles)
+    edited[3] = replace(profiles[3], listings=profiles[3].listings + (
+        EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",)),))
+    edited[8] = replace(profiles[8], listings=(EngineListing(OFFER, "Калийные удобрения, 5000 т", ("supply",)),))
+    added = replace(profiles[20], key="new-firm", listings=(EngineListing(OFFER, "Cà phê robusta Đắk Lắk", ()),))
+    gone = profiles[5].key
+    index.replace([edited[3], edited[8], added])
+    index.remove([gone])
+    fresh_profiles = [p for p in edited if p.key != gone] + [added]
+    keys = [edited[3].key, edited[8].key, added.key, profiles[0].key, profiles[1].key]
+    got = index.rank(keys, top_k=5)
+    fresh = rank_counterparts(fresh_profiles, top_k=5, embedder=vectors, only=set(keys))
+    for key in keys:
+        ours = [s.score for s in got.suggestions[key]]
+        theirs = [s.score for s in fresh.suggestions[key]]
+        np.testing.assert_allclose(ours, theirs, atol=5e-3)
+        assert gone not in {s.counterpart for s in got.suggestions[key]}
+
+
+def test_a_warm_index_is_not_kept_for_a_small_market(db, settings):
+    settings.MATCHING_INDEX_MIN_FIRMS = 10
+    warm_index.forget()
+    CompanyFactory(country="VN")
+    assert warm_index.ready_index({1}, lambda: None) is None
+
+
+@pytest.fixture
+def warm(settings, monkeypatch):
+    """Every partial recompute uses the index; ranked on the lexical signal alone, which these texts decide."""
+    settings.MATCHING_INDEX_MIN_FIRMS = 0
+    monkeypatch.setattr(services, "matching_embedder", lambda progress=None: None)
+    warm_index.forget()
+    yield
+    warm_index.forget()
+
+
+def firm(country: str, offer: str, need: str) -> Company:
+    company = CompanyFactory(country=country)
+    ListingFactory(company=company, direction=Listing.Direction.OFFER, text=offer)
+    ListingFactory(company=company, direction=Listing.Direction.NEED, text=need)
+    return company
+
+
+@pytest.mark.django_db
+def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm, settings):
+    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+    buyer = firm("VN", "Garment sewing for export", "Cotton fabric")
+    firm("RU", "Cotton and linen fabric", "Sewing subcontractors")
+    seller = firm("RU", "Frozen pangasius fillets from a partner farm", "Importers of fish")
+    firm("RU", "Tractors", "Dealers in Asia")
+    recompute_matches()
+    recompute_matches([buyer.pk])  # builds this process's index
+    assert warm_index._state.get("index") is not None
+
+    need = buyer.listings.get(direction=Listing.Direction.NEED)
+    need.text = "Frozen pangasius fillets from a partner farm"
+    need.save()
+    recompute_matches([buyer.pk])
+
+    best = Match.objects.filter(company_vn=buyer).order_by("-score").first()
+    assert best.company_ru == seller
+    assert best.fit_for_vn > 0.15  # the new need is met word for word (lexical weight 0.2, less the bias)
+
+
+@pytest.mark.django_db
+def test_edits_saved_by_another_process_are_read_before_ranking(warm, settings):
+    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+    buyer = firm("VN", "Garment sewing for export", "Diagnostic test kits")
+    other = firm("RU", "Accounting software", "Coffee importers")
+    firm("RU", "Tractors", "Dealers in Asia")
+    recompute_matches([buyer.pk])  # the index now holds the old offer of `other`
+    # Another worker saved this edit: no task reaches this process for it.
+    Listing.objects.filter(company=other, direction=Listing.Direction.OFFER).update(
+        text="Diagnostic test kits", updated_at=timezone.now())
+    recompute_matches([buyer.pk])
+    best = Match.objects.filter(company_vn=buyer).order_by("-score").first()
+    assert best.company_ru == other
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_firm_leaves_the_warm_index(warm, settings):
+    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+    buyer = firm("VN", "Garment sewing", "Diagnostic test kits")
+    kits = firm("RU", "Diagnostic test kits", "Garment sewing")
+    firm("RU", "Tractors", "Dealers in Asia")
+    recompute_matches([buyer.pk])
+    assert Match.objects.filter(company_vn=buyer, company_ru=kits).exists()
+    change_status(kits, Company.Status.SUSPENDED, by=None, note="left the chamber")
+    recompute_matches([kits.pk])
+    recompute_matches([buyer.pk])
+    assert not Match.objects.filter(company_ru=kits).exists()
+    assert Match.objects.filter(company_vn=buyer).exists()
