@@ -11,8 +11,8 @@ apart). Then, for each ``--concurrency`` in turn, on a fresh ISO week and with t
 
 1. starts ``celery -A config worker --concurrency=C`` on the benchmark database, on Redis under a key
    prefix of its own, with ``EMAIL_URL`` pointing at an SMTP server (aiosmtpd) in this process;
-2. sends ``matchmaking.tasks.dispatch_weekly_digests`` for the week and waits until every delivery the
-   dispatcher queued is sent or skipped;
+2. sends ``matchmaking.tasks.dispatch_weekly_digests`` for the week (it queues one task per
+   ``matchmaking.digests.FIRMS_PER_TASK`` firms) and waits until every delivery it queued is sent or skipped;
 3. reports the wall time from the dispatch to the last email the server accepted, the emails per second,
    and the emails each address got more than once (duplicates) or never (missing).
 
@@ -250,6 +250,31 @@ def wait_until_settled(week: str, deliveries: int, worker: Worker, timeout: floa
         time.sleep(0.25)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (Linux; zeros elsewhere)."""
+    try:
+        fields = [float(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + fields[4]  # idle + iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def worker_cpu(pid: int) -> float:
+    """CPU seconds used so far by the worker process and its pool children (Linux; 0 elsewhere)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command may contain spaces: the fields after its closing parenthesis are fixed.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent's pid
+            total += (float(fields[11]) + float(fields[12])) / tick  # utime + stime
+    return total
+
+
 def run(firms: list[Company], addresses: set[str], week: str, concurrency: int, sink: MailSink, port: int,
         redis_url: str, log_dir: Path, timeout: float) -> dict:
     reset_matches(firms)
@@ -258,10 +283,15 @@ def run(firms: list[Company], addresses: set[str], week: str, concurrency: int, 
     try:
         worker.start()
         sink.reset()
+        busy_before, total_before = machine_cpu()
+        worker_before = worker_cpu(worker.process.pid)
         started = time.perf_counter()
         worker.dispatch(week)
         wait_until_settled(week, deliveries, worker, timeout)
         settled = time.perf_counter()
+        # The machine is shared: how busy all its cores were during the run, and how much of that was the worker.
+        busy_after, total_after = machine_cpu()
+        worker_seconds = worker_cpu(worker.process.pid) - worker_before
     finally:
         worker.stop()
     with sink.lock:
@@ -275,6 +305,8 @@ def run(firms: list[Company], addresses: set[str], week: str, concurrency: int, 
         "rate": messages / seconds if seconds > 0 else 0.0,
         "duplicates": sum(n - 1 for n in received.values() if n > 1),
         "missing": len(addresses - set(received)), "deliveries": dict(statuses), "log": worker.log,
+        "machine_busy": (busy_after - busy_before) / (total_after - total_before) if total_after > total_before else 0.0,
+        "worker_cpu": worker_seconds,
     }
 
 
@@ -318,7 +350,9 @@ def main() -> None:
         for week, concurrency in zip(WEEKS, concurrencies):
             row = run(firms, addresses, week, concurrency, sink, port, redis_url, log_dir, args.timeout)
             print(f"  {week}, {concurrency} worker process(es): {row['emails']:,} emails in {row['seconds']:.1f} s, "
-                  f"deliveries {row['deliveries']}, log {row['log']}", flush=True)
+                  f"deliveries {row['deliveries']}, worker CPU {row['worker_cpu']:.1f} s "
+                  f"({1000 * row['worker_cpu'] / max(row['emails'], 1):.1f} ms an email), all {os.cpu_count()} cores "
+                  f"{100 * row['machine_busy']:.0f} % busy, log {row['log']}", flush=True)
             rows.append(row)
         emails = max((row["emails"] for row in rows), default=len(firms)) or len(firms)
         baseline = smtp_baseline(emails, port, sink)
@@ -326,8 +360,11 @@ def main() -> None:
         controller.stop()
         reset_matches(firms)  # leave no introduced matches behind for the next run's setup to trip over
 
+    from matchmaking.digests import FIRMS_PER_TASK
+
     print(f"\nWeekly digests · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
-          f"{len(firms):,} firms, one member each, {len(firms):,} approved matches needed to tell")
+          f"{len(firms):,} firms, one member each, {len(firms):,} approved matches needed to tell · "
+          f"{FIRMS_PER_TASK} firms per task")
     print("firms | worker processes | emails | seconds | emails/s | speed-up | duplicates | missing | vs bare SMTP")
     print("--- | --- | --- | --- | --- | --- | --- | --- | ---")
     first = rows[0]["seconds"] if rows else None

@@ -361,11 +361,13 @@ class RefusingBackend(locmem.EmailBackend):
 
     refusals: Counter = Counter()  # address → refusals still to come
     attempts: Counter = Counter()  # address → messages offered to the server
+    message_ids: dict[str, list[str]] = {}  # address → the Message-ID of each message offered
 
     def send_messages(self, messages):
         for message in messages:
             for address in message.to:
                 RefusingBackend.attempts[address] += 1
+                RefusingBackend.message_ids.setdefault(address, []).append(message.extra_headers["Message-ID"])
                 if RefusingBackend.refusals[address] > 0:
                     RefusingBackend.refusals[address] -= 1
                     raise smtplib.SMTPRecipientsRefused({address: (451, b"4.3.0 try again later")})
@@ -375,7 +377,7 @@ class RefusingBackend(locmem.EmailBackend):
 @pytest.fixture
 def refusing_server(settings):
     settings.EMAIL_BACKEND = "tests.test_digests.RefusingBackend"
-    RefusingBackend.refusals, RefusingBackend.attempts = Counter(), Counter()
+    RefusingBackend.refusals, RefusingBackend.attempts, RefusingBackend.message_ids = Counter(), Counter(), {}
     return RefusingBackend
 
 
@@ -417,6 +419,9 @@ def test_a_firm_the_server_refuses_in_a_batch_does_not_hold_up_the_others_and_go
     assert Counter(m.to[0] for m in mail.outbox) == Counter({reader(c): 1 for c in firms})
     assert set(DigestDelivery.objects.values_list("status", flat=True)) == {DigestDelivery.Status.SENT}
     assert DigestDelivery.objects.get(company=refused).attempts == 2
+    # Both attempts carried the same Message-ID, so a reader's mail client would show a resent copy once.
+    first_try, second_try = refusing_server.message_ids[reader(refused)]
+    assert first_try == second_try
 
 
 def test_without_a_broker_the_batch_task_sends_the_others_and_leaves_a_refused_firm_to_the_next_run(
