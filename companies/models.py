@@ -213,6 +213,8 @@ class Company(models.Model):
             # Searches are case-insensitive substrings (UPPER(...) LIKE '%...%'): trigram indexes on UPPER.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="company_name_trgm"),
             GinIndex(OpClass(Upper("city"), name="gin_trgm_ops"), name="company_city_trgm"),
+            # A worker's warm matching index asks which firms were saved since it last looked.
+            models.Index(fields=["updated_at"], name="company_updated"),
         ]
 
     def __str__(self) -> str:
@@ -276,7 +278,10 @@ class Listing(models.Model):
         ordering = ["company_id", "direction", "id"]
         verbose_name = _("offer or need")
         verbose_name_plural = _("offers and needs")
-        indexes = [GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="listing_text_trgm")]
+        indexes = [
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="listing_text_trgm"),
+            models.Index(fields=["updated_at"], name="listing_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.text[:60]}"
