@@ -37,6 +37,7 @@ class MatchWorkflowError(ValueError):
 # Stages reported to the ``progress`` callback of recompute_matches, in order, with what each counts.
 # "embedding" is reported only for texts not in the cache (the slow part of a first run: minutes for thousands).
 RECOMPUTE_STAGES = {"profiles": "firm", "embedding": "text", "ranking": "firm", "saving": "match"}
+RECOMPUTE_CHUNK = 5000  # firms per task when a full recompute is fanned out over workers
 EMBED_BATCH = 256  # texts per model call between two progress reports; smaller batches embed markedly slower
 # Digits kept for scores: the same pair scored from either side, or in a different block of firms, can
 # differ in the last float bits; rounding keeps reruns idempotent (no spurious updates).
@@ -147,6 +148,19 @@ def recompute_matches(
     report("saving", written, written)
     result.seconds = time.monotonic() - started
     return result
+
+
+def recompute_chunks(chunk_size: int = RECOMPUTE_CHUNK) -> list[list[int]]:
+    """A full recompute cut into partial ones: every published firm, and every firm still holding
+    suggestions (so those of firms no longer published are dropped), ``chunk_size`` at a time in pk order.
+    Each chunk is a partial recompute, idempotent on its own; together they write what a full run writes:
+    a pair is wanted when it is in either firm's top K, and each firm's chunk ranks it and the
+    counterparts of its current suggestions."""
+    firms = set(Company.objects.published().values_list("pk", flat=True)) | set(
+        Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_vn_id", flat=True).distinct()
+    ) | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_ru_id", flat=True).distinct())
+    ordered = sorted(firms)
+    return [ordered[start : start + chunk_size] for start in range(0, len(ordered), chunk_size)]
 
 
 def _partial_scope(company_ids: set[int]) -> tuple[set[int], set[int]]:

@@ -23,6 +23,16 @@ def recompute_companies_matches(company_ids: list[int]) -> dict:
     return _summary(services.recompute_matches(company_ids))
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_in_chunks(chunk_size: int = services.RECOMPUTE_CHUNK) -> dict:
+    """A full recompute fanned out: one ``recompute_companies_matches`` task per chunk of firms, for as many
+    workers as listen. Each worker ranks on its own warm index, one block of firms at a time."""
+    chunks = services.recompute_chunks(chunk_size)
+    for chunk in chunks:
+        recompute_companies_matches.delay(chunk)
+    return {"chunks": len(chunks), "firms": sum(len(chunk) for chunk in chunks)}
+
+
 def _summary(result: services.RecomputeResult) -> dict:
     # A plain dict: JSON-serialisable for the result backend and readable in the worker log.
     return {

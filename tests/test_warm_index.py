@@ -128,3 +128,32 @@ def test_a_withdrawn_firm_leaves_the_warm_index(warm, settings):
     recompute_matches([buyer.pk])
     assert not Match.objects.filter(company_ru=kits).exists()
     assert Match.objects.filter(company_vn=buyer).exists()
+
+
+@pytest.mark.django_db
+def test_a_recompute_fanned_out_in_chunks_writes_what_one_full_run_writes(warm, settings):
+    """Chunks of two firms each, run as tasks (in-process here): the same suggestions as one full run,
+    and running the chunks again changes nothing."""
+    from django.core.management import call_command
+
+    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+    firm("VN", "Garment sewing for export", "Cotton fabric")
+    firm("VN", "Frozen pangasius fillets", "Reefer containers")
+    firm("VN", "Robusta coffee beans", "Coffee roasting machines")
+    firm("RU", "Cotton and linen fabric", "Sewing subcontractors")
+    firm("RU", "Reefer containers", "Frozen fish importers")
+    firm("RU", "Coffee roasting machines", "Green coffee beans")
+    firm("RU", "Tractors", "Dealers in Asia")
+
+    def table():
+        return sorted(Match.objects.values_list("company_vn", "company_ru", "score"))
+
+    recompute_matches()
+    full = table()
+    Match.objects.all().delete()
+    call_command("recompute_matches", chunks=2, verbosity=0)
+    assert [(vn, ru) for vn, ru, _ in table()] == [(vn, ru) for vn, ru, _ in full]
+    np.testing.assert_allclose([s for _, _, s in table()], [s for _, _, s in full], atol=1e-5)
+    before = table()
+    call_command("recompute_matches", chunks=3, verbosity=0)
+    assert table() == before

@@ -21,7 +21,7 @@ from matchmaking.engine import kernels
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import transform_tfidf
 from matchmaking.engine.rank import (
-    DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
+    BLOCK, DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
     _Side, without_cyclic_gc,
 )
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
@@ -148,8 +148,10 @@ class MatchingIndex:
                 if not len(others):
                     chosen.update({int(i): [] for i in block})
                     continue
-                top = self._top(block, others, min(top_k, len(others)))
-                chosen.update(zip(block.tolist(), others[top].tolist()))
+                for start in range(0, len(block), BLOCK):  # a worker holds one block's scores at a time
+                    part = block[start : start + BLOCK]
+                    top = self._top(part, others, min(top_k, len(others)))
+                    chosen.update(zip(part.tolist(), others[top].tolist()))
             suggestions = _build(corpus, chosen)
         return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
 

@@ -20,10 +20,24 @@ class Command(BaseCommand):
             help="Only this company (by id); repeat for several. Default: every published company.",
         )
         parser.add_argument("--top", type=int, default=10, help="Counterparts kept per firm (default 10).")
+        parser.add_argument(
+            "--chunks", type=int, metavar="FIRMS",
+            help="Queue the full recompute as Celery tasks of this many firms each, for every worker to share "
+                 "(with no broker configured they run here, one after another).",
+        )
 
-    def handle(self, company_ids: list[int] | None, top: int, **options) -> None:
+    def handle(self, company_ids: list[int] | None, top: int, chunks: int | None = None, **options) -> None:
         if top < 1:
             raise CommandError("--top: give 1 or more.")
+        if chunks is not None:
+            if chunks < 1 or company_ids or top != 10:
+                raise CommandError("--chunks: give 1 or more firms, without --company or --top.")
+            from matchmaking.tasks import recompute_in_chunks
+
+            queued = recompute_in_chunks(chunks)  # here: the chunks go to the broker (or run here without one)
+            self.stdout.write(self.style.SUCCESS(
+                f"Queued {queued['chunks']} recompute tasks for {queued['firms']} firms."))
+            return
         with tqdm(desc="Recomputing matches", file=self.stderr._out, disable=options["verbosity"] == 0) as bar:
             stage_now = None
 
