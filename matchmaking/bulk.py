@@ -9,11 +9,11 @@ changes nothing), so nothing comes back but counts; see bench/persistence.py for
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
 from django.db import connection
 
 from companies.models import Company, Country
@@ -29,8 +29,11 @@ _STAGING_COLUMNS = (
     "fit_for_ru double precision, score_parts jsonb, reasons jsonb"
 )
 COPY_CHUNK = 5000  # rows per write to the COPY stream: large enough to amortise the call, small for memory
-# One encoder for every row: json.dumps with options builds a new encoder per call, a third of its time.
-_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _to_json(value) -> str:
+    # orjson: a million rows' reasons are encoded in about a second instead of ten (compact, UTF-8 kept).
+    return orjson.dumps(value).decode()
 # Hash joins of a million staged rows against a million matches stay in memory instead of spilling to
 # disk in batches; only for this transaction.
 WORK_MEM = "256MB"
