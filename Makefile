@@ -23,10 +23,20 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Benchmarks (never part of `make test`; see bench/README.md): quality, ranking at SIZES firms, embedding, writes.
+## Benchmarks (never part of `make test`; see bench/README.md): quality, ranking at SIZES firms, embedding, and the
+## database benchmarks at FIRMS firms (each in a database of its own, kept between runs); those that need
+## Celery workers (digests, scale-out) run when REDIS_URL is set. The issue's full sizes:
+##   make bench SIZES=10000,25000,50000,100000 FIRMS=100000
 SIZES ?= 10000,25000
+FIRMS ?= 20000
 bench: $(STAMP)
 	$(BIN)/python bench/matching_quality.py
 	$(BIN)/python bench/recompute_scale.py --sizes $(SIZES)
 	$(BIN)/python bench/embedding.py --firms 600
-	$(BIN)/python bench/persistence.py --firms 20000
+	$(BIN)/python bench/persistence.py --firms $(FIRMS)
+	$(BIN)/python bench/incremental.py --firms $(FIRMS)
+	$(BIN)/python bench/api_load.py --firms $(FIRMS) --seconds 15
+	@if [ -n "$$REDIS_URL" ]; then \
+		$(BIN)/python bench/digests.py --firms $$(( $(FIRMS) / 10 )) && \
+		$(BIN)/python bench/scale_out.py --firms $(FIRMS); \
+	else echo "REDIS_URL unset: bench/digests.py and bench/scale_out.py skipped (they need a broker)"; fi
