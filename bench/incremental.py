@@ -150,6 +150,7 @@ def main() -> None:
         warm.append((ms, suggestions, embedder.model_texts - model_before))
 
     settings.MATCHING_INDEX_MIN_FIRMS = published + 1  # the cold path, as before the warm index
+    warm_index.forget()
     cold_ms, cold_suggestions = edit_and_recompute(firms[1], new_text(args.edits + 1))
 
     print(f"\nIncremental update · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · "

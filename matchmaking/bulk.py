@@ -100,7 +100,9 @@ def write_ranking(
     - a SUGGESTED match not wanted is dropped with its events. ``droppable_within`` = (scope, ranked) limits
       that, and the rescoring, to a partial run: only pairs with a firm in ``scope`` are looked at, and only
       those with both firms ``ranked`` are dropped (the other side's top K is not known otherwise);
-    - a SUGGESTED match with a firm no longer published in its country is dropped, whatever the scope.
+    - a SUGGESTED match with a firm no longer published in its country is dropped (in a partial run, if it
+      has a firm in ``scope``: a firm leaving is recomputed on its own, and a full run sweeps the rest;
+      looking at every match would cost a partial run a scan of a million rows).
     """
     version = {"version": engine_version, "suggested": Match.Status.SUGGESTED}
     in_scope = dropped_if = "TRUE"
@@ -126,7 +128,7 @@ def write_ranking(
                     AND vn.country = %(vn)s
                 LEFT JOIN {COMPANY_TABLE} ru ON ru.id = m.company_ru_id AND ru.status = %(published)s
                     AND ru.country = %(ru)s
-                WHERE m.status = %(suggested)s
+                WHERE m.status = %(suggested)s AND {in_scope}
                     AND (vn.id IS NULL OR ru.id IS NULL OR (s.company_vn_id IS NULL AND {dropped_if}))
                 -- Locked first, and checked again once locked: one a reviewer approved meanwhile stays.
                 FOR UPDATE OF m

@@ -131,7 +131,12 @@ class MatchingIndex:
             self._replace_rows(direction, role, profiles, firms)
         for profile, i in zip(profiles, firms.tolist()):
             self._set_firm(profile, i)
-        corpus.bits = (_bits(corpus.cooperation), _bits(corpus.sectors), _bits(corpus.languages))
+        bits = list(corpus.bits)
+        for n, matrix in enumerate((corpus.cooperation, corpus.sectors, corpus.languages)):
+            if len(bits[n]) < len(matrix):  # firms were added
+                bits[n] = np.vstack([bits[n], np.zeros((len(matrix) - len(bits[n]), bits[n].shape[1]), np.uint64)])
+            bits[n][firms] = _bits(matrix[firms])
+        corpus.bits = tuple(bits)
 
     def rank(self, keys: Collection[Hashable], top_k: int = 10) -> Ranking:
         """Each firm's top ``top_k`` among the active firms of the other countries, with reasons."""
