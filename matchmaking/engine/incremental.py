@@ -27,6 +27,9 @@ from matchmaking.engine.rank import (
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
 
 
+_NO_BIAS = np.zeros((len(LANGUAGE_CODES), len(LANGUAGE_CODES)), dtype=np.float32)  # ``sim`` already shifted
+
+
 class StaleIndex(Exception):
     """The edit names something the full fit never saw (a new sector code, form or language): build anew."""
 
@@ -147,16 +150,10 @@ class MatchingIndex:
         chosen: dict[int, list[int]] = {}
         wanted = np.array(sorted(self.index_of[key] for key in keys if key in self), dtype=np.int64)
         with without_cyclic_gc():
-            for country in sorted(set(corpus.country[wanted])):
-                block = wanted[corpus.country[wanted] == country]
-                others = np.flatnonzero(corpus.active & (corpus.country != country))
-                if not len(others):
-                    chosen.update({int(i): [] for i in block})
-                    continue
-                for start in range(0, len(block), BLOCK):  # a worker holds one block's scores at a time
-                    part = block[start : start + BLOCK]
-                    top = self._top(part, others, min(top_k, len(others)))
-                    chosen.update(zip(part.tolist(), others[top].tolist()))
+            # A block of firms, whatever their countries, against every row of each side: each side is read
+            # once per block (it is the memory traffic, not the arithmetic, that costs here).
+            for start in range(0, len(wanted), BLOCK):
+                chosen.update(self._top(wanted[start : start + BLOCK], top_k))
             suggestions = _build(corpus, chosen)
         return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
 
@@ -242,13 +239,13 @@ class MatchingIndex:
                      extra_slot=(start[extra_group] + 1 + within).astype(np.int64), language=side.language,
                      lexical=side.lexical, postings=None, dense=side.dense)
 
-    def _directional(self, left: _Rows, right: _Rows, side: _Side, bias: np.ndarray) -> np.ndarray:
-        """As ``_Corpus.directional``, with the right operand every row of ``side``."""
+    def _similarity(self, left: _Rows, side: _Side, bias: np.ndarray) -> np.ndarray:
+        """[distinct left text, row of ``side``]: the pair similarity less the language-pair bias."""
         corpus = self.corpus
         if left.dense is not None:
-            sim = np.matmul(left.dense, right.dense.T)
+            sim = np.matmul(left.dense, side.dense.T)
         else:
-            sim = np.zeros((left.language.size, right.language.size), dtype=np.float32)
+            sim = np.zeros((left.language.size, len(side.owner)), dtype=np.float32)
         if sim.size:
             weight = np.float32(corpus.weights.lexical)
             base = self._postings[id(side)]
@@ -263,24 +260,42 @@ class MatchingIndex:
                     sim[:, base.shape[0] :], weight, added.indptr, added.indices, added.data,
                     postings.indptr, postings.indices, postings.data,
                 )
-        return kernels.group_max(
-            sim, left.starts, left.counts, left.slot, left.language, right.first, right.extra_group, right.extra_slot,
-            right.language, (bias * np.float32(corpus.weights.lexical)).astype(np.float32),
-        )
+        none = np.zeros(0, np.int64)  # no groups: this call only shifts ``sim`` by the bias, once
+        kernels.group_max(sim, none, none, left.slot, left.language, none, none, none, side.language,
+                          (bias * np.float32(corpus.weights.lexical)).astype(np.float32), True)
+        return sim
 
-    def _top(self, block: np.ndarray, others: np.ndarray, k: int) -> np.ndarray:
+    def _top(self, block: np.ndarray, top_k: int) -> dict[int, list[int]]:
+        """Each block firm's top ``top_k`` among the active firms of the other countries."""
         corpus = self.corpus
         weights = corpus.weights
-        forward = self._directional(corpus.rows(corpus.needs, block), self._all_rows(corpus.offers, others),
-                                    corpus.offers, corpus.lexical_bias)
-        backward = self._directional(corpus.rows(corpus.offers, block), self._all_rows(corpus.needs, others),
-                                     corpus.needs, corpus.lexical_bias.T)
+        needs, offers = corpus.rows(corpus.needs, block), corpus.rows(corpus.offers, block)
+        forward_sim = self._similarity(needs, corpus.offers, corpus.lexical_bias)
+        backward_sim = self._similarity(offers, corpus.needs, corpus.lexical_bias.T)
         cooperation, sectors, languages = corpus.bits
-        scores = np.empty((len(block), len(others)), dtype=np.float32)
-        values = np.full((len(block), k), -np.inf, dtype=np.float32)
-        top = np.full((len(block), k), -1, dtype=np.int64)
-        kernels.score_block(
-            forward, backward, block, cooperation, sectors, languages, cooperation[others], sectors[others],
-            languages[others], np.array([weights.cooperation, weights.sectors, weights.language]), scores, values, top,
-        )
-        return top
+        mix = np.array([weights.cooperation, weights.sectors, weights.language])
+        chosen: dict[int, list[int]] = {}
+        for country in sorted(set(corpus.country[block])):
+            mine = np.flatnonzero(corpus.country[block] == country)
+            firms = block[mine]
+            others = np.flatnonzero(corpus.active & (corpus.country != country))
+            if not len(others):
+                chosen.update({int(i): [] for i in firms})
+                continue
+            k = min(top_k, len(others))
+            directions = []
+            for rows, sim, side in ((needs, forward_sim, corpus.offers), (offers, backward_sim, corpus.needs)):
+                right = self._all_rows(side, others)
+                directions.append(kernels.group_max(
+                    sim, rows.starts[mine], rows.counts[mine], rows.slot, rows.language, right.first,
+                    right.extra_group, right.extra_slot, side.language, _NO_BIAS, False,
+                ))
+            scores = np.empty((len(firms), len(others)), dtype=np.float32)
+            values = np.full((len(firms), k), -np.inf, dtype=np.float32)
+            top = np.full((len(firms), k), -1, dtype=np.int64)
+            kernels.score_block(
+                directions[0], directions[1], firms, cooperation, sectors, languages, cooperation[others],
+                sectors[others], languages[others], mix, scores, values, top,
+            )
+            chosen.update(zip(firms.tolist(), others[top].tolist()))
+        return chosen

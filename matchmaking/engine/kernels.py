@@ -45,17 +45,18 @@ def add_sparse_columns(out, scale, rows_indptr, rows_indices, rows_data, b_indpt
 
 
 @njit(parallel=True, cache=True)
-def group_max(sim, left_starts, left_counts, left_slot, left_language, right_first, right_extra_group, right_extra_slot, right_language, bias):  # pragma: no cover
+def group_max(sim, left_starts, left_counts, left_slot, left_language, right_first, right_extra_group, right_extra_slot, right_language, bias, shift):  # pragma: no cover
     """For every (left firm h, right firm g): the max over their listing pairs (i, j) of
     sim[left_slot[i], slot of j] - bias[left language, right language]; -inf where either has none.
 
     ``sim`` has a row (column) per distinct text, which each listing's slot points to; a left firm's
     listings are consecutive. A right firm is given by the slot of its first listing (``sim.shape[1]``
     when it has none) and its further listings as (group, slot) pairs, so the common case of one listing
-    is a plain gather. ``sim`` is shifted by the bias in place. Then, per left firm, the max of its rows
+    is a plain gather. With ``shift``, ``sim`` is first shifted by the bias in place (once per ``sim``, when
+    several calls share it). Then, per left firm, the max of its rows
     (contiguous, so vectorised) and, per right firm, the max of that over its listings."""
     distinct_left, distinct_right = sim.shape
-    for r in prange(distinct_left):
+    for r in prange(distinct_left if shift else 0):
         cells = sim[r]
         shift = bias[left_language[r]]
         for c in range(distinct_right):

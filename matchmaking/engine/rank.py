@@ -267,7 +267,7 @@ class _Corpus:
             )
         return kernels.group_max(
             sim, left.starts, left.counts, left.slot, left.language, right.first, right.extra_group, right.extra_slot,
-            right.language, (bias * np.float32(self.weights.lexical)).astype(np.float32),
+            right.language, (bias * np.float32(self.weights.lexical)).astype(np.float32), True,
         )
 
     def best_listing_pairs(self, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
