@@ -77,7 +77,10 @@ else:
     DATABASES = {"default": embedded_database(LOCAL_DIR / "pgdata")}
 if "DATABASE_NAME" in env:  # another database on the same server (a test suite's worker uses its test database)
     DATABASES["default"]["NAME"] = env("DATABASE_NAME")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Connections kept a minute (checked before reuse): a new PostgreSQL connection per request costs more than
+# a directory page's queries.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
