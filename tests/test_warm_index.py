@@ -66,6 +66,7 @@ def test_a_warm_index_is_not_kept_for_a_small_market(db, settings):
 def warm(settings, monkeypatch):
     """Every partial recompute uses the index; ranked on the lexical signal alone, which these texts decide."""
     settings.MATCHING_INDEX_MIN_FIRMS = 0
+    settings.MATCHING_RECOMPUTE_ON_SAVE = False  # each test runs its recomputes itself
     monkeypatch.setattr(services, "matching_embedder", lambda progress=None: None)
     warm_index.forget()
     yield
@@ -79,9 +80,12 @@ def firm(country: str, offer: str, need: str) -> Company:
     return company
 
 
+def best_match(firm: Company) -> Match:
+    return Match.objects.filter(company_vn=firm).order_by("-score").first()
+
+
 @pytest.mark.django_db
-def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm, settings):
-    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm):
     buyer = firm("VN", "Garment sewing for export", "Cotton fabric")
     firm("RU", "Cotton and linen fabric", "Sewing subcontractors")
     seller = firm("RU", "Frozen pangasius fillets from a partner farm", "Importers of fish")
@@ -95,14 +99,13 @@ def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm, s
     need.save()
     recompute_matches([buyer.pk])
 
-    best = Match.objects.filter(company_vn=buyer).order_by("-score").first()
+    best = best_match(buyer)
     assert best.company_ru == seller
     assert best.fit_for_vn > 0.15  # the new need is met word for word (lexical weight 0.2, less the bias)
 
 
 @pytest.mark.django_db
-def test_edits_saved_by_another_process_are_read_before_ranking(warm, settings):
-    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+def test_edits_saved_by_another_process_are_read_before_ranking(warm):
     buyer = firm("VN", "Garment sewing for export", "Diagnostic test kits")
     other = firm("RU", "Accounting software", "Coffee importers")
     firm("RU", "Tractors", "Dealers in Asia")
@@ -111,13 +114,11 @@ def test_edits_saved_by_another_process_are_read_before_ranking(warm, settings):
     Listing.objects.filter(company=other, direction=Listing.Direction.OFFER).update(
         text="Diagnostic test kits", updated_at=timezone.now())
     recompute_matches([buyer.pk])
-    best = Match.objects.filter(company_vn=buyer).order_by("-score").first()
-    assert best.company_ru == other
+    assert best_match(buyer).company_ru == other
 
 
 @pytest.mark.django_db
-def test_a_withdrawn_firm_leaves_the_warm_index(warm, settings):
-    settings.MATCHING_RECOMPUTE_ON_SAVE = False
+def test_a_withdrawn_firm_leaves_the_warm_index(warm):
     buyer = firm("VN", "Garment sewing", "Diagnostic test kits")
     kits = firm("RU", "Diagnostic test kits", "Garment sewing")
     firm("RU", "Tractors", "Dealers in Asia")
@@ -131,12 +132,11 @@ def test_a_withdrawn_firm_leaves_the_warm_index(warm, settings):
 
 
 @pytest.mark.django_db
-def test_a_recompute_fanned_out_in_chunks_writes_what_one_full_run_writes(warm, settings):
+def test_a_recompute_fanned_out_in_chunks_writes_what_one_full_run_writes(warm):
     """Chunks of two firms each, run as tasks (in-process here): the same suggestions as one full run,
     and running the chunks again changes nothing."""
     from django.core.management import call_command
 
-    settings.MATCHING_RECOMPUTE_ON_SAVE = False
     firm("VN", "Garment sewing for export", "Cotton fabric")
     firm("VN", "Frozen pangasius fillets", "Reefer containers")
     firm("VN", "Robusta coffee beans", "Coffee roasting machines")
