@@ -22,7 +22,7 @@ from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import transform_tfidf
 from matchmaking.engine.rank import (
     BLOCK, DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
-    _Side, without_cyclic_gc,
+    _Side, one_ranking_at_a_time,
 )
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
 
@@ -93,7 +93,7 @@ class MatchingIndex:
     """The corpus of a full ranking, kept to rank a few firms again after their profiles change."""
 
     def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights = DEFAULT_WEIGHTS) -> None:
-        with without_cyclic_gc():
+        with one_ranking_at_a_time():
             self.corpus = _Corpus(profiles, embedder, weights)
         self.embedder = embedder
         self.index_of = {key: i for i, key in enumerate(self.corpus.keys)}
@@ -149,7 +149,7 @@ class MatchingIndex:
         ]
         chosen: dict[int, list[int]] = {}
         wanted = np.array(sorted(self.index_of[key] for key in keys if key in self), dtype=np.int64)
-        with without_cyclic_gc():
+        with one_ranking_at_a_time():
             # A block of firms, whatever their countries, against every row of each side: each side is read
             # once per block (it is the memory traffic, not the arithmetic, that costs here).
             for start in range(0, len(wanted), BLOCK):

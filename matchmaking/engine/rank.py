@@ -18,6 +18,7 @@ the same block scores. The winners' reasons are then worked out pair by pair.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Collection, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -400,17 +401,24 @@ def _suggestions(
     return out_x, out_y
 
 
+# Numba's default thread pool aborts the process if two threads start parallel kernels at once (a
+# threaded web server running tasks in-process can): one ranking at a time per process.
+_one_at_a_time = threading.RLock()
+
+
 @contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cycle collector. A ranking makes millions of objects that live on (suggestions,
-    reasons) and no cycles; each full collection would walk them all again, seconds each time."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+def one_ranking_at_a_time() -> Iterator[None]:
+    """Run one ranking at a time in this process, with Python's cycle collector paused: a ranking makes
+    millions of objects that live on (suggestions, reasons) and no cycles; each full collection would walk
+    them all again, seconds each time."""
+    with _one_at_a_time:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def rank_counterparts(
@@ -422,7 +430,7 @@ def rank_counterparts(
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> Ranking:
     """Top ``top_k`` counterparts of every firm (or of the firms in ``only``), best first, with reasons."""
-    with without_cyclic_gc():
+    with one_ranking_at_a_time():
         return _rank(profiles, top_k, embedder, only, weights)
 
 
