@@ -13,12 +13,13 @@ from rest_framework import filters, generics, mixins, permissions, status, views
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.views import APIView
 
 from companies import selectors, services
 from companies.filters import CompanyFilter
 from companies.models import Company, Listing
-from companies.serializers import ListingSerializer, OwnCompanySerializer, PublicCompanySerializer
+from companies.serializers import ListingSerializer, OwnCompanySerializer, PublicCompanySerializer, TokenRequestSerializer
 
 
 class DirectorySearchFilter(filters.SearchFilter):
@@ -193,3 +194,9 @@ class MyNeedViewSet(_MyListingViewSet):
     """What the member's company needs."""
 
     direction = Listing.Direction.NEED
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """A member's API token for their username and password (field errors for bad input)."""
+
+    serializer_class = TokenRequestSerializer

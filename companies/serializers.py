@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from companies import selectors
 from companies.classification import ActivityCodeError, division_of
@@ -196,3 +197,13 @@ class OwnCompanySerializer(serializers.ModelSerializer):
             message = _("Change offers and needs through their own endpoints.")
             raise serializers.ValidationError({key: [message] for key in ("offers", "needs") if key in attrs})
         return attrs
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's token request, with the username's length checked first: the login audit (django-axes) stores
+    a refused username in a column of 255 characters, and a longer one failed there with a server error."""
+
+    username = serializers.CharField(label=_("Username"), write_only=True, max_length=150)
+    password = serializers.CharField(
+        label=_("Password"), style={"input_type": "password"}, trim_whitespace=False, write_only=True, max_length=4096,
+    )
