@@ -93,10 +93,13 @@ def use_bench_database(copy_from: str | None) -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 
 
-def ensure_market(firms: int, embedder: StandInEmbedder) -> None:
+def ensure_market(firms: int) -> StandInEmbedder:
+    """The firms, every firm's suggestions, and the stand-in embedder knowing every text they hold."""
     if Company.objects.published().count() < firms:
         call_command("load_seeds", verbosity=0)
         call_command("generate_companies", firms, "--seed", "7", verbosity=1)
+    embedder = StandInEmbedder(set(Listing.objects.values_list("text", flat=True).distinct()))
+    services.matching_embedder = lambda progress=None: embedder
     if Match.objects.count() < firms * 4:
         print("ranking every firm once (setup)…", file=sys.stderr, flush=True)
         started = time.perf_counter()
@@ -104,6 +107,7 @@ def ensure_market(firms: int, embedder: StandInEmbedder) -> None:
         print(f"  full recompute: {time.perf_counter() - started:.0f} s, {result.created:,} suggestions", file=sys.stderr)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    return embedder
 
 
 def current_rss_mb() -> float:
@@ -131,9 +135,7 @@ def main() -> None:
     args = parser.parse_args()
 
     use_bench_database(args.copy_from)
-    embedder = StandInEmbedder(set(Listing.objects.values_list("text", flat=True).distinct()))
-    services.matching_embedder = lambda progress=None: embedder
-    ensure_market(args.firms, embedder)
+    embedder = ensure_market(args.firms)
     published = Company.objects.published().count()
     firms = list(
         Company.objects.published().filter(country="VN", listings__direction=Listing.Direction.NEED)
