@@ -114,6 +114,10 @@ class MatchingIndex:
 
     def remove(self, keys: Collection[Hashable]) -> None:
         """Take firms out (no longer published): no one is ranked against them any more."""
+        with one_ranking_at_a_time():  # not while another thread ranks on these arrays
+            self._remove(keys)
+
+    def _remove(self, keys: Collection[Hashable]) -> None:
         corpus = self.corpus
         for key in keys:
             i = self.index_of.get(key)
@@ -124,6 +128,10 @@ class MatchingIndex:
 
     def replace(self, profiles: Sequence[Profile]) -> None:
         """Put in the current profiles of these firms, added or edited."""
+        with one_ranking_at_a_time():  # not while another thread ranks on these arrays
+            self._replace(profiles)
+
+    def _replace(self, profiles: Sequence[Profile]) -> None:
         corpus = self.corpus
         profiles = list({p.key: p for p in profiles}.values())
         for profile in profiles:
