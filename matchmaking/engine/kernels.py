@@ -88,17 +88,6 @@ def _popcount(typingctx, x):  # pragma: no cover
 
 
 @njit(inline="always")
-def jaccard(sets, x, y):  # pragma: no cover
-    """|x ∩ y| / |x ∪ y| of two rows of ``sets`` (64-bit words); 0 for two empty sets."""
-    inter = 0
-    union = 0
-    for w in range(sets.shape[1]):
-        inter += _popcount(sets[x, w] & sets[y, w])
-        union += _popcount(sets[x, w] | sets[y, w])
-    return inter / union if union else 0.0
-
-
-@njit(inline="always")
 def _push(values, indices, value, index):  # pragma: no cover
     """Insert into a list sorted best first, whose last value ``value`` beats; an equal value stays ahead."""
     pos = values.shape[0] - 1
@@ -155,11 +144,11 @@ def score_block(
             f = f if f > NEG_INF else np.float32(0.0)
             b = b if b > NEG_INF else np.float32(0.0)
             row[c] += (f + b) / np.float32(2.0) + (w_language if inter[c] > 0 else np.float32(0.0))
-        _merge_row(row, top_values[a], top_indices[a], 0)
+        _merge_row(row, top_values[a], top_indices[a])
 
 
 @njit(inline="always")
-def _merge_row(row, values, indices, offset):  # pragma: no cover
+def _merge_row(row, values, indices):  # pragma: no cover
     # A branch-free pass finds whether anything beats the k-th value; only then the scalar insertions.
     last = values.shape[0] - 1
     kth = values[last]
@@ -169,7 +158,7 @@ def _merge_row(row, values, indices, offset):  # pragma: no cover
     if beaten:
         for a in range(row.shape[0]):
             if row[a] > values[last]:
-                _push(values, indices, row[a], offset + a)
+                _push(values, indices, row[a], a)
 
 
 @njit(parallel=True, cache=True)
