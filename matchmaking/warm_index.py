@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -22,6 +23,10 @@ from companies.models import Company
 from matchmaking.engine import Embedder
 from matchmaking.engine.incremental import MatchingIndex, StaleIndex
 from matchmaking.selectors import firms_changed_since, matchable_profiles
+
+# An edit saved before the last look but committed after it carries an older updated_at: look back this
+# far each time (re-reading a few recently edited firms is cheap; missing one is not).
+SYNC_OVERLAP = timedelta(minutes=5)
 
 _lock = threading.Lock()
 _state: dict = {}  # "index", "synced_at" (database clock of the last read), "built" (monotonic seconds)
@@ -59,7 +64,7 @@ def _build(embedder: Embedder | None) -> MatchingIndex:
 
 def _sync(index: MatchingIndex, company_ids: set[int]) -> None:
     started = timezone.now()
-    changed = company_ids | firms_changed_since(_state["synced_at"])
+    changed = company_ids | firms_changed_since(_state["synced_at"] - SYNC_OVERLAP)
     profiles = matchable_profiles(changed)
     index.replace(profiles)
     index.remove(changed - {p.key for p in profiles})
