@@ -65,15 +65,19 @@ class StandInEmbedder:
         self.known = known
         self.model = default_embedder()
         self.model_texts = 0
+        self.embedded: dict[tuple[str, str], np.ndarray] = {}  # what the database cache would keep
 
     def embed(self, texts, role):
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
-        new = [i for i, text in enumerate(texts) if text not in self.known]
+        new = [i for i, text in enumerate(texts) if text not in self.known and (role, text) not in self.embedded]
         if new and self.model is not None:
-            out[new] = self.model.embed([texts[i] for i in new], role)
+            vectors = self.model.embed([texts[i] for i in new], role)
+            self.embedded.update(((role, texts[i]), v) for i, v in zip(new, vectors))
             self.model_texts += len(new)
         for i, text in enumerate(texts):
-            if text in self.known or self.model is None:
+            if (role, text) in self.embedded:
+                out[i] = self.embedded[role, text]
+            elif text in self.known or self.model is None:
                 seed = int.from_bytes(hashlib.blake2b(f"{role}\0{text}".encode(), digest_size=8).digest(), "little")
                 vector = np.random.default_rng(seed).standard_normal(DIMENSIONS).astype(np.float32)
                 out[i] = vector / np.linalg.norm(vector)
