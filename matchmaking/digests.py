@@ -37,7 +37,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -48,7 +48,6 @@ from companies.recipients import CONTACT, Recipient, claim_token, firm_recipient
 from matchmaking import selectors, services
 from matchmaking.explain import explain, fetch_sector_names
 from matchmaking.models import DigestDelivery, DigestItem, Match
-from matchmaking.selectors import EXPIRY_NEWS_DAYS, TOLD_DELIVERY_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -210,46 +209,6 @@ def _firms_with_readers(company_ids: list[int]) -> dict[int, Company]:
     return Company.objects.prefetch_related("memberships__user", "listings").in_bulk(company_ids)
 
 
-def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> dict[int, dict[str, list[Match]]]:
-    """selectors.firm_digest_plan for many firms at once, in three queries per country instead of three per
-    firm: firm id → what its next digest tells, by DigestItem kind, each list best match first."""
-    now = now or timezone.now()
-    plans = {company.pk: {kind: [] for kind in DigestItem.Kind.values} for company in companies}
-    for side, other in (("vn", "ru"), ("ru", "vn")):
-        ids = [company.pk for company in companies if selectors.side_of_country(company.country) == side]
-        if not ids:
-            continue
-        firm = f"company_{side}"
-        pending = Q(**{f"response_{side}": Match.Response.PENDING})
-        # Items of this firm's own digests (not the counterpart's) that told it of the match already.
-        told = DigestItem.objects.filter(
-            match=OuterRef("pk"), delivery__company=OuterRef(firm), delivery__status__in=TOLD_DELIVERY_STATUSES
-        )
-        mine = Match.objects.filter(**{f"{firm}__in": ids}).order_by("-score", "pk")
-        new = mine.filter(
-            Q(status=Match.Status.APPROVED, **{f"company_{other}__status": Company.Status.PUBLISHED})
-            | (Q(status=Match.Status.INTRODUCED) & pending)
-        ).exclude(Exists(told.filter(kind=DigestItem.Kind.NEW)))
-        reminders = (
-            mine.filter(pending, status=Match.Status.INTRODUCED)
-            .filter(Exists(told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT)))
-            .annotate(reminded=Count("digest_items", filter=Q(
-                digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=F(firm),
-                digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
-            )))
-            .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
-        )
-        expired = mine.filter(
-            status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
-            **{f"response_{side}": Match.Response.ACCEPTED},
-        ).exclude(Exists(told.filter(kind=DigestItem.Kind.EXPIRED)))
-        for kind, matches in ((DigestItem.Kind.NEW, new), (DigestItem.Kind.REMINDER, reminders),
-                              (DigestItem.Kind.EXPIRED, expired)):
-            for match in matches:
-                plans[getattr(match, f"{firm}_id")][kind].append(match)
-    return plans
-
-
 def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int, tuple[DigestDelivery, bool]]:
     """Each firm's delivery row for the week, created with its items where it did not exist (the claim), in
     one transaction for the whole batch: firm id → (delivery, created by this call)."""
@@ -259,7 +218,7 @@ def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int,
         unclaimed = [company for company in companies if company.pk not in claimed]
         if not unclaimed:
             return claimed
-        plans = firm_digest_plans(unclaimed)
+        plans = selectors.firm_digest_plans(unclaimed)
         fresh = [
             DigestDelivery(company_id=pk, iso_year=week.year, iso_week=week.week, **(
                 {} if any(plan.values()) else {"status": DigestDelivery.Status.SKIPPED, "reason": "nothing new"}
@@ -446,7 +405,7 @@ def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult
     existing = DigestDelivery.objects.filter(company=company, iso_year=week.year, iso_week=week.week).first()
     if existing and existing.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
         return DeliveryResult(target, Status.ALREADY, existing.reason)
-    plan = firm_digest_plans([company])[company.pk]
+    plan = selectors.firm_digest_plan(company)
     if not any(plan.values()):
         return DeliveryResult(target, Status.SKIPPED, "nothing new")
     if not recipients:

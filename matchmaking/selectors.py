@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company, Country, Listing, Organisation, Sector
@@ -109,38 +109,50 @@ def side_of_country(country: str) -> str:
 
 
 def firm_digest_plan(company: Company, now: datetime | None = None) -> dict[str, list[Match]]:
-    """What the firm's next digest tells, by DigestItem kind: matches approved or introduced that it was not
-    told about yet, introductions it still has not answered (reminded at most DIGEST_MAX_REMINDERS times),
-    and introductions it accepted that expired because the other side never answered."""
-    now = now or timezone.now()
-    side = side_of_country(company.country)
-    pending = Q(**{f"response_{side}": Match.Response.PENDING})
-    told = DigestItem.objects.filter(delivery__company=company, delivery__status__in=TOLD_DELIVERY_STATUSES)
-    told_new = told.filter(kind=DigestItem.Kind.NEW).values("match")
-    mine = Match.objects.filter(Q(company_vn=company) | Q(company_ru=company)).order_by("-score", "pk")
+    """``firm_digest_plans`` of one firm."""
+    return firm_digest_plans([company], now)[company.pk]
 
-    new = mine.filter(
-        Q(status=Match.Status.APPROVED, **{f"company_{'ru' if side == 'vn' else 'vn'}__status": Company.Status.PUBLISHED})
-        | (Q(status=Match.Status.INTRODUCED) & pending)
-    ).exclude(pk__in=told_new)
-    reminders = (
-        mine.filter(pending, status=Match.Status.INTRODUCED)
-        .filter(pk__in=told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT).values("match"))
-        .annotate(reminded=Count("digest_items", filter=Q(
-            digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=company,
-            digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
-        )))
-        .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
-    )
-    expired = mine.filter(
-        status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
-        **{f"response_{side}": Match.Response.ACCEPTED},
-    ).exclude(pk__in=told.filter(kind=DigestItem.Kind.EXPIRED).values("match"))
-    return {
-        DigestItem.Kind.NEW: list(new),
-        DigestItem.Kind.REMINDER: list(reminders),
-        DigestItem.Kind.EXPIRED: list(expired),
-    }
+
+def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> dict[int, dict[str, list[Match]]]:
+    """What each firm's next digest tells, by DigestItem kind, each list best match first: matches approved
+    or introduced that it was not told about yet, introductions it still has not answered (reminded at
+    most DIGEST_MAX_REMINDERS times), and introductions it accepted that expired because the other side
+    never answered. Three queries per country, whatever the number of firms: firm id → plan."""
+    now = now or timezone.now()
+    plans = {company.pk: {kind: [] for kind in DigestItem.Kind.values} for company in companies}
+    for side, other in (("vn", "ru"), ("ru", "vn")):
+        ids = [company.pk for company in companies if side_of_country(company.country) == side]
+        if not ids:
+            continue
+        firm = f"company_{side}"
+        pending = Q(**{f"response_{side}": Match.Response.PENDING})
+        # Items of this firm's own digests (not the counterpart's) that told it of the match already.
+        told = DigestItem.objects.filter(
+            match=OuterRef("pk"), delivery__company=OuterRef(firm), delivery__status__in=TOLD_DELIVERY_STATUSES
+        )
+        mine = Match.objects.filter(**{f"{firm}__in": ids}).order_by("-score", "pk")
+        new = mine.filter(
+            Q(status=Match.Status.APPROVED, **{f"company_{other}__status": Company.Status.PUBLISHED})
+            | (Q(status=Match.Status.INTRODUCED) & pending)
+        ).exclude(Exists(told.filter(kind=DigestItem.Kind.NEW)))
+        reminders = (
+            mine.filter(pending, status=Match.Status.INTRODUCED)
+            .filter(Exists(told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT)))
+            .annotate(reminded=Count("digest_items", filter=Q(
+                digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=F(firm),
+                digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
+            )))
+            .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
+        )
+        expired = mine.filter(
+            status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
+            **{f"response_{side}": Match.Response.ACCEPTED},
+        ).exclude(Exists(told.filter(kind=DigestItem.Kind.EXPIRED)))
+        for kind, matches in ((DigestItem.Kind.NEW, new), (DigestItem.Kind.REMINDER, reminders),
+                              (DigestItem.Kind.EXPIRED, expired)):
+            for match in matches:
+                plans[getattr(match, f"{firm}_id")][kind].append(match)
+    return plans
 
 
 def digest_candidates(week_year: int, week: int, country: str | None = None, now: datetime | None = None) -> QuerySet[Company]:

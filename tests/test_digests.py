@@ -476,7 +476,7 @@ def test_a_batch_costs_a_few_queries_per_firm_whatever_its_size():
 
 def test_the_batch_plan_tells_each_firm_what_its_own_plan_tells_it_week_after_week():
     from matchmaking import selectors
-    from matchmaking.digests import firm_digest_plans
+    from matchmaking.selectors import firm_digest_plans
 
     vn, vn_quiet, ru, ru_pending = firm("VN"), firm("VN"), firm("RU"), firm("RU")
     answered, waiting = approved(vn, ru), approved(vn_quiet, ru)
