@@ -23,6 +23,7 @@ import platform
 import random
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def main() -> None:
         print(f"{label} | {seconds:.1f} | {len(schedule.placements):,} | {schedule.weight:,.3f} | "
               f"{schedule.weight / reference.weight:.2%} | {objective / reference.bound:.2%}")
     print(f"\nreference {'proved optimal' if reference.optimal else 'not proved optimal'}; unplaced requests by reason "
-          f"(product): " + "; ".join(f"{n} × {why}" for why, n in __import__('collections').Counter(
+          f"(product): " + "; ".join(f"{n} × {why}" for why, n in Counter(
               runs[0][1].unplaced.values()).most_common()))
     print("Targets: ≤ 10 s; ≥ 98 % of the optimum; well ahead of the greedy baseline.")
 
