@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "companies",
     "matchmaking",
+    "events",
     "seeds",
 ]
 
@@ -238,6 +239,10 @@ MATCHING_RECOMPUTE_ON_SAVE = env.bool("MATCHING_RECOMPUTE_ON_SAVE", default=True
 # many published firms (below it, reading every profile again is quick), for at most MAX_AGE seconds.
 MATCHING_INDEX_MIN_FIRMS = env.int("MATCHING_INDEX_MIN_FIRMS", default=5000)
 MATCHING_INDEX_MAX_AGE = env.int("MATCHING_INDEX_MAX_AGE", default=3600)
+
+# --- B2B events ------------------------------------------------------------------------------
+# Seconds the exact solver may spend improving an event's schedule when staff press "build schedule".
+EVENT_SCHEDULE_SECONDS = env.float("EVENT_SCHEDULE_SECONDS", default=8.0)
 
 LOGGING = {
     "version": 1,

@@ -190,13 +190,13 @@ def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, 
             sides = (country[firm], country[suggestion.counterpart])
             if sides == (Country.VIETNAM, Country.RUSSIA):
                 # The Vietnamese side's own suggestion is what reasons are written from: it always wins.
-                wanted[(firm, suggestion.counterpart)] = _values(suggestion, from_vn=True)
+                wanted[(firm, suggestion.counterpart)] = match_values(suggestion, from_vn=True)
             elif sides == (Country.RUSSIA, Country.VIETNAM):
-                wanted.setdefault((suggestion.counterpart, firm), _values(suggestion, from_vn=False))
+                wanted.setdefault((suggestion.counterpart, firm), match_values(suggestion, from_vn=False))
     return wanted
 
 
-def _values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
+def match_values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
     """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
     swap = (lambda name: name) if from_vn else (lambda name: FROM_RU_SIDE.get(name, name))
     forward, backward = (

@@ -15,6 +15,8 @@ from django.db import models, transaction
 
 from companies.models import Company, Listing, Organisation, Sector, Source
 from companies.services import ListingData, replace_listings
+from events.models import Event as B2BEvent
+from events.models import Participant
 from seeds.models import Event, TradeFigure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -117,6 +119,9 @@ def load_article_facts(counts: Counter) -> None:
         changed |= _set_m2m(event.companies, [companies[external_id] for external_id in row["companies"]])
         _count_relation_change(changed, counts, before)
 
+        if row["kind"] == Event.Kind.BUSINESS_MEETING:
+            _load_past_b2b_event(row, organisations[row["organisers"][0]], event.companies.all(), counts)
+
     for row in data["trade_figures"]:
         lookup = {k: row[k] for k in ("period", "flow", "kind", "source_article")}
         values = {
@@ -125,6 +130,21 @@ def load_article_facts(counts: Counter) -> None:
             "note": row["note"],
         }
         _upsert(TradeFigure, lookup, values, counts)
+
+
+def _load_past_b2b_event(row: dict, organiser: Organisation, companies, counts: Counter) -> None:
+    """A business meeting the articles report, as a past B2B event of the service, with the firms they name
+    as its participants. The articles give no tables, slots or meetings, so none are made up."""
+    day = _date(row["date"])
+    summary = row["summary"] if day else f"{row['year']} (the article gives no day). {row['summary']}"
+    values = {
+        "name": row["name"], "organiser": organiser, "city": row["city"], "starts_on": day, "ends_on": day,
+        "time_zone": "Asia/Ho_Chi_Minh" if organiser.country == "VN" else "Europe/Moscow",
+        "description": summary, "status": B2BEvent.Status.FINISHED, "source_article": row["source_article"],
+    }
+    event = _upsert(B2BEvent, {"slug": row["slug"]}, values, counts)
+    for company in companies:
+        _upsert(Participant, {"event": event, "company": company}, {"status": Participant.Status.ACCEPTED}, counts)
 
 
 @transaction.atomic

@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -94,3 +96,65 @@ class MatchFactory(factory.django.DjangoModelFactory):
     fit_for_ru = 0.5
     engine_version = "test"
     status = Match.Status.SUGGESTED
+
+
+# --- B2B events ---------------------------------------------------------------------------------------------
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """An open event tomorrow in Hanoi: 09:00–12:00 local, 25-minute meetings with 5-minute breaks (6 slots).
+    Its slots are generated after creation (pass ``slots=False`` to leave them out)."""
+
+    class Meta:
+        model = "events.Event"
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"b2b-{n}")
+    name = factory.Sequence(lambda n: f"Vietnam–Russia B2B day {n}")
+    organiser = factory.SubFactory(ChamberFactory)
+    city = "Hanoi"
+    venue = "VCCI Tower, hall A"
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + timezone.timedelta(days=1))
+    ends_on = factory.SelfAttribute("starts_on")
+    time_zone = "Asia/Ho_Chi_Minh"
+    day_starts_at = datetime.time(9, 0)
+    day_ends_at = datetime.time(12, 0)
+    meeting_minutes = 25
+    break_minutes = 5
+    tables = 4
+    status = "open"
+    request_rule = "cross_border"
+    max_requests_per_firm = 5
+
+    @factory.post_generation
+    def slots(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from events.services import generate_slots
+
+            generate_slots(self)
+
+
+class InterpreterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "events.Interpreter"
+
+    event = factory.SubFactory(EventFactory)
+    name = factory.Sequence(lambda n: f"Interpreter {n}")
+    pairs = ["ru-vi"]
+
+
+def register_firm(event, company=None, *, windows=None, accepted=True, **kwargs):
+    """Register a firm (a new published one unless given) for the whole event day, or for ``windows``
+    ((start, end) pairs of aware datetimes); accepted by staff unless told otherwise."""
+    from events.models import Participant
+    from events.services import Window, register, set_participant_status
+
+    company = company or CompanyFactory()
+    if windows is None:
+        slots = list(event.slots.order_by("starts_at"))
+        windows = [(slots[0].starts_at, slots[-1].ends_at)]
+    participant = register(event, company, windows=[Window(a, b) for a, b in windows], **kwargs)
+    if accepted:
+        set_participant_status([participant], Participant.Status.ACCEPTED)
+        participant.refresh_from_db()
+    return participant

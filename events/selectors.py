@@ -1,0 +1,301 @@
+"""Reads for B2B events: who can meet when, the scheduler's input, suggestions, agendas and the report."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from companies.models import COUNTRY_LANGUAGES, Company
+from matchmaking import scheduling
+from matchmaking.models import Match
+from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
+
+
+def firm_languages(company: Company) -> tuple[str, ...]:
+    """The firm's business languages, its country's own first (the scheduler reads the first as the language
+    an interpreter must speak for it); a firm that gave none speaks its country's."""
+    own = COUNTRY_LANGUAGES.get(company.country, "en")
+    languages = list(dict.fromkeys(company.languages)) or [own]
+    if own in languages:
+        languages.remove(own)
+        languages.insert(0, own)
+    return tuple(languages)
+
+
+def needs_interpreter(a: Company, b: Company) -> str | None:
+    """The language pair an interpreter must cover for a meeting of the two firms, or None."""
+    return scheduling.interpreter_pair(firm_languages(a), firm_languages(b))
+
+
+def slots_in_windows(slots: Iterable[TimeSlot], windows: Iterable[AvailabilityWindow]) -> list[TimeSlot]:
+    """The slots that lie wholly inside one of the windows."""
+    windows = list(windows)
+    return [s for s in slots if any(w.starts_at <= s.starts_at and s.ends_at <= w.ends_at for w in windows)]
+
+
+def active_participants(event: Event) -> QuerySet[Participant]:
+    return (
+        event.participants.filter(status=Participant.Status.ACCEPTED)
+        .select_related("company")
+        .prefetch_related("windows")
+    )
+
+
+def participant_of(event: Event, company: Company | None) -> Participant | None:
+    if company is None:
+        return None
+    return event.participants.filter(company=company).select_related("company").first()
+
+
+def participant_available_slots(participant: Participant) -> list[TimeSlot]:
+    return slots_in_windows(participant.event.slots.all(), participant.windows.all())
+
+
+def open_request_between(a: Participant, b: Participant) -> MeetingRequest | None:
+    """A request between the two firms, in either direction, that still stands (pending or accepted)."""
+    return (
+        MeetingRequest.objects.filter(
+            Q(requester=a, invitee=b) | Q(requester=b, invitee=a),
+            status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+        ).first()
+    )
+
+
+def committed_requests(participant: Participant) -> int:
+    """Requests the firm is bound to attend: those it accepted or that were accepted for it."""
+    return MeetingRequest.objects.filter(
+        Q(requester=participant) | Q(invitee=participant), status=MeetingRequest.Status.ACCEPTED
+    ).count()
+
+
+def sent_requests(participant: Participant) -> int:
+    """Requests the firm sent itself that count against the event's limit (staff additions do not)."""
+    return participant.requests_sent.filter(added_by_staff=False).exclude(status=MeetingRequest.Status.CANCELLED).count()
+
+
+# --- the scheduler's input ----------------------------------------------------------------------------------
+
+
+@dataclass
+class EventProblem:
+    problem: scheduling.Problem
+    slots: list[TimeSlot]
+    requests: dict[int, MeetingRequest]
+    interpreters: dict[int, Interpreter]
+    # Requests left out before scheduling (a side not accepted, say), with the reason, by request pk.
+    excluded: dict[int, str] = field(default_factory=dict)
+
+
+def event_problem(event: Event) -> EventProblem:
+    """The event's accepted requests, availability, tables, interpreters and pinned meetings as a Problem;
+    keys are primary keys (participants, requests, interpreters) and slot indices follow the slots' order."""
+    slots = list(event.slots.order_by("starts_at"))
+    index = {slot.pk: n for n, slot in enumerate(slots)}
+    participants = {p.pk: p for p in active_participants(event)}
+    availability = {
+        pk: frozenset(index[s.pk] for s in slots_in_windows(slots, p.windows.all())) for pk, p in participants.items()
+    }
+    requests, excluded = {}, {}
+    accepted = (
+        event.requests.filter(status=MeetingRequest.Status.ACCEPTED)
+        .select_related("requester__company", "invitee__company")
+        .order_by("pk")
+    )
+    for request in accepted:
+        missing = [p for p in (request.requester, request.invitee) if p.pk not in participants]
+        if missing:
+            excluded[request.pk] = f"{missing[0].company} is no longer an accepted participant of the event."
+            continue
+        requests[request.pk] = request
+    interpreters = {i.pk: i for i in event.interpreters.all()}
+    pins = [
+        scheduling.Pin(m.request_id, index[m.slot_id], m.table, m.interpreter_id)
+        for m in event.meetings.filter(pinned=True, request_id__in=list(requests))
+    ]
+    problem = scheduling.Problem(
+        slots=len(slots),
+        tables=event.tables,
+        availability=availability,
+        requests=[
+            scheduling.Request(
+                key=r.pk, firm_a=r.requester_id, firm_b=r.invitee_id, weight=max(r.score, 0.0),
+                pair=needs_interpreter(r.requester.company, r.invitee.company),
+            )
+            for r in requests.values()
+        ],
+        interpreters=[scheduling.Interpreter(i.pk, frozenset(i.pairs)) for i in interpreters.values()],
+        pins=pins,
+    )
+    return EventProblem(problem, slots, requests, interpreters, excluded)
+
+
+# --- what a firm sees ----------------------------------------------------------------------------------------
+
+
+def meetings_of(participant: Participant) -> QuerySet[Meeting]:
+    """The firm's scheduled meetings, in time order, with everything its agenda shows."""
+    return (
+        Meeting.objects.filter(Q(request__requester=participant) | Q(request__invitee=participant))
+        .select_related("slot", "interpreter", "request__requester__company", "request__invitee__company")
+        .order_by("slot__starts_at", "table")
+    )
+
+
+def requests_of(participant: Participant) -> dict[str, list[MeetingRequest]]:
+    """The firm's requests: those it sent and those it received, newest first."""
+    related = ("requester__company", "invitee__company", "meeting__slot")
+    return {
+        "sent": list(participant.requests_sent.select_related(*related).order_by("-created_at")),
+        "received": list(participant.requests_received.select_related(*related).order_by("-created_at")),
+    }
+
+
+def counterpart(request: MeetingRequest, participant: Participant) -> Participant:
+    return request.invitee if request.requester_id == participant.pk else request.requester
+
+
+def as_match(a: Company, b: Company, reasons: list) -> Match:
+    """An unsaved Match of the two firms carrying the reasons, so matchmaking.explain can put them in words."""
+    vn, ru = (a, b) if a.country == "VN" else (b, a)
+    return Match(company_vn=vn, company_ru=ru, reasons=reasons)
+
+
+def may_request(event: Event, a: Participant, b: Participant) -> bool:
+    """Whether the event's rule lets ``a`` and ``b`` meet (the rule is symmetric)."""
+    if event.request_rule == Event.RequestRule.CROSS_BORDER:
+        return a.company.country != b.company.country
+    if event.request_rule == Event.RequestRule.BUYER_SELLER:
+        roles = {a.role, b.role}
+        return Participant.Role.BOTH in roles or roles == {Participant.Role.BUYER, Participant.Role.SELLER}
+    return True
+
+
+# --- the organisers' report ----------------------------------------------------------------------------------
+
+
+def meeting_held(meeting: Meeting) -> bool:
+    """Held: both firms were checked in on the day."""
+    return (
+        meeting.request.requester.attendance == Participant.Attendance.CHECKED_IN
+        and meeting.request.invitee.attendance == Participant.Attendance.CHECKED_IN
+    )
+
+
+def event_meetings_for_report(event: Event) -> QuerySet[Meeting]:
+    companies = Company.objects.prefetch_related("sectors")
+    return (
+        event.meetings.select_related("slot", "request__requester", "request__invitee")
+        .prefetch_related(
+            Prefetch("request__requester__company", queryset=companies),
+            Prefetch("request__invitee__company", queryset=companies),
+        )
+        .order_by("slot__starts_at", "table")
+    )
+
+
+def _sector_label(company: Company) -> str:
+    sectors = sorted(company.sectors.all(), key=lambda s: s.code)
+    return str(sectors[0]) if sectors else "—"
+
+
+def event_report(event: Event) -> dict:
+    """Meetings scheduled and held, no-shows, and the outcomes the firms told, by sector and by country."""
+    meetings = list(event_meetings_for_report(event))
+    participants = list(event.participants.filter(status=Participant.Status.ACCEPTED).select_related("company"))
+    outcome_labels = dict(Match.Outcome.choices)
+    by_country: dict[str, Counter] = defaultdict(Counter)
+    by_sector: dict[str, Counter] = defaultdict(Counter)
+    rows = []
+    for meeting in meetings:
+        held = meeting_held(meeting)
+        for side, participant in (("requester", meeting.request.requester), ("invitee", meeting.request.invitee)):
+            company = participant.company
+            outcome = getattr(meeting, f"outcome_{side}") or ""
+            for counter in (by_country[company.get_country_display()], by_sector[_sector_label(company)]):
+                counter["meetings"] += 1
+                counter["held"] += held
+                counter[outcome or "none"] += 1
+        rows.append({
+            "meeting": meeting, "held": held,
+            "outcome_requester": outcome_labels.get(meeting.outcome_requester, ""),
+            "outcome_invitee": outcome_labels.get(meeting.outcome_invitee, ""),
+        })
+    attendance = Counter(p.attendance for p in participants)
+    return {
+        "participants": len(participants),
+        "checked_in": attendance[Participant.Attendance.CHECKED_IN],
+        "no_shows": attendance[Participant.Attendance.NO_SHOW],
+        "meetings": len(meetings),
+        "held": sum(row["held"] for row in rows),
+        "rows": rows,
+        "by_country": dict(sorted(by_country.items())),
+        "by_sector": dict(sorted(by_sector.items())),
+        "outcomes": [(value or "none", label) for value, label in Match.Outcome.choices],
+    }
+
+
+# --- the matching engine's view of the event ------------------------------------------------------------------
+
+
+def _ranking_for(event: Event, companies: list[Company]):
+    from matchmaking.engine import rank_counterparts
+    from matchmaking.selectors import matchable_profiles
+    from matchmaking.services import matching_embedder
+
+    ids = list(event.participants.filter(status=Participant.Status.ACCEPTED).values_list("company_id", flat=True))
+    profiles = matchable_profiles(set(ids) | {c.pk for c in companies})
+    keys = {p.key for p in profiles}
+    wanted = [c.pk for c in companies if c.pk in keys]
+    if len(profiles) < 2 or not wanted:
+        return None
+    return rank_counterparts(profiles, top_k=len(profiles), embedder=matching_embedder(), only=wanted)
+
+
+def pair_score(event: Event, a: Company, b: Company) -> tuple[float, list]:
+    """The engine's score for two participants, among the event's firms, and its reasons stored as a match's
+    (from the Vietnamese side). Firms of one country are not scored by the engine: 0 and no reasons."""
+    from matchmaking.services import match_values
+
+    if a.country == b.country:
+        return 0.0, []
+    ranking = _ranking_for(event, [a])
+    for suggestion in (ranking.suggestions.get(a.pk, []) if ranking else []):
+        if suggestion.counterpart == b.pk:
+            values = match_values(suggestion, from_vn=a.country == "VN")
+            return values.score, values.reasons
+    return 0.0, []
+
+
+def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
+    """The participants the engine ranks best for this firm, among those it may still request, with reasons in
+    the reader's words (explained in the active language)."""
+    from matchmaking.explain import LazySectorNames, explain
+    from matchmaking.services import match_values
+
+    event, company = participant.event, participant.company
+    ranking = _ranking_for(event, [company])
+    if ranking is None:
+        return []
+    others = {p.company_id: p for p in active_participants(event).exclude(pk=participant.pk)}
+    taken = set(
+        MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant))
+        .exclude(status=MeetingRequest.Status.CANCELLED)
+        .values_list("requester__company_id", "invitee__company_id")
+    )
+    taken = {pk for pair in taken for pk in pair}
+    side = "vn" if company.country == "VN" else "ru"
+    names = LazySectorNames()
+    suggestions = []
+    for suggestion in ranking.suggestions.get(company.pk, []):
+        other = others.get(suggestion.counterpart)
+        if other is None or other.company_id in taken or not may_request(event, participant, other):
+            continue
+        values = match_values(suggestion, from_vn=side == "vn")
+        reasons = explain(as_match(company, other.company, values.reasons), side, sector_names=names)
+        suggestions.append({"participant": other, "score": values.score, "reasons": reasons})
+        if len(suggestions) == limit:
+            break
+    return suggestions

@@ -1,0 +1,426 @@
+"""Writes for B2B events: time slots, registration, meeting requests, the schedule, the day itself, outcomes.
+
+Every function checks everything before it writes and raises django's ValidationError (with field names where
+a form field is at fault) so a page or the admin can show what to fix; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from companies.models import Company
+from events import selectors
+from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
+from matchmaking import scheduling
+from matchmaking.models import Match
+
+REQUESTABLE_STATUSES = {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED}
+
+
+def _local(moment: dt.datetime, event: Event) -> str:
+    return formats.date_format(timezone.localtime(moment, ZoneInfo(event.time_zone)), "DATETIME_FORMAT")
+
+
+# --- the event's time slots ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def generate_slots(event: Event) -> list[TimeSlot]:
+    """Fill each day of the event with slots of its meeting length and breaks, replacing the slots it had.
+    Refused once meetings are scheduled: they would lose their time."""
+    if event.meetings.exists():
+        raise ValidationError(_("The event already has scheduled meetings: clear the schedule before changing its time slots."))
+    if not event.starts_on:
+        raise ValidationError({"starts_on": _("Give the event's days first.")})
+    zone = ZoneInfo(event.time_zone)
+    length, pause = dt.timedelta(minutes=event.meeting_minutes), dt.timedelta(minutes=event.break_minutes)
+    slots, day = [], event.starts_on
+    while day <= (event.ends_on or event.starts_on):
+        start = dt.datetime.combine(day, event.day_starts_at, zone)
+        day_end = dt.datetime.combine(day, event.day_ends_at, zone)
+        while start + length <= day_end:
+            slots.append(TimeSlot(event=event, number=len(slots) + 1, starts_at=start, ends_at=start + length))
+            start += length + pause
+        day += dt.timedelta(days=1)
+    if not slots:
+        raise ValidationError(
+            {"day_ends_at": _("No meeting fits between the start and the end of the day: check the hours and the meeting length.")}
+        )
+    event.slots.all().delete()
+    return TimeSlot.objects.bulk_create(slots)
+
+
+# --- registration -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
+    """The slots the windows cover; a clear error for a window that ends before it starts, overlaps another,
+    or covers no slot of the event."""
+    if not windows:
+        raise ValidationError({"windows": _("Give at least one time when your firm can meet.")})
+    errors = []
+    for n, window in enumerate(windows, start=1):
+        if window.ends_at <= window.starts_at:
+            errors.append(_("Time %(n)d ends before it starts.") % {"n": n})
+    ordered = sorted(enumerate(windows, start=1), key=lambda item: item[1].starts_at)
+    for (n, a), (m, b) in zip(ordered, ordered[1:]):
+        if b.starts_at < a.ends_at:
+            errors.append(_("Times %(a)d and %(b)d overlap (%(start)s–%(end)s): join them into one or correct them.") % {
+                "a": min(n, m), "b": max(n, m), "start": _local(b.starts_at, event), "end": _local(min(a.ends_at, b.ends_at), event)})
+    if errors:
+        raise ValidationError({"windows": errors})
+    rows = [AvailabilityWindow(starts_at=w.starts_at, ends_at=w.ends_at) for w in windows]
+    covered = selectors.slots_in_windows(event.slots.order_by("starts_at"), rows)
+    if not covered:
+        raise ValidationError({"windows": _("These times cover no meeting slot of the event: meetings run %(slots)s.") % {
+            "slots": ", ".join(f"{_local(s.starts_at, event)}" for s in event.slots.order_by("starts_at")[:3]) + "…"}})
+    return covered
+
+
+def registration_open(event: Event, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        event.status == Event.Status.OPEN
+        and (event.registration_opens_at is None or event.registration_opens_at <= now)
+        and (event.registration_closes_at is None or now < event.registration_closes_at)
+    )
+
+
+@transaction.atomic
+def register(
+    event: Event, company: Company, *, windows: Sequence[Window], role: str = Participant.Role.BOTH,
+    wants_help: bool = False, note: str = "", by: AbstractBaseUser | None = None,
+) -> Participant:
+    """Register a firm (or change its registration while registration is open) with the times it can meet."""
+    if not registration_open(event):
+        raise ValidationError(_("Registration for %(event)s is closed.") % {"event": event.name})
+    if company.status != Company.Status.PUBLISHED:
+        raise ValidationError(_("Your firm's profile must be published before it can take part in events."))
+    check_windows(event, windows)
+    participant, created = Participant.objects.select_for_update().get_or_create(
+        event=event, company=company,
+        defaults={"role": role, "wants_help": wants_help, "note": note, "registered_by": by},
+    )
+    if not created:
+        if participant.status == Participant.Status.DECLINED:
+            raise ValidationError(_("The organisers did not accept your firm for this event."))
+        if participant.status == Participant.Status.WITHDRAWN:
+            participant.status = Participant.Status.REGISTERED
+        participant.role, participant.wants_help, participant.note = role, wants_help, note
+        participant.save()
+        participant.windows.all().delete()
+    AvailabilityWindow.objects.bulk_create(
+        AvailabilityWindow(participant=participant, starts_at=w.starts_at, ends_at=w.ends_at) for w in windows
+    )
+    return participant
+
+
+def set_participant_status(participants: Iterable[Participant], status: str) -> int:
+    """Staff accept or turn down registrations; returns how many changed."""
+    if status not in (Participant.Status.ACCEPTED, Participant.Status.DECLINED):
+        raise ValueError(f"staff set participants to accepted or declined, not {status}")
+    changed = 0
+    for participant in participants:
+        if participant.status == status:
+            continue
+        if status == Participant.Status.DECLINED:
+            withdraw(participant, status=Participant.Status.DECLINED)
+        else:
+            participant.status = status
+            participant.save(update_fields=["status"])
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def withdraw(participant: Participant, *, status: str = Participant.Status.WITHDRAWN) -> int:
+    """The firm leaves the event (or staff turn it down): its requests are cancelled and its meetings freed.
+    Returns how many requests were cancelled."""
+    participant.status = status
+    participant.save(update_fields=["status"])
+    mine = MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant)).exclude(
+        status__in=[MeetingRequest.Status.CANCELLED, MeetingRequest.Status.DECLINED])
+    Meeting.objects.filter(request__in=mine).delete()
+    return mine.update(status=MeetingRequest.Status.CANCELLED, unplaced_reason="")
+
+
+# --- meeting requests ---------------------------------------------------------------------------------------
+
+
+def _standing(participant: Participant) -> str | None:
+    if participant.status == Participant.Status.WITHDRAWN:
+        return _("%(firm)s has left the event.") % {"firm": participant.company}
+    if participant.status != Participant.Status.ACCEPTED:
+        return _("%(firm)s is not an accepted participant of the event.") % {"firm": participant.company}
+    return None
+
+
+def _check_capacity(participant: Participant, *, adding: int = 1) -> None:
+    available = len(selectors.participant_available_slots(participant))
+    if selectors.committed_requests(participant) + adding > available:
+        raise ValidationError(
+            _("%(firm)s already has %(count)d accepted meetings, as many as the time slots it is available in.")
+            % {"firm": participant.company, "count": selectors.committed_requests(participant)}
+        )
+
+
+@transaction.atomic
+def request_meeting(
+    requester: Participant, invitee: Participant, *, message: str = "", by: AbstractBaseUser | None = None,
+    staff: bool = False,
+) -> MeetingRequest:
+    """A participant asks another for a meeting. Staff adding a meeting for a firm that asked for help make it
+    accepted at once (they arranged it with both firms) and are not held to the firm's request limit."""
+    event = requester.event
+    Participant.objects.select_for_update().filter(pk__in=[requester.pk, invitee.pk]).exists()
+    requester.refresh_from_db()
+    invitee.refresh_from_db()
+    if invitee.event_id != event.pk:
+        raise ValidationError(_("%(firm)s is not taking part in this event.") % {"firm": invitee.company})
+    if requester.pk == invitee.pk:
+        raise ValidationError(_("A firm cannot request a meeting with itself."))
+    if event.status not in REQUESTABLE_STATUSES:
+        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": event.name})
+    for participant in (requester, invitee):
+        problem = _standing(participant)
+        if problem:
+            raise ValidationError(problem)
+    if not selectors.may_request(event, requester, invitee):
+        raise ValidationError(_("The rules of this event do not allow this meeting: %(rule)s.") % {
+            "rule": event.get_request_rule_display().lower()})
+    if selectors.open_request_between(requester, invitee):
+        raise ValidationError(_("There is already a request between your firm and %(firm)s.") % {"firm": invitee.company})
+    earlier = MeetingRequest.objects.filter(requester=requester, invitee=invitee).first()
+    if earlier and earlier.status == MeetingRequest.Status.DECLINED and not staff:
+        raise ValidationError(_("%(firm)s declined your earlier request.") % {"firm": invitee.company})
+    if not staff and selectors.sent_requests(requester) >= event.max_requests_per_firm:
+        raise ValidationError(_("You have sent the %(count)d requests this event allows each firm.") % {
+            "count": event.max_requests_per_firm})
+    if staff:
+        _check_capacity(requester)
+        _check_capacity(invitee)
+    score, reasons = selectors.pair_score(event, requester.company, invitee.company)
+    request = earlier or MeetingRequest(event=event, requester=requester, invitee=invitee)
+    request.status = MeetingRequest.Status.ACCEPTED if staff else MeetingRequest.Status.PENDING
+    request.message, request.score, request.reasons = message, score, reasons
+    request.added_by_staff, request.created_by, request.unplaced_reason = staff, by, ""
+    request.answered_at = timezone.now() if staff else None
+    request.save()
+    return request
+
+
+@transaction.atomic
+def answer_request(request: MeetingRequest, participant: Participant, accept: bool) -> MeetingRequest:
+    """The invited firm accepts or declines."""
+    request = MeetingRequest.objects.select_for_update().select_related("invitee__company", "requester__company").get(pk=request.pk)
+    if request.invitee_id != participant.pk:
+        raise ValidationError(_("Only the invited firm can answer this request."))
+    if request.status != MeetingRequest.Status.PENDING:
+        raise ValidationError(_("This request was already answered: it is %(status)s.") % {
+            "status": request.get_status_display().lower()})
+    if accept:
+        for side in (request.requester, request.invitee):
+            problem = _standing(side)
+            if problem:
+                raise ValidationError(problem)
+            _check_capacity(side)
+    request.status = MeetingRequest.Status.ACCEPTED if accept else MeetingRequest.Status.DECLINED
+    request.answered_at = timezone.now()
+    request.save(update_fields=["status", "answered_at"])
+    return request
+
+
+@transaction.atomic
+def cancel_request(request: MeetingRequest, participant: Participant) -> MeetingRequest:
+    """Either firm calls a request off; its meeting, if scheduled, is freed."""
+    if participant.pk not in (request.requester_id, request.invitee_id):
+        raise ValidationError(_("Only the two firms of a request can cancel it."))
+    if request.status not in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED):
+        raise ValidationError(_("This request is already %(status)s.") % {"status": request.get_status_display().lower()})
+    Meeting.objects.filter(request=request).delete()
+    request.status = MeetingRequest.Status.CANCELLED
+    request.save(update_fields=["status"])
+    return request
+
+
+# --- the schedule -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleResult:
+    placed: int
+    unplaced: dict[int, str]  # request pk → why
+    weight: float
+    optimal: bool
+    bound_ratio: float | None  # the schedule's objective over the best bound the solver proved (1.0: optimal)
+    seconds: float
+
+
+@transaction.atomic
+def build_event_schedule(event: Event, *, time_limit: float | None = None) -> ScheduleResult:
+    """Place every accepted request it can: pinned meetings stay, the rest is rebuilt. Raises ValidationError
+    with every problem of the event's data, and then writes nothing."""
+    import time
+
+    event = Event.objects.select_for_update().get(pk=event.pk)  # one build of an event at a time
+    started = time.monotonic()
+    data = selectors.event_problem(event)
+    try:
+        schedule = scheduling.build_schedule(
+            data.problem, time_limit=settings.EVENT_SCHEDULE_SECONDS if time_limit is None else time_limit)
+    except scheduling.ScheduleError as error:
+        raise ValidationError([_describe(message, data) for message in error.errors]) from None
+    Meeting.objects.filter(event=event, pinned=False).delete()
+    pinned = {m.request_id for m in event.meetings.all()}
+    Meeting.objects.bulk_create(
+        Meeting(event=event, request_id=p.request, slot=data.slots[p.slot], table=p.table, interpreter_id=p.interpreter)
+        for p in schedule.placements if p.request not in pinned
+    )
+    unplaced = {**schedule.unplaced, **data.excluded}
+    for request in data.requests.values():
+        request.unplaced_reason = unplaced.get(request.pk, "")[:300]
+    MeetingRequest.objects.bulk_update(data.requests.values(), ["unplaced_reason"])
+    event.requests.exclude(pk__in=list(data.requests)).exclude(unplaced_reason="").update(unplaced_reason="")
+    ratio = None
+    if schedule.objective is not None and schedule.bound:
+        ratio = round(schedule.objective / schedule.bound, 4)
+    result = ScheduleResult(
+        placed=len(schedule.placements), unplaced=unplaced, weight=round(schedule.weight, 3), optimal=schedule.optimal,
+        bound_ratio=1.0 if schedule.optimal else ratio, seconds=round(time.monotonic() - started, 2),
+    )
+    event.schedule_built_at = timezone.now()
+    event.schedule_summary = {
+        "placed": result.placed, "unplaced": len(unplaced), "weight": result.weight, "optimal": result.optimal,
+        "bound_ratio": result.bound_ratio, "seconds": result.seconds,
+    }
+    if event.status in (Event.Status.OPEN, Event.Status.CLOSED):
+        event.status = Event.Status.SCHEDULED
+    event.save(update_fields=["schedule_built_at", "schedule_summary", "status"])
+    return result
+
+
+def _describe(message: str, data: selectors.EventProblem) -> str:
+    """The scheduler names firms and requests by key; staff read firm names."""
+    for request in data.requests.values():
+        message = message.replace(f"request {request.pk}", f"the request {request}")
+        message = message.replace(f"meeting {request.pk}", f"meeting {request}")
+        message = message.replace(f"{request.pk} and", f"{request} and").replace(f"and {request.pk}:", f"and {request}:")
+    participants = {r.requester_id: r.requester for r in data.requests.values()} | {
+        r.invitee_id: r.invitee for r in data.requests.values()}
+    for pk, participant in participants.items():
+        message = message.replace(f"firm {pk}", str(participant.company))
+    for pk, interpreter in data.interpreters.items():
+        message = message.replace(f"interpreter {pk}", f"interpreter {interpreter.name}")
+    return message
+
+
+def meeting_conflicts(
+    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None, *, exclude: Meeting | None = None
+) -> list[str]:
+    """What stops staff from putting the request's meeting at this slot, table and interpreter."""
+    event = request.event
+    errors = []
+    others = Meeting.objects.filter(slot=slot)
+    if exclude is not None and exclude.pk:
+        others = others.exclude(pk=exclude.pk)
+    others = list(others.select_related("request__requester__company", "request__invitee__company", "interpreter"))
+    if slot.event_id != event.pk:
+        errors.append(_("That time slot belongs to another event."))
+    if not 1 <= table <= event.tables:
+        errors.append(_("The event has tables 1 to %(n)d.") % {"n": event.tables})
+    for meeting in others:
+        if meeting.table == table:
+            errors.append(_("Table %(table)d is taken in that slot by %(meeting)s.") % {"table": table, "meeting": meeting.request})
+    for firm in (request.requester, request.invitee):
+        if not any(w.starts_at <= slot.starts_at and slot.ends_at <= w.ends_at for w in firm.windows.all()):
+            errors.append(_("%(firm)s is not available in that slot.") % {"firm": firm.company})
+        for meeting in others:
+            if firm.pk in (meeting.request.requester_id, meeting.request.invitee_id):
+                errors.append(_("%(firm)s already meets %(other)s in that slot.") % {
+                    "firm": firm.company, "other": selectors.counterpart(meeting.request, firm).company})
+    pair = selectors.needs_interpreter(request.requester.company, request.invitee.company)
+    if interpreter is not None:
+        if interpreter.event_id != event.pk:
+            errors.append(_("That interpreter works at another event."))
+        if pair is not None and pair not in interpreter.pairs:
+            errors.append(_("%(name)s does not interpret %(pair)s.") % {"name": interpreter.name, "pair": pair})
+        for meeting in others:
+            if meeting.interpreter_id == interpreter.pk:
+                errors.append(_("%(name)s already interprets %(meeting)s in that slot.") % {
+                    "name": interpreter.name, "meeting": meeting.request})
+    elif pair is not None:
+        errors.append(_("The two firms share no business language: choose an interpreter for %(pair)s.") % {"pair": pair})
+    return errors
+
+
+@transaction.atomic
+def pin_meeting(
+    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None = None
+) -> Meeting:
+    """Staff place (or move) an accepted request's meeting by hand; the next rebuild keeps it where it is."""
+    Event.objects.select_for_update().get(pk=request.event_id)
+    if request.status != MeetingRequest.Status.ACCEPTED:
+        raise ValidationError(_("Only accepted requests get a meeting; this one is %(status)s.") % {
+            "status": request.get_status_display().lower()})
+    meeting = Meeting.objects.filter(request=request).first()
+    errors = meeting_conflicts(request, slot, table, interpreter, exclude=meeting)
+    if errors:
+        raise ValidationError(errors)
+    meeting = meeting or Meeting(event_id=request.event_id, request=request)
+    meeting.slot, meeting.table, meeting.interpreter, meeting.pinned = slot, table, interpreter, True
+    meeting.save()
+    request.unplaced_reason = ""
+    request.save(update_fields=["unplaced_reason"])
+    return meeting
+
+
+def unpin_meetings(meetings: Iterable[Meeting]) -> int:
+    return Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(pinned=False)
+
+
+# --- the day and after --------------------------------------------------------------------------------------
+
+
+def set_attendance(participants: Iterable[Participant], attendance: str) -> int:
+    """Staff check firms in at the desk, or mark those who did not come."""
+    if attendance not in Participant.Attendance.values:
+        raise ValueError(f"unknown attendance {attendance!r}")
+    now = timezone.now() if attendance == Participant.Attendance.CHECKED_IN else None
+    return Participant.objects.filter(pk__in=[p.pk for p in participants]).update(attendance=attendance, checked_in_at=now)
+
+
+OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
+
+
+@transaction.atomic
+def record_meeting_outcome(meeting: Meeting, participant: Participant, outcome: str) -> Meeting:
+    """One firm tells what came of a meeting, as for matches."""
+    if outcome not in OUTCOMES:
+        raise ValidationError({"outcome": _("Choose what came of the meeting.")})
+    if participant.pk == meeting.request.requester_id:
+        meeting.outcome_requester = outcome
+    elif participant.pk == meeting.request.invitee_id:
+        meeting.outcome_invitee = outcome
+    else:
+        raise ValidationError(_("Only the two firms of a meeting can tell its outcome."))
+    if meeting.slot.starts_at > timezone.now():
+        raise ValidationError(_("The meeting has not taken place yet."))
+    meeting.save(update_fields=["outcome_requester", "outcome_invitee"])
+    return meeting
