@@ -29,4 +29,5 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("companies.web_urls")),
     path("", include("matchmaking.web_urls")),
+    path("", include("events.urls")),
 ]

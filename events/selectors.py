@@ -299,3 +299,19 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
         if len(suggestions) == limit:
             break
     return suggestions
+
+
+def ranked_pairs(event: Event, top_k: int) -> dict[tuple[int, int], tuple[float, list]]:
+    """Each accepted participant's ``top_k`` best counterparts in one ranking: {(company, counterpart):
+    (score, reasons as stored for matches)}. For staff arranging many meetings at once."""
+    from matchmaking.services import match_values
+
+    companies = [p.company for p in active_participants(event)]
+    ranking = _ranking_for(event, companies)
+    pairs = {}
+    country = {c.pk: c.country for c in companies}
+    for firm, suggestions in (ranking.suggestions.items() if ranking else []):
+        for suggestion in suggestions[:top_k]:
+            values = match_values(suggestion, from_vn=country[firm] == "VN")
+            pairs[firm, suggestion.counterpart] = (values.score, values.reasons)
+    return pairs

@@ -184,10 +184,11 @@ def _check_capacity(participant: Participant, *, adding: int = 1) -> None:
 @transaction.atomic
 def request_meeting(
     requester: Participant, invitee: Participant, *, message: str = "", by: AbstractBaseUser | None = None,
-    staff: bool = False,
+    staff: bool = False, scored: tuple[float, list] | None = None,
 ) -> MeetingRequest:
     """A participant asks another for a meeting. Staff adding a meeting for a firm that asked for help make it
-    accepted at once (they arranged it with both firms) and are not held to the firm's request limit."""
+    accepted at once (they arranged it with both firms) and are not held to the firm's request limit.
+    ``scored`` is the pair's (score, reasons) when the caller already ranked the event's firms."""
     event = requester.event
     Participant.objects.select_for_update().filter(pk__in=[requester.pk, invitee.pk]).exists()
     requester.refresh_from_db()
@@ -216,7 +217,7 @@ def request_meeting(
     if staff:
         _check_capacity(requester)
         _check_capacity(invitee)
-    score, reasons = selectors.pair_score(event, requester.company, invitee.company)
+    score, reasons = scored if scored is not None else selectors.pair_score(event, requester.company, invitee.company)
     request = earlier or MeetingRequest(event=event, requester=requester, invitee=invitee)
     request.status = MeetingRequest.Status.ACCEPTED if staff else MeetingRequest.Status.PENDING
     request.message, request.score, request.reasons = message, score, reasons

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         # generate_companies inserts in bulk, which sends no signals: rank everything once so the review
         # queue is populated (idempotent, and fast on later runs as the text embeddings are cached).
         call_command("recompute_matches", stdout=self.stdout)
+        call_command("create_demo_event", stdout=self.stdout)
 
         password_file = settings.LOCAL_DIR / "admin-password.txt"
         User = get_user_model()
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             "\nSME Match is ready.\n"
             f"  Database:   {where}\n"
             f"  Mail:       {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}\n"
-            "  Site:       http://127.0.0.1:8000/  (sign up: /accounts/signup/, directory: /directory/)\n"
+            "  Site:       http://127.0.0.1:8000/  (sign up: /accounts/signup/, directory: /directory/, events: /events/)\n"
             "  API:        http://127.0.0.1:8000/api/v1/companies/\n"
             "  API docs:   http://127.0.0.1:8000/api/docs/\n"
             "  Admin:      http://127.0.0.1:8000/admin/\n"
