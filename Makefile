@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/incremental.py --firms $(FIRMS)
 	$(BIN)/python bench/api_load.py --firms $(FIRMS) --seconds 15
 	$(BIN)/python bench/scheduling.py
+	$(BIN)/python bench/event_schedule.py
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(BIN)/python bench/digests.py --firms $$(( $(FIRMS) / 10 )) && \
 		$(BIN)/python bench/scale_out.py --firms $(FIRMS); \

@@ -79,12 +79,17 @@ def send_agendas(event: Event, participant_ids: Iterable[int] | None = None, *, 
     """Email each accepted participant of the event (or those of ``participant_ids``) its agenda, unless
     this version of it was sent already. Safe to call any number of times, from any number of workers."""
     summary = AgendaSummary(event=f"{event} ({event.pk})", dry_run=dry_run)
+    ids = list(dict.fromkeys(participant_ids)) if participant_ids is not None else None
     participants = list(
-        event.participants.filter(**({"pk__in": list(participant_ids)} if participant_ids is not None else {}))
+        event.participants.filter(**({"pk__in": ids} if ids is not None else {}))
         .select_related("company")
         .prefetch_related("company__memberships__user", "company__listings")
         .order_by("pk")  # one order for every worker
     )
+    found = {participant.pk for participant in participants}
+    for pk in ids or []:
+        if pk not in found:  # another event's, or deleted since the run was queued
+            summary.skip(NOT_ACCEPTED, pk)
     if event.status not in SENDABLE_STATUSES:
         summary.notes.append(f"the event is {event.status}: no agendas are sent")
         for participant in participants:

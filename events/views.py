@@ -95,6 +95,8 @@ def _request_rows(participant: Participant, requests: list[MeetingRequest], name
         other = selectors.counterpart(meeting_request, participant)
         meeting = getattr(meeting_request, "meeting", None)  # the reverse one-to-one raises AttributeError when none
         standing = meeting_request.status in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED)
+        answerable = (meeting_request.invitee_id == participant.pk
+                      and meeting_request.status == MeetingRequest.Status.PENDING)
         rows.append({
             "request": meeting_request,
             "counterpart": _firm_facts(other.company),
@@ -102,9 +104,9 @@ def _request_rows(participant: Participant, requests: list[MeetingRequest], name
                                sector_names=names),
             "meeting": meeting,
             "meeting_starts_at": _local(event, meeting.slot.starts_at) if meeting else None,
-            "answerable": meeting_request.invitee_id == participant.pk
-            and meeting_request.status == MeetingRequest.Status.PENDING,
-            "cancellable": standing,
+            "answerable": answerable,
+            # A pending request the firm received is declined, not cancelled.
+            "cancellable": standing and not answerable,
         })
     return rows
 
