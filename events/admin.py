@@ -570,33 +570,36 @@ class ParticipantAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     def meeting_count(self, participant: Participant) -> int:
         return participant.meeting_total
 
-    def _done(self, request, count: int, singular: str, plural: str) -> None:
-        self.message_user(request, ngettext(singular, plural, count) % {"count": count}, messages.SUCCESS)
+    def _done(self, request, text: str) -> None:
+        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description=_("Accept the selected firms"), permissions=["change"])
     def accept(self, request, queryset):
         count = services.set_participant_status(queryset, Participant.Status.ACCEPTED)
-        self._done(request, count, "%(count)d firm accepted.", "%(count)d firms accepted.")
+        self._done(request, ngettext("%(count)d firm accepted.", "%(count)d firms accepted.", count) % {"count": count})
 
     @admin.action(description=_("Decline the selected firms (their requests are cancelled)"), permissions=["change"])
     def decline(self, request, queryset):
         count = services.set_participant_status(queryset, Participant.Status.DECLINED)
-        self._done(request, count, "%(count)d firm declined.", "%(count)d firms declined.")
+        self._done(request, ngettext("%(count)d firm declined.", "%(count)d firms declined.", count) % {"count": count})
 
     @admin.action(description=_("Check in the selected firms"), permissions=["change"])
     def check_in(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.CHECKED_IN)
-        self._done(request, count, "%(count)d firm checked in.", "%(count)d firms checked in.")
+        self._done(request, ngettext(
+            "%(count)d firm checked in.", "%(count)d firms checked in.", count) % {"count": count})
 
     @admin.action(description=_("Mark the selected firms as not come"), permissions=["change"])
     def mark_no_show(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.NO_SHOW)
-        self._done(request, count, "%(count)d firm marked as not come.", "%(count)d firms marked as not come.")
+        self._done(request, ngettext(
+            "%(count)d firm marked as not come.", "%(count)d firms marked as not come.", count) % {"count": count})
 
     @admin.action(description=_("Clear the attendance of the selected firms"), permissions=["change"])
     def clear_attendance(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.UNKNOWN)
-        self._done(request, count, "Attendance of %(count)d firm cleared.", "Attendance of %(count)d firms cleared.")
+        self._done(request, ngettext(
+            "Attendance of %(count)d firm cleared.", "Attendance of %(count)d firms cleared.", count) % {"count": count})
 
     @admin.action(description=_("Withdraw the selected firms (their requests are cancelled)"), permissions=["change"])
     def withdraw(self, request, queryset):

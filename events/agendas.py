@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company
 from events import selectors
-from events.models import Event, Meeting, Participant
+from events.models import Event, LanguagePair, Meeting, Participant
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,10 @@ def agenda(participant: Participant) -> list[AgendaItem]:
 
 def fingerprint(items: list[AgendaItem]) -> str:
     """What the agenda says, hashed: the same agenda is never emailed twice."""
-    text = "\n".join(
-        f"{i.meeting.pk}|{i.starts_at.isoformat()}|{i.table}|{i.counterpart.pk}|{i.interpreter}" for i in items
+    venue = f"{items[0].meeting.event.venue}|{items[0].meeting.event.city}" if items else ""
+    text = venue + "\n" + "\n".join(
+        f"{i.meeting.pk}|{i.starts_at.isoformat()}|{i.ends_at.isoformat()}|{i.table}|{i.counterpart.pk}|"
+        f"{i.counterpart.name}|{i.interpreter}" for i in items
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -80,7 +82,8 @@ def agenda_ics(participant: Participant, items: list[AgendaItem] | None = None) 
         entry.add("location", _("Table %(table)d") % {"table": item.table} + (f", {place}" if place else ""))
         lines = [_("Table %(table)d") % {"table": item.table}]
         if item.interpreter:
-            lines.append(_("Interpreter: %(name)s (%(pair)s)") % {"name": item.interpreter, "pair": item.language_pair})
+            lines.append(_("Interpreter: %(name)s (%(pair)s)") % {
+                "name": item.interpreter, "pair": LanguagePair(item.language_pair).label})
         lines.append(f"{item.counterpart.name} ({item.counterpart.get_country_display()}, {item.counterpart.city})")
         entry.add("description", "\n".join(lines))
         calendar.add_component(entry)

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 from companies.recipients import CONTACT, Recipient, firm_recipients
 from events import agendas
 from events.models import Event, LanguagePair, Participant
-from matchmaking.digests import SMTP_ERRORS, Mailer, _footer_links, claim_url
+from matchmaking.digests import SMTP_ERRORS, Mailer, footer_links, claim_url
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def _render(participant: Participant, items: list[agendas.AgendaItem], fp: str,
             "previous_sent_at": participant.agenda_sent_at,
             "agenda_url": _reader_url(event, participant, recipient),
             "ics_name": f"{event.slug}-agenda.ics",
-            **_footer_links(recipient),
+            **footer_links(recipient),
         }
         subject = " ".join(render_to_string("events/email/agenda_subject.txt", context).split())
         text = render_to_string("events/email/agenda.txt", context)

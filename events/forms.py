@@ -50,7 +50,9 @@ class RegistrationForm(forms.Form):
         self.zone = ZoneInfo(event.time_zone)
         # Shown above the time rows: the service judges the times together (overlaps, no slot covered).
         self.window_errors = ErrorList()
-        days = [("", "—")] + [(day.isoformat(), formats.date_format(day, "l, DATE_FORMAT")) for day in event_days(event)]
+        days = [("", "—")] + [
+            (day.isoformat(), f'{formats.date_format(day, "l")}, {formats.date_format(day)}') for day in event_days(event)
+        ]
         for n in range(1, WINDOW_ROWS + 1):
             self.fields[f"window_{n}_day"] = forms.ChoiceField(label=_("Day"), choices=days, required=False)
             self.fields[f"window_{n}_start"] = forms.TimeField(
@@ -88,7 +90,8 @@ class RegistrationForm(forms.Form):
             start, end = self.cleaned_data.get(f"window_{n}_start"), self.cleaned_data.get(f"window_{n}_end")
             if day and start and end:
                 day = dt.date.fromisoformat(day)
-                windows.append(services.Window(dt.datetime.combine(day, start, self.zone), dt.datetime.combine(day, end, self.zone)))
+                windows.append(services.Window(
+                    dt.datetime.combine(day, start, self.zone), dt.datetime.combine(day, end, self.zone)))
         return windows
 
     def add_service_error(self, error: ValidationError) -> None:

@@ -7,6 +7,7 @@ exchanged by double opt-in on introductions, never through an event's pages.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -71,7 +72,7 @@ def _my_participant(request: HttpRequest, event: Event) -> Participant:
     return participant
 
 
-def _local(event: Event, moment):
+def _local(event: Event, moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment, ZoneInfo(event.time_zone)) if moment else None
 
 
@@ -90,6 +91,9 @@ def _with_public_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
 def _request_rows(participant: Participant, requests: list[MeetingRequest], names: LazySectorNames) -> list[dict]:
     side = "vn" if participant.company.country == "VN" else "ru"
     event = participant.event
+    # The counterparts' sectors for the whole list at once, not a query per request.
+    prefetch_related_objects([selectors.counterpart(r, participant).company for r in requests],
+                             "sectors", "activity_division")
     rows = []
     for meeting_request in requests:
         other = selectors.counterpart(meeting_request, participant)
@@ -126,7 +130,7 @@ def _participant_context(request: HttpRequest, event: Event, participant: Partic
         for suggestion in selectors.event_suggestions(participant):
             suggestions.append({
                 "participant": suggestion["participant"], "firm": _firm_facts(suggestion["participant"].company),
-                "score": round(suggestion["score"] * 100), "reasons": suggestion["reasons"],
+                "score": min(max(round(suggestion["score"] * 100), 0), 100), "reasons": suggestion["reasons"],
             })
     others = [
         other for other in _with_public_facts(selectors.active_participants(event).exclude(pk=participant.pk))
@@ -216,7 +220,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     context = _detail_context(request, event, form=form)
     if context["form"] is None:
         # The page offers no form any more (registration closed meanwhile, say): tell why on top.
-        for message in form.non_field_errors() or [_("Registration for %(event)s is closed.") % {"event": event.name}]:
+        fallback = (_("Registration for %(event)s is closed.") % {"event": event.name} if not context["registration_open"]
+                    else _("Your firm cannot register for this event."))
+        for message in form.non_field_errors() or [fallback]:
             messages.error(request, message)
     return render(request, "events/event_detail.html", context, status=400)
 
@@ -280,7 +286,9 @@ def answer_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         firm = meeting_request.requester.company.name
         if ANSWERS[answer]:
-            messages.success(request, _("You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build the schedule.") % {"firm": firm})
+            messages.success(request, _(
+                "You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build the schedule."
+            ) % {"firm": firm})
         else:
             messages.success(request, _("You declined the request of %(firm)s.") % {"firm": firm})
     return _back(event, f"request-{pk}")

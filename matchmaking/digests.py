@@ -512,7 +512,7 @@ def _render_firm_digest(
             "recipient": recipient, "firm": company, "week": str(week), "new": new, "reminders": reminders,
             "expired": sections[DigestItem.Kind.EXPIRED], "claim": recipient.kind == CONTACT,
             "claim_url": claim_url(company) if recipient.kind == CONTACT else "",
-            **_footer_links(recipient),
+            **footer_links(recipient),
         }
         return _message(f"SME Match · {subject}", "matchmaking/email/firm_digest", context, recipient, delivery)
 
@@ -521,7 +521,7 @@ def claim_url(company: Company) -> str:
     return settings.SITE_URL + reverse("claim-profile", args=[claim_token(company)])
 
 
-def _footer_links(recipient: Recipient) -> dict:
+def footer_links(recipient: Recipient) -> dict:
     token = recipient.token
     return {
         "unsubscribe_url": settings.SITE_URL + reverse("unsubscribe", args=[token]),
@@ -642,7 +642,7 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
                     "recipient": recipient, "chamber": chamber, "week": delivery.week, "figures": figures,
                     "admin_url": settings.SITE_URL + reverse("admin:matchmaking_match_changelist") + "?status=suggested",
                     "vetting_url": settings.SITE_URL + reverse("admin:companies_company_changelist") + "?status=pending",
-                    **_footer_links(recipient),
+                    **footer_links(recipient),
                 }
                 return _message(f"SME Match · {subject}", "matchmaking/email/staff_digest", context, recipient, delivery)
 

@@ -77,7 +77,7 @@ def dispatch_weekly_digests(country: str | None = None, week: str | None = None)
     return {"week": str(iso_week), "expired": expired, "firms": len(firms), "chambers": len(chambers)}
 
 
-def _retry_delay(retries: int) -> float:
+def retry_delay(retries: int) -> float:
     # Exponential backoff with jitter, so a mail server coming back is not hit by every retry at once.
     base = settings.DIGEST_RETRY_BACKOFF_BASE * (2**retries)
     return min(settings.DIGEST_RETRY_BACKOFF_MAX, base) * random.uniform(0.8, 1.2)
@@ -89,7 +89,7 @@ def _deliver(task, deliver, target_id: int, week: str) -> dict:
         raise task.retry(countdown=settings.DIGEST_BUSY_RETRY_SECONDS, max_retries=None)
     if result.status == digests.Status.FAILED:
         if task.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise task.retry(countdown=_retry_delay(task.request.retries), max_retries=settings.DIGEST_MAX_RETRIES)
+            raise task.retry(countdown=retry_delay(task.request.retries), max_retries=settings.DIGEST_MAX_RETRIES)
         # Given up for now; the row stays FAILED and the next run for the week (or `send_digests`) resumes it.
         logger.error("digest %s for %s failed after %d retries: %s", week, result.target, task.request.retries,
                      result.reason)
@@ -118,7 +118,7 @@ def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
         send_firm_digests.apply_async((busy, week), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
     if failed and not self.request.is_eager:  # eager: the caller would wait; the next run resumes them
         if self.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise self.retry(args=(failed, week), countdown=_retry_delay(self.request.retries),
+            raise self.retry(args=(failed, week), countdown=retry_delay(self.request.retries),
                              max_retries=settings.DIGEST_MAX_RETRIES)
         # Given up for now; the rows stay FAILED and the next run for the week (or `send_digests`) resumes them.
         logger.error("digests %s of %d firm(s) failed after %d retries: %s", week, len(failed), self.request.retries,

@@ -314,4 +314,22 @@ def test_the_event_page_speaks_russian(client, coffee_pair):
     listing = client.get("/events/", HTTP_ACCEPT_LANGUAGE="ru")
 
     assert page.status_code == 200 and '<html lang="ru">' in page.text
+    assert "Предложение партнёра «Robusta coffee beans, roasted»" in page.text  # the suggestion's reason, in Russian
     assert listing.status_code == 200 and '<html lang="ru">' in listing.text
+
+
+def test_suggestions_are_only_accepted_firms_of_the_other_country(client, coffee_pair):
+    event, vn, ru = coffee_pair
+    waiting = CompanyFactory(name="Ural Beans Waiting", country="RU", city="Perm")
+    ListingFactory(company=waiting, direction=Listing.Direction.NEED, text="Vietnamese robusta coffee supplier")
+    register_firm(event, waiting, accepted=False)
+    neighbour = CompanyFactory(name="Saigon Coffee Neighbour", country="VN")
+    ListingFactory(company=neighbour, direction=Listing.Direction.NEED, text="Robusta coffee beans supplier")
+    register_firm(event, neighbour)
+    member_of(client, vn.company)
+
+    page = client.get("/events/hanoi-coffee/").text
+    suggestions = page.split('id="suggestions"')[1].split('id="participants"')[0]
+
+    assert "Volga Coffee Trading" in suggestions
+    assert "Ural Beans Waiting" not in page and "Saigon Coffee Neighbour" not in page

@@ -1,0 +1,431 @@
+"""The chamber staff's side of B2B events in the admin: events, participants, requests, meetings, the schedule
+build, the check-in desk, the report and the command that builds a schedule."""
+
+import csv
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from events import services
+from events.models import Event, Meeting, MeetingRequest, Participant, TimeSlot
+from tests.factories import ChamberFactory, CompanyFactory, EventFactory, InterpreterFactory, register_firm
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = "/admin/events/event/"
+PARTICIPANTS = "/admin/events/participant/"
+REQUESTS = "/admin/events/meetingrequest/"
+MEETINGS = "/admin/events/meeting/"
+
+
+@pytest.fixture(autouse=True)
+def _quick_schedules(settings):
+    settings.EVENT_SCHEDULE_SECONDS = 1
+
+
+@pytest.fixture
+def event_staff(staff_client):
+    """VCCI's staff with what the "Chamber staff" group needs to run events (see the final report: a migration
+    should grant these, as matchmaking's 0002 does for matches)."""
+    wanted = {
+        "event": ["add", "change", "view"], "interpreter": ["add", "change", "delete", "view"], "timeslot": ["view"],
+        "participant": ["change", "view"], "availabilitywindow": ["add", "change", "delete", "view"],
+        "meetingrequest": ["add", "view"], "meeting": ["add", "change", "delete", "view"],
+    }
+    codenames = [f"{action}_{model}" for model, actions in wanted.items() for action in actions]
+    Group.objects.get(name="Chamber staff").permissions.add(
+        *Permission.objects.filter(content_type__app_label="events", codename__in=codenames))
+    return staff_client
+
+
+def vn_firm(**kwargs):
+    return CompanyFactory(country="VN", **kwargs)
+
+
+def ru_firm(**kwargs):
+    return CompanyFactory(country="RU", city="Moscow", activity_code="21.20", **kwargs)
+
+
+def accepted_request(requester: Participant, invitee: Participant, score: float = 0.5) -> MeetingRequest:
+    # Set up directly: the engine's scoring is beside the point of these tests.
+    return MeetingRequest.objects.create(
+        event=requester.event, requester=requester, invitee=invitee, status=MeetingRequest.Status.ACCEPTED, score=score)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def event_form(**overrides) -> dict:
+    data = {
+        "name": "Hanoi B2B day", "slug": "hanoi-b2b-day", "status": "draft", "city": "Hanoi", "venue": "", "description": "",
+        "starts_on": "2030-05-20", "ends_on": "2030-05-20", "time_zone": "Asia/Ho_Chi_Minh",
+        "day_starts_at": "09:00", "day_ends_at": "12:00", "meeting_minutes": "25", "break_minutes": "5", "tables": "4",
+        "registration_opens_at_0": "", "registration_opens_at_1": "", "registration_closes_at_0": "",
+        "registration_closes_at_1": "", "request_rule": "cross_border", "max_requests_per_firm": "10",
+        "source_article": "",
+    }
+    for prefix in ("interpreters", "slots"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
+                     f"{prefix}-MAX_NUM_FORMS": "1000"})
+    return {**data, **overrides}
+
+
+@pytest.fixture
+def day(vcci):
+    """VCCI's event with two Vietnamese and two Russian firms, all accepted; each Vietnamese firm has an accepted
+    request to each Russian firm (they share English: no interpreter)."""
+    event = EventFactory(organiser=vcci, name="Hanoi pharma day")
+    vn = [register_firm(event, vn_firm(name=f"Dược {n}")) for n in range(2)]
+    ru = [register_firm(event, ru_firm(name=f"Фарма {n}")) for n in range(2)]
+    requests = [accepted_request(a, b) for a in vn for b in ru]
+    return {"event": event, "vn": vn, "ru": ru, "requests": requests}
+
+
+def needs_interpreter(event):
+    """A Vietnamese-only and a Russian-only firm, accepted: their meeting needs a ru-vi interpreter."""
+    a = register_firm(event, vn_firm(languages=["vi"]))
+    b = register_firm(event, ru_firm(languages=["ru"]))
+    return accepted_request(a, b)
+
+
+# --- who sees what -----------------------------------------------------------------------------------------------
+
+
+def test_superusers_see_every_events_pages(superuser_client, day):
+    services.build_event_schedule(day["event"])
+    EventFactory(name="Moscow day", organiser=ChamberFactory(slug="tpp-test"))
+    page = superuser_client.get(EVENTS).content.decode()
+    assert "Hanoi pharma day" in page and "Moscow day" in page
+    for url in (PARTICIPANTS, REQUESTS, MEETINGS, f"{REQUESTS}?placed=no", f"{MEETINGS}?pinned__exact=1",
+                reverse("admin:events_event_change", args=[day["event"].pk]),
+                reverse("admin:events_participant_change", args=[day["vn"][0].pk]),
+                reverse("admin:events_meetingrequest_change", args=[day["requests"][0].pk]),
+                reverse("admin:events_meeting_change", args=[Meeting.objects.first().pk]),
+                reverse("admin:events_meetingrequest_add"), reverse("admin:events_meeting_add"),
+                reverse("admin:events_event_add")):
+        assert superuser_client.get(url).status_code == 200, url
+
+
+def test_event_list_counts_accepted_firms_and_meetings(superuser_client, day):
+    register_firm(day["event"], vn_firm(), accepted=False)  # waiting for staff: not counted
+    services.build_event_schedule(day["event"])
+    response = superuser_client.get(EVENTS)
+    row = next(e for e in response.context["cl"].result_list if e.pk == day["event"].pk)
+    assert (row.accepted_total, row.meeting_total) == (4, 4)
+
+
+def test_chamber_staff_see_only_their_chambers_events(event_staff, day):
+    other = EventFactory(name="Moscow day", organiser=ChamberFactory(slug="tpp-test"))
+    theirs = register_firm(other, ru_firm(name="Чужая фирма"))
+    page = event_staff.get(EVENTS).content.decode()
+    assert "Hanoi pharma day" in page and "Moscow day" not in page
+    assert event_staff.get(reverse("admin:events_event_change", args=[day["event"].pk])).status_code == 200
+    assert event_staff.get(reverse("admin:events_event_change", args=[other.pk])).status_code == 302  # "doesn't exist"
+    participants = event_staff.get(PARTICIPANTS).content.decode()
+    assert "Дược 0" in participants and "Чужая фирма" not in participants
+    assert event_staff.get(reverse("admin:events_event_report", args=[other.pk])).status_code == 404
+    assert event_staff.post(reverse("admin:events_event_build_schedule", args=[other.pk])).status_code == 404
+    event_staff.post(PARTICIPANTS, {"action": "check_in", "_selected_action": [theirs.pk, day["vn"][0].pk]})
+    assert Participant.objects.get(pk=theirs.pk).attendance == ""
+    assert Participant.objects.get(pk=day["vn"][0].pk).attendance == "checked_in"
+
+
+def test_chamber_staff_create_events_for_their_own_chamber_only(event_staff, vcci):
+    other = ChamberFactory(slug="tpp-test")
+    response = event_staff.post(reverse("admin:events_event_add"), event_form(organiser=other.pk))
+    assert "organiser" in response.context["adminform"].form.errors
+    event_staff.post(reverse("admin:events_event_add"), event_form(organiser=vcci.pk))
+    assert Event.objects.get(slug="hanoi-b2b-day").organiser == vcci
+
+
+# --- the event form and its actions ---------------------------------------------------------------------------------
+
+
+def test_an_event_without_tables_is_refused_on_the_form(superuser_client, vcci):
+    response = superuser_client.post(reverse("admin:events_event_add"), event_form(organiser=vcci.pk, tables="0"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["tables"] == ["An event needs at least one table."]
+    assert not Event.objects.exists()
+
+
+def test_saving_a_new_event_with_days_makes_its_slots(superuser_client, vcci):
+    response = superuser_client.post(reverse("admin:events_event_add"), event_form(organiser=vcci.pk), follow=True)
+    event = Event.objects.get(slug="hanoi-b2b-day")
+    assert event.slots.count() == 6  # 09:00–12:00, 25 minutes and a 5-minute break
+    assert "6 time slots made from the event's days and hours." in messages_of(response)
+
+
+def test_interpreters_are_given_their_language_pairs_by_checkboxes(superuser_client, vcci):
+    data = event_form(organiser=vcci.pk, **{
+        "interpreters-TOTAL_FORMS": "1", "interpreters-0-name": "Nguyễn Thị Lan", "interpreters-0-email": "",
+        "interpreters-0-pairs": ["ru-vi", "en-vi"],
+    })
+    superuser_client.post(reverse("admin:events_event_add"), data)
+    assert sorted(Event.objects.get(slug="hanoi-b2b-day").interpreters.get().pairs) == ["en-vi", "ru-vi"]
+
+
+def test_generate_slots_action_fills_the_days(superuser_client, vcci):
+    event = EventFactory(organiser=vcci, slots=False)
+    response = superuser_client.post(
+        EVENTS, {"action": "generate_slots_action", "_selected_action": [event.pk]}, follow=True)
+    assert TimeSlot.objects.filter(event=event).count() == 6
+    assert f"{event}: 6 time slots." in messages_of(response)
+
+
+def test_generate_slots_action_says_why_it_refuses(superuser_client, day):
+    services.build_event_schedule(day["event"])
+    response = superuser_client.post(
+        EVENTS, {"action": "generate_slots_action", "_selected_action": [day["event"].pk]}, follow=True)
+    assert any("already has scheduled meetings" in m for m in messages_of(response))
+    assert Meeting.objects.filter(event=day["event"]).count() == 4
+
+
+def test_registration_is_opened_closed_and_the_event_marked_held(superuser_client, vcci):
+    event = EventFactory(organiser=vcci, status="draft")
+    bare = EventFactory(organiser=vcci, status="draft", slots=False, name="No slots yet")
+    response = superuser_client.post(EVENTS, {"action": "open_registration", "_selected_action": [event.pk, bare.pk]},
+                                      follow=True)
+    assert Event.objects.get(pk=event.pk).status == "open"
+    assert Event.objects.get(pk=bare.pk).status == "draft"
+    assert any("No slots yet has no time slots" in m for m in messages_of(response))
+    superuser_client.post(EVENTS, {"action": "close_registration", "_selected_action": [event.pk]})
+    assert Event.objects.get(pk=event.pk).status == "closed"
+    superuser_client.post(EVENTS, {"action": "mark_held", "_selected_action": [event.pk]})
+    assert Event.objects.get(pk=event.pk).status == "finished"
+
+
+def test_email_agendas_action_queues_the_task(superuser_client, day, monkeypatch):
+    tasks = pytest.importorskip("events.tasks")
+    queued = []
+    monkeypatch.setattr(tasks.send_event_agendas, "delay", lambda event_id: queued.append(event_id))
+    response = superuser_client.post(EVENTS, {"action": "email_agendas", "_selected_action": [day["event"].pk]},
+                                     follow=True)
+    assert queued == [day["event"].pk]
+    assert any("Agendas of 1 event queued" in m for m in messages_of(response))
+
+
+# --- the schedule ---------------------------------------------------------------------------------------------------
+
+
+def test_build_schedule_button_places_the_accepted_requests(event_staff, day):
+    event = day["event"]
+    change_page = event_staff.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    build_url = reverse("admin:events_event_build_schedule", args=[event.pk])
+    assert build_url in change_page
+    assert event_staff.get(build_url).status_code == 405  # a rebuild is never a GET
+
+    response = event_staff.post(build_url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:events_event_change", args=[event.pk])
+    meetings = list(Meeting.objects.filter(event=event).select_related("request"))
+    assert {m.request_id for m in meetings} == {r.pk for r in day["requests"]}
+    in_slot = Counter((firm, m.slot_id) for m in meetings for firm in (m.request.requester_id, m.request.invitee_id))
+    assert max(in_slot.values()) == 1  # no firm in two meetings at once
+    assert any("Meetings placed: 4; requests not placed: 0" in m for m in messages_of(response))
+    assert Event.objects.get(pk=event.pk).status == "scheduled"
+
+
+def test_build_schedule_lists_the_requests_it_could_not_place(superuser_client, vcci):
+    event = EventFactory(organiser=vcci)
+    slots = list(event.slots.order_by("starts_at"))
+    only_first = [(slots[0].starts_at, slots[0].ends_at)]
+    vn = register_firm(event, vn_firm(name="Busy Việt"), windows=only_first)
+    ru = [register_firm(event, ru_firm(name=f"Фирма {n}"), windows=only_first) for n in range(2)]
+    for other in ru:
+        accepted_request(vn, other)
+    response = superuser_client.post(
+        EVENTS, {"action": "build_schedule_action", "_selected_action": [event.pk]}, follow=True)
+    shown = messages_of(response)
+    assert any("Meetings placed: 1; requests not placed: 1" in m for m in shown)
+    assert any(m.startswith("Not placed: Busy Việt → Фирма") for m in shown)
+    unplaced = MeetingRequest.objects.exclude(unplaced_reason="")
+    assert unplaced.count() == 1
+    placed_or_not = superuser_client.get(f"{REQUESTS}?placed=no")
+    assert [r.pk for r in placed_or_not.context["cl"].result_list] == [unplaced.get().pk]
+
+
+def test_an_interpreter_double_booked_by_hand_is_refused(superuser_client, vcci):
+    event = EventFactory(organiser=vcci)
+    lan = InterpreterFactory(event=event, name="Lan", pairs=["ru-vi"])
+    first, second = needs_interpreter(event), needs_interpreter(event)
+    slot = event.slots.order_by("starts_at").first()
+    services.pin_meeting(first, slot, 1, lan)
+
+    response = superuser_client.post(reverse("admin:events_meeting_add"), {
+        "request": second.pk, "slot": slot.pk, "table": "2", "interpreter": lan.pk})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.non_field_errors()
+    assert f"Lan already interprets {first} in that slot." in errors
+    assert not Meeting.objects.filter(request=second).exists()
+    assert Meeting.objects.get(request=first).table == 1
+
+    taken = superuser_client.post(reverse("admin:events_meeting_add"), {
+        "request": second.pk, "slot": slot.pk, "table": "1", "interpreter": ""})
+    errors = taken.context["adminform"].form.non_field_errors()
+    assert f"Table 1 is taken in that slot by {first}." in errors
+    assert any("choose an interpreter for ru-vi" in e for e in errors)
+
+
+def test_a_meeting_placed_by_hand_is_pinned_and_survives_a_rebuild(superuser_client, day):
+    event = day["event"]
+    request = day["requests"][0]
+    last_slot = event.slots.order_by("starts_at").last()
+    response = superuser_client.post(reverse("admin:events_meeting_add"), {
+        "request": request.pk, "slot": last_slot.pk, "table": "3", "interpreter": ""}, follow=True)
+    assert response.status_code == 200
+    meeting = Meeting.objects.get(request=request)
+    assert (meeting.slot, meeting.table, meeting.pinned) == (last_slot, 3, True)
+
+    superuser_client.post(reverse("admin:events_event_build_schedule", args=[event.pk]))
+    meeting = Meeting.objects.get(request=request)
+    assert (meeting.slot, meeting.table, meeting.pinned) == (last_slot, 3, True)
+    assert Meeting.objects.filter(event=event).count() == 4
+
+    # Moved by hand on its page, it stays pinned where it was put; unpinned, the next build may move it.
+    first_slot = event.slots.order_by("starts_at").first()
+    taken_tables = set(Meeting.objects.filter(slot=first_slot).values_list("table", flat=True))
+    free_table = min(set(range(1, event.tables + 1)) - taken_tables)
+    busy = {f for m in Meeting.objects.filter(slot=first_slot).select_related("request")
+            for f in (m.request.requester_id, m.request.invitee_id)}
+    if not busy & {request.requester_id, request.invitee_id}:
+        superuser_client.post(reverse("admin:events_meeting_change", args=[meeting.pk]), {
+            "slot": first_slot.pk, "table": str(free_table), "interpreter": ""})
+        assert Meeting.objects.get(pk=meeting.pk).slot == first_slot
+    superuser_client.post(MEETINGS, {"action": "unpin", "_selected_action": [meeting.pk]})
+    assert not Meeting.objects.get(pk=meeting.pk).pinned
+
+
+# --- meetings staff add for firms -------------------------------------------------------------------------------------
+
+
+def test_staff_add_a_meeting_for_a_firm_that_asked_for_help(event_staff, vcci):
+    event = EventFactory(organiser=vcci)
+    helpless = register_firm(event, vn_firm(name="Cà phê Đà Lạt"), wants_help=True)
+    roaster = register_firm(event, ru_firm(name="Обжарка"))
+    add_page = event_staff.get(reverse("admin:events_meetingrequest_add")).content.decode()
+    assert "asks for help" in add_page
+
+    response = event_staff.post(reverse("admin:events_meetingrequest_add"), {
+        "requester": helpless.pk, "invitee": roaster.pk, "message": "Both at the coffee stand"}, follow=True)
+    assert response.status_code == 200
+    request = MeetingRequest.objects.get(requester=helpless, invitee=roaster)
+    assert (request.status, request.added_by_staff, request.created_by) == ("accepted", True, event_staff.user)
+    assert request.message == "Both at the coffee stand"
+
+
+def test_a_request_to_a_firm_that_left_is_refused_on_the_form(superuser_client, vcci):
+    event = EventFactory(organiser=vcci)
+    asking = register_firm(event, vn_firm(), wants_help=True)
+    gone = register_firm(event, ru_firm(name="Ушедшая фирма"))
+    services.withdraw(gone)
+    response = superuser_client.post(reverse("admin:events_meetingrequest_add"), {
+        "requester": asking.pk, "invitee": gone.pk, "message": ""})
+    assert response.status_code == 200
+    assert "Ушедшая фирма has left the event." in response.context["adminform"].form.non_field_errors()
+    assert not MeetingRequest.objects.exists()
+
+
+def test_existing_requests_are_read_only(superuser_client, day):
+    request = day["requests"][0]
+    response = superuser_client.post(
+        reverse("admin:events_meetingrequest_change", args=[request.pk]), {"status": "declined"})
+    assert response.status_code == 403
+    assert MeetingRequest.objects.get(pk=request.pk).status == "accepted"
+
+
+# --- the day: check-in desk -----------------------------------------------------------------------------------------
+
+
+def test_check_in_no_show_and_clear_attendance(event_staff, day):
+    came, missed = day["vn"][0], day["ru"][0]
+    response = event_staff.post(PARTICIPANTS, {"action": "check_in", "_selected_action": [came.pk]}, follow=True)
+    assert "1 firm checked in." in messages_of(response)
+    event_staff.post(PARTICIPANTS, {"action": "mark_no_show", "_selected_action": [missed.pk]})
+    came.refresh_from_db()
+    missed.refresh_from_db()
+    assert (came.attendance, missed.attendance) == ("checked_in", "no_show")
+    assert came.checked_in_at is not None
+    event_staff.post(PARTICIPANTS, {"action": "clear_attendance", "_selected_action": [came.pk]})
+    came.refresh_from_db()
+    assert (came.attendance, came.checked_in_at) == ("", None)
+
+
+def test_participant_list_counts_available_slots_and_meetings(superuser_client, day):
+    services.build_event_schedule(day["event"])
+    rows = {p.pk: p for p in superuser_client.get(PARTICIPANTS).context["cl"].result_list}
+    firm = rows[day["vn"][0].pk]
+    assert firm.meeting_total == 2
+    page = superuser_client.get(PARTICIPANTS).content.decode()
+    assert '<td class="field-available_slots">6</td>' in page
+
+
+def test_declining_a_firm_cancels_its_requests(superuser_client, day):
+    firm = day["vn"][0]
+    services.build_event_schedule(day["event"])
+    superuser_client.post(PARTICIPANTS, {"action": "decline", "_selected_action": [firm.pk]})
+    assert Participant.objects.get(pk=firm.pk).status == "declined"
+    assert not Meeting.objects.filter(request__requester=firm).exists()
+    assert set(MeetingRequest.objects.filter(requester=firm).values_list("status", flat=True)) == {"cancelled"}
+
+
+# --- the report -----------------------------------------------------------------------------------------------------
+
+
+def test_report_shows_the_figures_and_the_csv_has_a_row_per_meeting(event_staff, day):
+    event = day["event"]
+    services.build_event_schedule(event)
+    services.set_attendance(day["vn"] + day["ru"][:1], Participant.Attendance.CHECKED_IN)
+    services.set_attendance(day["ru"][1:], Participant.Attendance.NO_SHOW)
+
+    response = event_staff.get(reverse("admin:events_event_report", args=[event.pk]))
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report["participants"], report["checked_in"], report["no_shows"], report["meetings"], report["held"]) == (
+        4, 3, 1, 4, 2)
+    page = response.content.decode()
+    assert "<svg" in page and "Russia" in page and "Vietnam" in page
+    assert "Meetings held (both firms checked in)</th><td>2</td>" in page.replace("\n", "").replace("  ", "")
+
+    csv_response = event_staff.get(reverse("admin:events_event_report_csv", args=[event.pk]))
+    text = csv_response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 1 + 4
+    assert rows[0][0] == "starts at (Asia/Ho_Chi_Minh)"
+    first = rows[1]
+    assert first[0].endswith(" 09:00") and first[2].startswith("Дược") and first[5].startswith("Фарма")
+    assert Counter(row[9] for row in rows[1:]) == Counter({"yes": 2, "no": 2})
+
+
+# --- the command ----------------------------------------------------------------------------------------------------
+
+
+def test_command_builds_and_prints_its_summary(day):
+    out = io.StringIO()
+    call_command("build_event_schedule", day["event"].slug, "--seconds", "1", stdout=out)
+    assert f"{day['event']}: placed 4, unplaced 0" in out.getvalue()
+    assert "ratio to bound" in out.getvalue()
+    assert Meeting.objects.filter(event=day["event"]).count() == 4
+
+
+def test_command_fails_clearly_on_bad_pins(day):
+    event = day["event"]
+    request = day["requests"][0]
+    first, *later = list(event.slots.order_by("starts_at"))
+    services.pin_meeting(request, first, 1)
+    # The Vietnamese firm now says it comes only later: its pinned meeting is outside its time.
+    request.requester.windows.update(starts_at=later[0].starts_at)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="was not built"):
+        call_command("build_event_schedule", event.slug, stdout=io.StringIO(), stderr=err)
+    assert "when Dược 0 is not available" in err.getvalue()
+    assert Meeting.objects.filter(event=event).count() == 1  # nothing was changed
+
+
+def test_command_names_an_unknown_event():
+    with pytest.raises(CommandError, match="No event has the slug 'nope'"):
+        call_command("build_event_schedule", "nope")
