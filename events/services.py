@@ -28,8 +28,8 @@ from matchmaking.models import Match
 REQUESTABLE_STATUSES = {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED}
 
 
-def _local(moment: dt.datetime, event: Event) -> str:
-    return formats.date_format(timezone.localtime(moment, ZoneInfo(event.time_zone)), "DATETIME_FORMAT")
+def _local(moment: dt.datetime, event: Event, format: str = "DATETIME_FORMAT") -> str:
+    return formats.date_format(timezone.localtime(moment, ZoneInfo(event.time_zone)), format)
 
 
 # --- the event's time slots ---------------------------------------------------------------------------------
@@ -83,14 +83,17 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
     for (n, a), (m, b) in zip(ordered, ordered[1:]):
         if b.starts_at < a.ends_at:
             errors.append(_("Times %(a)d and %(b)d overlap (%(start)s–%(end)s): join them into one or correct them.") % {
-                "a": min(n, m), "b": max(n, m), "start": _local(b.starts_at, event), "end": _local(min(a.ends_at, b.ends_at), event)})
+                "a": min(n, m), "b": max(n, m), "start": _local(b.starts_at, event),
+                "end": _local(min(a.ends_at, b.ends_at), event, "TIME_FORMAT")})
     if errors:
         raise ValidationError({"windows": errors})
     rows = [AvailabilityWindow(starts_at=w.starts_at, ends_at=w.ends_at) for w in windows]
     covered = selectors.slots_in_windows(event.slots.order_by("starts_at"), rows)
     if not covered:
-        raise ValidationError({"windows": _("These times cover no meeting slot of the event: meetings run %(slots)s.") % {
-            "slots": ", ".join(f"{_local(s.starts_at, event)}" for s in event.slots.order_by("starts_at")[:3]) + "…"}})
+        slots = list(event.slots.order_by("starts_at")[:4])
+        starts = ", ".join(_local(s.starts_at, event) for s in slots[:3]) + ("…" if len(slots) > 3 else "")
+        raise ValidationError({"windows": _("These times cover no meeting slot of the event: meetings start at %(slots)s.") % {
+            "slots": starts}})
     return covered
 
 
@@ -113,7 +116,7 @@ def register(
         raise ValidationError(_("Registration for %(event)s is closed.") % {"event": event.name})
     if company.status != Company.Status.PUBLISHED:
         raise ValidationError(_("Your firm's profile must be published before it can take part in events."))
-    check_windows(event, windows)
+    covered = check_windows(event, windows)
     participant, created = Participant.objects.select_for_update().get_or_create(
         event=event, company=company,
         defaults={"role": role, "wants_help": wants_help, "note": note, "registered_by": by},
@@ -123,6 +126,11 @@ def register(
             raise ValidationError(_("The organisers did not accept your firm for this event."))
         if participant.status == Participant.Status.WITHDRAWN:
             participant.status = Participant.Status.REGISTERED
+        committed = selectors.committed_requests(participant)
+        if committed > len(covered):
+            raise ValidationError({"windows": _(
+                "Your firm has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free "
+                "or cancel a meeting first.") % {"count": committed, "slots": len(covered)}})
         participant.role, participant.wants_help, participant.note = role, wants_help, note
         participant.save()
         participant.windows.all().delete()
@@ -140,7 +148,7 @@ def set_participant_status(participants: Iterable[Participant], status: str) -> 
     for participant in participants:
         if participant.status == status:
             continue
-        if status == Participant.Status.DECLINED:
+        if status == Participant.Status.DECLINED and participant.status != Participant.Status.WITHDRAWN:
             withdraw(participant, status=Participant.Status.DECLINED)
         else:
             participant.status = status
@@ -153,6 +161,8 @@ def set_participant_status(participants: Iterable[Participant], status: str) -> 
 def withdraw(participant: Participant, *, status: str = Participant.Status.WITHDRAWN) -> int:
     """The firm leaves the event (or staff turn it down): its requests are cancelled and its meetings freed.
     Returns how many requests were cancelled."""
+    if participant.status in (Participant.Status.WITHDRAWN, Participant.Status.DECLINED):
+        raise ValidationError(_("%(firm)s is not taking part in the event any more.") % {"firm": participant.company})
     participant.status = status
     participant.save(update_fields=["status"])
     mine = MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant)).exclude(
@@ -233,6 +243,8 @@ def answer_request(request: MeetingRequest, participant: Participant, accept: bo
     request = MeetingRequest.objects.select_for_update().select_related("invitee__company", "requester__company").get(pk=request.pk)
     if request.invitee_id != participant.pk:
         raise ValidationError(_("Only the invited firm can answer this request."))
+    if request.event.status not in REQUESTABLE_STATUSES:
+        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": request.event.name})
     if request.status != MeetingRequest.Status.PENDING:
         raise ValidationError(_("This request was already answered: it is %(status)s.") % {
             "status": request.get_status_display().lower()})
@@ -415,13 +427,13 @@ def record_meeting_outcome(meeting: Meeting, participant: Participant, outcome: 
     """One firm tells what came of a meeting, as for matches."""
     if outcome not in OUTCOMES:
         raise ValidationError({"outcome": _("Choose what came of the meeting.")})
+    if meeting.slot.starts_at > timezone.now():
+        raise ValidationError(_("The meeting has not taken place yet."))
     if participant.pk == meeting.request.requester_id:
         meeting.outcome_requester = outcome
     elif participant.pk == meeting.request.invitee_id:
         meeting.outcome_invitee = outcome
     else:
         raise ValidationError(_("Only the two firms of a meeting can tell its outcome."))
-    if meeting.slot.starts_at > timezone.now():
-        raise ValidationError(_("The meeting has not taken place yet."))
     meeting.save(update_fields=["outcome_requester", "outcome_invitee"])
     return meeting

@@ -27,7 +27,7 @@ from companies import selectors as company_selectors
 from companies.models import Company
 from events import agendas, selectors, services
 from events.forms import EventSearchForm, MeetingRequestForm, RegistrationForm
-from events.models import Event, Meeting, MeetingRequest, Participant
+from events.models import Event, LanguagePair, Meeting, MeetingRequest, Participant
 from matchmaking.explain import LazySectorNames, explain
 
 PAGE_SIZE = 20
@@ -312,6 +312,10 @@ def cancel_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # --- the agenda ----------------------------------------------------------------------------------------------
 
 
+def _pair_label(pair: str) -> str:
+    return str(LanguagePair(pair).label) if pair in LanguagePair.values else pair
+
+
 def _agenda_context(request: HttpRequest, slug: str) -> dict:
     event = _event(slug)
     participant = _my_participant(request, event)
@@ -319,7 +323,7 @@ def _agenda_context(request: HttpRequest, slug: str) -> dict:
     items = agendas.agenda(participant)
     return {
         "event": event, "participant": participant, "company": participant.company,
-        "rows": [{"item": item, "started": item.starts_at <= now} for item in items],
+        "rows": [{"item": item, "started": item.starts_at <= now, "pair": _pair_label(item.language_pair)} for item in items],
         "outcomes": [(outcome.value, outcome.label) for outcome in services.OUTCOMES],
     }
 

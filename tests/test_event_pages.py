@@ -13,6 +13,7 @@ from events.models import Event, MeetingRequest, Participant
 from tests.factories import (
     CompanyFactory,
     EventFactory,
+    InterpreterFactory,
     ListingFactory,
     MembershipFactory,
     UserFactory,
@@ -333,3 +334,18 @@ def test_suggestions_are_only_accepted_firms_of_the_other_country(client, coffee
 
     assert "Volga Coffee Trading" in suggestions
     assert "Ural Beans Waiting" not in page and "Saigon Coffee Neighbour" not in page
+
+
+def test_the_agenda_names_the_interpreter_of_firms_without_a_common_language(client):
+    event = EventFactory(slug="hanoi-day")
+    InterpreterFactory(event=event, name="Tran Thi Mai", pairs=["ru-vi"])
+    vn = register_firm(event, CompanyFactory(country="VN", languages=["vi"]))
+    ru = register_firm(event, CompanyFactory(country="RU", city="Moscow", languages=["ru"]))
+    request = services.request_meeting(ru, vn)
+    services.answer_request(request, vn, True)
+    services.build_event_schedule(event, time_limit=1)
+    member_of(client, ru.company)
+
+    for url in ("/events/hanoi-day/agenda/", "/events/hanoi-day/agenda/print/"):
+        assert "Tran Thi Mai (Vietnamese–Russian)" in client.get(url).text.replace('<span class="muted">', "").replace(
+            "</span>", ""), url

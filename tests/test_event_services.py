@@ -78,6 +78,16 @@ def test_available_slots_follow_the_windows():
     assert len(selectors.participant_available_slots(participant)) == 4
 
 
+def test_a_firm_cannot_narrow_its_times_below_its_accepted_meetings():
+    event = EventFactory()
+    vn = register_firm(event)
+    for _ in range(2):
+        services.request_meeting(vn, register_firm(event, CompanyFactory(country="RU")), staff=True)
+    with pytest.raises(ValidationError, match="2 accepted meetings but these times hold only 1"):
+        services.register(event, vn.company, windows=[services.Window(at(event, 9), at(event, 9, 25))])
+    assert len(selectors.participant_available_slots(vn)) == 6
+
+
 def test_request_rules_limits_and_firms_that_left():
     event = EventFactory(max_requests_per_firm=1)
     vn, vn2 = register_firm(event), register_firm(event)
