@@ -132,14 +132,6 @@ class TimeSlotInline(admin.TabularInline):
         return False
 
 
-# Status an action may move an event to, and from which.
-STATUS_MOVES = {
-    Event.Status.OPEN: {Event.Status.DRAFT, Event.Status.CLOSED},
-    Event.Status.CLOSED: {Event.Status.OPEN},
-    Event.Status.FINISHED: {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED},
-}
-
-
 @admin.register(Event)
 class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     list_display = [
@@ -242,24 +234,12 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     def _move(self, request, queryset, status: str) -> None:
         moved = 0
         for event in queryset:
-            if event.status not in STATUS_MOVES[status]:
-                self.message_user(request, gettext("%(event)s is %(from)s: it cannot become %(to)s.") % {
-                    "event": event, "from": event.get_status_display(), "to": Event.Status(status).label,
-                }, messages.WARNING)
-                continue
-            if status == Event.Status.OPEN and not event.slots.exists():
-                self.message_user(request, gettext(
-                    "%(event)s has no time slots: generate them before opening registration, firms register for them."
-                ) % {"event": event}, messages.ERROR)
-                continue
-            event.status = status
             try:
-                event.full_clean()
+                services.set_event_status(event, status)
             except ValidationError as error:
                 for message in _messages_of(error):
                     self.message_user(request, f"{event}: {message}", messages.ERROR)
                 continue
-            event.save(update_fields=["status", "ends_on"])
             moved += 1
         if moved:
             self.message_user(request, ngettext(
@@ -496,7 +476,8 @@ def _report_csv(event: Event) -> HttpResponse:
 
 
 class WindowFormSet(forms.BaseInlineFormSet):
-    """The windows are checked as a firm's registration checks them: no overlap, each covering a slot."""
+    """The windows are checked as a firm's registration checks them: no overlap, each covering a slot, and
+    room for the meetings the firm has already accepted."""
 
     def clean(self):
         super().clean()
@@ -506,12 +487,16 @@ class WindowFormSet(forms.BaseInlineFormSet):
             services.Window(form.cleaned_data["starts_at"], form.cleaned_data["ends_at"])
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("starts_at") and form.cleaned_data.get("ends_at")
         ]
         try:
-            services.check_windows(self.instance.event, windows)
+            covered = services.check_windows(self.instance.event, windows)
         except ValidationError as error:
             raise ValidationError(_messages_of(error)) from None
+        committed = selectors.committed_requests(self.instance)
+        if committed > len(covered):
+            raise ValidationError(gettext(
+                "The firm has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free "
+                "or cancel a meeting first.") % {"count": committed, "slots": len(covered)})
 
 
 class AvailabilityWindowInline(admin.TabularInline):
@@ -521,6 +506,7 @@ class AvailabilityWindowInline(admin.TabularInline):
     verbose_name_plural = _("availability (in the event's time zone)")
 
 
+@admin.register(Participant)
 class ParticipantAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     list_display = [
         "company", "event", "company_country", "status", "role", "wants_help", "attendance", "available_slots",
@@ -603,14 +589,12 @@ class ParticipantAdmin(EventTimeZoneMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Withdraw the selected firms (their requests are cancelled)"), permissions=["change"])
     def withdraw(self, request, queryset):
-        participants = list(queryset.exclude(status=Participant.Status.WITHDRAWN))
+        gone = [Participant.Status.WITHDRAWN, Participant.Status.DECLINED]  # withdraw refuses those: nothing to do
+        participants = list(queryset.exclude(status__in=gone))
         cancelled = sum(services.withdraw(participant) for participant in participants)
         self.message_user(request, gettext(
             "Firms withdrawn: %(firms)d; requests cancelled: %(requests)d."
         ) % {"firms": len(participants), "requests": cancelled}, messages.SUCCESS)
-
-
-admin.site.register(Participant, ParticipantAdmin)
 
 
 # --- meeting requests ------------------------------------------------------------------------------------------
@@ -668,8 +652,8 @@ class StaffRequestForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         requester, invitee = data.get("requester"), data.get("invitee")
-        if requester is None or invitee is None:
-            return data
+        if requester is None or invitee is None or self._errors:
+            return data  # write nothing while any field is wrong
         try:
             # Written here, not in save(): the admin shows a ValidationError from clean() on the form.
             self.instance = services.request_meeting(
@@ -686,7 +670,7 @@ class StaffRequestForm(forms.ModelForm):
 @admin.register(MeetingRequest)
 class MeetingRequestAdmin(admin.ModelAdmin):
     list_display = [
-        "requester", "invitee", "event", "status", "score_display", "added_by_staff", "scheduled", "unplaced_reason",
+        "requester_firm", "invitee_firm", "event", "status", "score_display", "added_by_staff", "scheduled", "unplaced_reason",
     ]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "added_by_staff", PlacedFilter]
     search_fields = ["requester__company__name", "invitee__company__name"]
@@ -722,6 +706,14 @@ class MeetingRequestAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         pass  # services.request_meeting saved it while the form was checked
+
+    @admin.display(description=_("from"), ordering="requester__company__name")
+    def requester_firm(self, request_: MeetingRequest) -> str:
+        return request_.requester.company.name
+
+    @admin.display(description=_("to"), ordering="invitee__company__name")
+    def invitee_firm(self, request_: MeetingRequest) -> str:
+        return request_.invitee.company.name
 
     @admin.display(description=_("score"), ordering="score")
     def score_display(self, request_: MeetingRequest) -> str:

@@ -187,7 +187,7 @@ def meeting_held(meeting: Meeting) -> bool:
 def event_meetings_for_report(event: Event) -> QuerySet[Meeting]:
     companies = Company.objects.prefetch_related("sectors")
     return (
-        event.meetings.select_related("slot", "request__requester", "request__invitee")
+        event.meetings.select_related("slot", "interpreter", "request__requester", "request__invitee")
         .prefetch_related(
             Prefetch("request__requester__company", queryset=companies),
             Prefetch("request__invitee__company", queryset=companies),

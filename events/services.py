@@ -7,6 +7,7 @@ a form field is at fault) so a page or the admin can show what to fix; nothing i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -59,6 +60,29 @@ def generate_slots(event: Event) -> list[TimeSlot]:
         )
     event.slots.all().delete()
     return TimeSlot.objects.bulk_create(slots)
+
+
+# Status staff may move an event to, and from which.
+STATUS_MOVES = {
+    Event.Status.OPEN: {Event.Status.DRAFT, Event.Status.CLOSED},
+    Event.Status.CLOSED: {Event.Status.OPEN},
+    Event.Status.FINISHED: {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED},
+}
+
+
+def set_event_status(event: Event, status: str) -> Event:
+    """Open or close registration, or mark the event held; refused from a status that cannot lead there, and
+    opening an event firms could not register for (no time slots)."""
+    if event.status not in STATUS_MOVES[status]:
+        raise ValidationError(_("%(event)s is %(from)s: it cannot become %(to)s.") % {
+            "event": event, "from": event.get_status_display(), "to": Event.Status(status).label})
+    if status == Event.Status.OPEN and not event.slots.exists():
+        raise ValidationError(_("%(event)s has no time slots: generate them before opening registration, firms "
+                                "register for them.") % {"event": event})
+    event.status = status
+    event.full_clean()
+    event.save(update_fields=["status", "ends_on"])
+    return event
 
 
 # --- registration -------------------------------------------------------------------------------------------
@@ -301,6 +325,9 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     except scheduling.ScheduleError as error:
         raise ValidationError([_describe(message, data) for message in error.errors]) from None
     Meeting.objects.filter(event=event, pinned=False).delete()
+    # A pinned meeting whose request was left out (a side no longer accepted) would hold a table the solver
+    # just gave to another meeting.
+    Meeting.objects.filter(event=event).exclude(request_id__in=list(data.requests)).delete()
     pinned = {m.request_id for m in event.meetings.all()}
     Meeting.objects.bulk_create(
         Meeting(event=event, request_id=p.request, slot=data.slots[p.slot], table=p.table, interpreter_id=p.interpreter)
@@ -329,19 +356,26 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     return result
 
 
+_SCHEDULER_NAMES = re.compile(r"\b(request|meeting|meetings|firm|interpreter) (\d+)\b", re.IGNORECASE)
+
+
 def _describe(message: str, data: selectors.EventProblem) -> str:
-    """The scheduler names firms and requests by key; staff read firm names."""
-    for request in data.requests.values():
-        message = message.replace(f"request {request.pk}", f"the request {request}")
-        message = message.replace(f"meeting {request.pk}", f"meeting {request}")
-        message = message.replace(f"{request.pk} and", f"{request} and").replace(f"and {request.pk}:", f"and {request}:")
+    """The scheduler names requests, firms and interpreters by key; staff read firm and interpreter names."""
     participants = {r.requester_id: r.requester for r in data.requests.values()} | {
         r.invitee_id: r.invitee for r in data.requests.values()}
-    for pk, participant in participants.items():
-        message = message.replace(f"firm {pk}", str(participant.company))
-    for pk, interpreter in data.interpreters.items():
-        message = message.replace(f"interpreter {pk}", f"interpreter {interpreter.name}")
-    return message
+
+    def name(found: re.Match) -> str:
+        kind, pk = found.group(1), int(found.group(2))
+        if kind.lower().startswith(("request", "meeting")) and pk in data.requests:
+            request = data.requests[pk]
+            return f"{found.group(1)} {request.requester.company} → {request.invitee.company}"
+        if kind.lower() == "firm" and pk in participants:
+            return str(participants[pk].company)
+        if kind.lower() == "interpreter" and pk in data.interpreters:
+            return f"{found.group(1)} {data.interpreters[pk].name}"
+        return found.group(0)
+
+    return _SCHEDULER_NAMES.sub(name, message)
 
 
 def meeting_conflicts(

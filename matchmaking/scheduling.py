@@ -130,13 +130,13 @@ def check_problem(problem: Problem) -> list[str]:
             continue
         place = (pin.slot, pin.table)
         if place in seen_places:
-            errors.append(f"Pinned meetings {seen_places[place]} and {pin.request} share table {pin.table} in slot {pin.slot + 1}.")
+            errors.append(f"Pinned meeting {seen_places[place]} and meeting {pin.request} share table {pin.table} in slot {pin.slot + 1}.")
         seen_places[place] = pin.request
         for firm in (request.firm_a, request.firm_b):
             if pin.slot not in problem.availability.get(firm, frozenset()):
                 errors.append(f"Pinned meeting {pin.request} is in slot {pin.slot + 1}, when firm {firm} is not available.")
             if (firm, pin.slot) in seen_firms:
-                errors.append(f"Firm {firm} is pinned to two meetings in slot {pin.slot + 1}: {seen_firms[firm, pin.slot]} and {pin.request}.")
+                errors.append(f"Firm {firm} is pinned to two meetings in slot {pin.slot + 1}: meeting {seen_firms[firm, pin.slot]} and meeting {pin.request}.")
             seen_firms[firm, pin.slot] = pin.request
         if pin.interpreter is not None:
             interpreter = interpreters.get(pin.interpreter)
@@ -144,7 +144,7 @@ def check_problem(problem: Problem) -> list[str]:
                 errors.append(f"Pinned meeting {pin.request} has interpreter {pin.interpreter}, who does not work in its languages.")
             if (pin.interpreter, pin.slot) in seen_interpreters:
                 errors.append(f"Interpreter {pin.interpreter} is booked twice in slot {pin.slot + 1}: "
-                              f"{seen_interpreters[pin.interpreter, pin.slot]} and {pin.request}.")
+                              f"meeting {seen_interpreters[pin.interpreter, pin.slot]} and meeting {pin.request}.")
             seen_interpreters[pin.interpreter, pin.slot] = pin.request
     return errors
 

@@ -286,3 +286,19 @@ def test_the_two_article_meetings_are_past_events():
     moscow = Event.objects.get(slug="moscow-sme-meeting-2019")
     assert moscow.starts_on is None and "2019" in moscow.description
     assert hanoi.participants.filter(status=Participant.Status.ACCEPTED).exists()
+
+
+def test_scheduler_messages_name_firms_not_keys():
+    from types import SimpleNamespace
+
+    def request(pk, a, b):
+        firm = lambda pk, name: SimpleNamespace(pk=pk, company=name)  # noqa: E731
+        return SimpleNamespace(pk=pk, requester_id=a, invitee_id=b, requester=firm(a, f"Firm-{a}"),
+                               invitee=firm(b, f"Firm-{b}"))
+
+    data = SimpleNamespace(requests={1: request(1, 5, 6), 12: request(12, 7, 8)},
+                           interpreters={3: SimpleNamespace(name="Anna")})
+    text = services._describe("Pinned meeting 12 and meeting 1 share table 2 in slot 1; firm 7 and Firm 5; "
+                              "Interpreter 3 is booked twice.", data)
+    assert text == ("Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1; Firm-7 and "
+                    "Firm-5; Interpreter Anna is booked twice.")

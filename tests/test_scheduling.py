@@ -126,8 +126,8 @@ def test_a_rebuild_keeps_pinned_meetings_where_staff_put_them():
 @pytest.mark.parametrize("change, message", [
     ({"tables": 0}, "The event has no tables: give at least one."),
     ({"requests": [Request("ax", "a", "x", 0.5)]}, "Request ax names firm x, which is not a participant of the event."),
-    ({"pins": [Pin("ab", 0, 1, "anna"), Pin("cd", 0, 2, "anna")]}, "Interpreter anna is booked twice in slot 1: ab and cd."),
-    ({"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]}, "Pinned meetings ab and cd share table 1 in slot 1."),
+    ({"pins": [Pin("ab", 0, 1, "anna"), Pin("cd", 0, 2, "anna")]}, "Interpreter anna is booked twice in slot 1: meeting ab and meeting cd."),
+    ({"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]}, "Pinned meeting ab and meeting cd share table 1 in slot 1."),
     ({"pins": [Pin("ab", 1, 1)]}, "Pinned meeting ab is in slot 2, when firm a is not available."),
 ])
 def test_bad_event_data_is_refused_with_a_clear_message(change, message):
