@@ -371,7 +371,7 @@ def _unplaced_lines(unplaced: dict[int, str], limit: int) -> list[str]:
 
 # --- the report ------------------------------------------------------------------------------------------------
 
-CHART_LABEL_WIDTH = 220
+CHART_LABEL_WIDTH = 260  # room for 34 characters of a sector name at 12 px
 CHART_BAR_AREA = 360
 CHART_BAR_HEIGHT = 12
 CHART_COLOURS = ["#417690", "#79aec8", "#e1a95f", "#9bc53d", "#c7c7c7"]
@@ -772,6 +772,16 @@ class MeetingForm(forms.ModelForm):
         pass
 
 
+class SlotFilter(admin.RelatedOnlyFieldListFilter):
+    """The slots of the listed meetings in their event's own time (a slot's str() is in UTC: it does not load
+    its event)."""
+
+    def field_choices(self, field, request, model_admin):
+        used = model_admin.get_queryset(request).values_list("slot_id", flat=True).distinct()
+        slots = TimeSlot.objects.filter(pk__in=used).select_related("event").order_by("starts_at")
+        return [(slot.pk, f"{slot.event} · {_slot_label(slot, slot.event)}") for slot in slots]
+
+
 @admin.register(Meeting)
 class MeetingAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     form = MeetingForm
@@ -781,7 +791,7 @@ class MeetingAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     ]
     list_filter = [
         ("event", admin.RelatedOnlyFieldListFilter), "pinned", ("interpreter", admin.RelatedOnlyFieldListFilter),
-        ("slot", admin.RelatedOnlyFieldListFilter),
+        ("slot", SlotFilter),
     ]
     list_select_related = ["event", "slot", "interpreter", "request__requester__company", "request__invitee__company"]
     search_fields = ["request__requester__company__name", "request__invitee__company__name"]

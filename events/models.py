@@ -125,7 +125,7 @@ class TimeSlot(models.Model):
         constraints = [models.UniqueConstraint(fields=["event", "number"], name="one_slot_number_per_event")]
 
     def __str__(self) -> str:
-        return f"#{self.number} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"#{self.number} {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
 
 class Interpreter(models.Model):
