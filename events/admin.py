@@ -359,7 +359,8 @@ def _unplaced_lines(unplaced: dict[int, str], limit: int) -> list[str]:
     keys = sorted(unplaced)[:limit]
     requests = MeetingRequest.objects.select_related("requester__company", "invitee__company").in_bulk(keys)
     lines = [
-        gettext("Not placed: %(request)s. %(reason)s") % {"request": requests.get(key, key), "reason": unplaced[key]}
+        gettext("Not placed: %(request)s. %(reason)s") % {
+            "request": requests.get(key, key), "reason": selectors.unplaced_reason_text(unplaced[key])}
         for key in keys
     ]
     if len(unplaced) > limit:
@@ -492,11 +493,10 @@ class WindowFormSet(forms.BaseInlineFormSet):
             covered = services.check_windows(self.instance.event, windows)
         except ValidationError as error:
             raise ValidationError(_messages_of(error)) from None
-        committed = selectors.committed_requests(self.instance)
-        if committed > len(covered):
-            raise ValidationError(gettext(
-                "The firm has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free "
-                "or cancel a meeting first.") % {"count": committed, "slots": len(covered)})
+        try:
+            services.check_times_hold_meetings(self.instance, covered)
+        except ValidationError as error:
+            raise ValidationError(_messages_of(error)) from None
 
 
 class AvailabilityWindowInline(admin.TabularInline):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,7 +12,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from companies.models import COUNTRY_LANGUAGES, Company
 from matchmaking import scheduling
 from matchmaking.models import Match
-from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
+from events.models import (
+    AvailabilityWindow, Event, Interpreter, LanguagePair, Meeting, MeetingRequest, Participant, TimeSlot,
+)
 
 
 def firm_languages(company: Company) -> tuple[str, ...]:
@@ -78,6 +81,31 @@ def sent_requests(participant: Participant) -> int:
 
 # --- the scheduler's input ----------------------------------------------------------------------------------
 
+SIDE_LEFT = "{firm} is no longer an accepted participant of the event."  # stored in English, like the scheduler's
+
+
+def unplaced_reason_text(reason: str) -> str:
+    """A stored reason (the scheduler's English) in the active language; a reason it does not know as is."""
+    from django.utils.translation import gettext
+
+    translated = {
+        scheduling.NO_COMMON_SLOT: gettext("The two firms have no time slot in common."),
+        scheduling.NO_INTERPRETER: gettext("No interpreter of the event works in {pair}."),
+        scheduling.FIRM_BUSY: gettext("In every slot both firms can meet, one of them has a better-scored meeting."),
+        scheduling.TABLES_FULL: gettext("Every table is taken in the slots both firms can meet."),
+        scheduling.INTERPRETERS_BUSY: gettext("Every interpreter for {pair} is taken in the slots both firms can meet."),
+        SIDE_LEFT: gettext("{firm} is no longer an accepted participant of the event."),
+    }
+    for template, words in translated.items():
+        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$"
+        found = re.match(pattern, reason)
+        if found:
+            values = found.groupdict()
+            if "pair" in values and values["pair"] in LanguagePair.values:
+                values["pair"] = str(LanguagePair(values["pair"]).label)
+            return words.format(**values)
+    return reason
+
 
 @dataclass
 class EventProblem:
@@ -107,7 +135,7 @@ def event_problem(event: Event) -> EventProblem:
     for request in accepted:
         missing = [p for p in (request.requester, request.invitee) if p.pk not in participants]
         if missing:
-            excluded[request.pk] = f"{missing[0].company} is no longer an accepted participant of the event."
+            excluded[request.pk] = SIDE_LEFT.format(firm=missing[0].company)
             continue
         requests[request.pk] = request
     interpreters = {i.pk: i for i in event.interpreters.all()}

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from companies.models import Company
 from events import selectors
@@ -121,6 +122,18 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
     return covered
 
 
+def check_times_hold_meetings(participant: Participant, covered: Sequence[TimeSlot]) -> None:
+    """New times for a firm must still leave a slot for each meeting it accepted."""
+    committed = selectors.committed_requests(participant)
+    if committed > len(covered):
+        raise ValidationError({"windows": ngettext(
+            "%(firm)s has %(count)d accepted meeting but these times hold only %(slots)d: keep more time free or "
+            "cancel a meeting first.",
+            "%(firm)s has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free or "
+            "cancel a meeting first.", committed,
+        ) % {"firm": participant.company, "count": committed, "slots": len(covered)}})
+
+
 def registration_open(event: Event, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return (
@@ -150,11 +163,7 @@ def register(
             raise ValidationError(_("The organisers did not accept your firm for this event."))
         if participant.status == Participant.Status.WITHDRAWN:
             participant.status = Participant.Status.REGISTERED
-        committed = selectors.committed_requests(participant)
-        if committed > len(covered):
-            raise ValidationError({"windows": _(
-                "Your firm has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free "
-                "or cancel a meeting first.") % {"count": committed, "slots": len(covered)}})
+        check_times_hold_meetings(participant, covered)
         participant.role, participant.wants_help, participant.note = role, wants_help, note
         participant.save()
         participant.windows.all().delete()
@@ -208,10 +217,14 @@ def _standing(participant: Participant) -> str | None:
 
 def _check_capacity(participant: Participant, *, adding: int = 1) -> None:
     available = len(selectors.participant_available_slots(participant))
-    if selectors.committed_requests(participant) + adding > available:
+    committed = selectors.committed_requests(participant)
+    if committed + adding > available:
         raise ValidationError(
-            _("%(firm)s already has %(count)d accepted meetings, as many as the time slots it is available in.")
-            % {"firm": participant.company, "count": selectors.committed_requests(participant)}
+            ngettext(
+                "%(firm)s already has %(count)d accepted meeting, as many as the time slots it is available in.",
+                "%(firm)s already has %(count)d accepted meetings, as many as the time slots it is available in.",
+                committed,
+            ) % {"firm": participant.company, "count": committed}
         )
 
 
@@ -239,15 +252,17 @@ def request_meeting(
             raise ValidationError(problem)
     if not selectors.may_request(event, requester, invitee):
         raise ValidationError(_("The rules of this event do not allow this meeting: %(rule)s.") % {
-            "rule": event.get_request_rule_display().lower()})
+            "rule": event.get_request_rule_display()})
     if selectors.open_request_between(requester, invitee):
         raise ValidationError(_("There is already a request between your firm and %(firm)s.") % {"firm": invitee.company})
     earlier = MeetingRequest.objects.filter(requester=requester, invitee=invitee).first()
     if earlier and earlier.status == MeetingRequest.Status.DECLINED and not staff:
         raise ValidationError(_("%(firm)s declined your earlier request.") % {"firm": invitee.company})
     if not staff and selectors.sent_requests(requester) >= event.max_requests_per_firm:
-        raise ValidationError(_("You have sent the %(count)d requests this event allows each firm.") % {
-            "count": event.max_requests_per_firm})
+        raise ValidationError(ngettext(
+            "You have sent the %(count)d request this event allows each firm.",
+            "You have sent the %(count)d requests this event allows each firm.", event.max_requests_per_firm,
+        ) % {"count": event.max_requests_per_firm})
     if staff:
         _check_capacity(requester)
         _check_capacity(invitee)

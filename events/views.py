@@ -108,6 +108,7 @@ def _request_rows(participant: Participant, requests: list[MeetingRequest], name
                                sector_names=names),
             "meeting": meeting,
             "meeting_starts_at": _local(event, meeting.slot.starts_at) if meeting else None,
+            "unplaced": selectors.unplaced_reason_text(meeting_request.unplaced_reason),
             "answerable": answerable,
             # A pending request the firm received is declined, not cancelled.
             "cancellable": standing and not answerable,
@@ -361,5 +362,5 @@ def record_outcome(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
     else:
-        messages.success(request, _("Thank you: the outcome helps your chamber make better introductions."))
+        messages.success(request, _("Thank you: the outcome helps your chamber plan its next events."))
     return redirect(f"{reverse('event-agenda', args=[event.slug])}#meeting-{meeting.pk}")

@@ -21,6 +21,14 @@ from dataclasses import dataclass, field
 
 LANGUAGE_PAIRS = ("ru-vi", "en-vi", "en-ru")  # the pairs interpreters work in, each sorted
 
+# Why a request has no place, in English; callers that speak other languages match on these templates.
+NO_COMMON_SLOT = "The two firms have no time slot in common."
+NO_INTERPRETER = "No interpreter of the event works in {pair}."
+FIRM_BUSY = "In every slot both firms can meet, one of them has a better-scored meeting."
+TABLES_FULL = "Every table is taken in the slots both firms can meet."
+INTERPRETERS_BUSY = "Every interpreter for {pair} is taken in the slots both firms can meet."
+UNPLACED_REASONS = (NO_COMMON_SLOT, NO_INTERPRETER, FIRM_BUSY, TABLES_FULL, INTERPRETERS_BUSY)
+
 
 def interpreter_pair(languages_a: Collection[str], languages_b: Collection[str]) -> str | None:
     """The language pair an interpreter must cover for two firms, or None when they share a language.
@@ -191,17 +199,17 @@ class _Board:
         availability = self.problem.availability
         common = sorted(availability[request.firm_a] & availability[request.firm_b])
         if not common:
-            return "The two firms have no time slot in common."
+            return NO_COMMON_SLOT
         if request.pair is not None and not any(request.pair in i.pairs for i in self.problem.interpreters):
-            return f"No interpreter of the event works in {request.pair}."
+            return NO_INTERPRETER.format(pair=request.pair)
         reasons = Counter()
         for slot in common:
             if (request.firm_a, slot) in self.busy or (request.firm_b, slot) in self.busy:
-                reasons["In every slot both firms can meet, one of them has a better-scored meeting."] += 1
+                reasons[FIRM_BUSY] += 1
             elif self.used[slot] >= self.problem.tables:
-                reasons["Every table is taken in the slots both firms can meet."] += 1
+                reasons[TABLES_FULL] += 1
             else:
-                reasons[f"Every interpreter for {request.pair} is taken in the slots both firms can meet."] += 1
+                reasons[INTERPRETERS_BUSY.format(pair=request.pair)] += 1
         return reasons.most_common(1)[0][0]
 
 

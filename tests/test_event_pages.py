@@ -259,7 +259,7 @@ def test_the_request_limit_is_told(client, coffee_pair):
 
     response = client.post("/events/hanoi-coffee/requests/", {"invitee": other.pk}, follow=True)
 
-    assert "You have sent the 1 requests this event allows each firm." in response.text
+    assert "You have sent the 1 request this event allows each firm." in response.text
     assert not MeetingRequest.objects.filter(invitee=other).exists()
 
 

@@ -83,7 +83,7 @@ def test_a_firm_cannot_narrow_its_times_below_its_accepted_meetings():
     vn = register_firm(event)
     for _ in range(2):
         services.request_meeting(vn, register_firm(event, CompanyFactory(country="RU")), staff=True)
-    with pytest.raises(ValidationError, match="2 accepted meetings but these times hold only 1"):
+    with pytest.raises(ValidationError, match="has 2 accepted meetings but these times hold only 1"):
         services.register(event, vn.company, windows=[services.Window(at(event, 9), at(event, 9, 25))])
     assert len(selectors.participant_available_slots(vn)) == 6
 
@@ -92,12 +92,12 @@ def test_request_rules_limits_and_firms_that_left():
     event = EventFactory(max_requests_per_firm=1)
     vn, vn2 = register_firm(event), register_firm(event)
     ru, ru2 = register_firm(event, CompanyFactory(country="RU")), register_firm(event, CompanyFactory(country="RU"))
-    with pytest.raises(ValidationError, match="only vietnamese with russian firms"):
+    with pytest.raises(ValidationError, match="Only Vietnamese with Russian firms"):
         services.request_meeting(vn, vn2)
     services.request_meeting(vn, ru)
     with pytest.raises(ValidationError, match="already a request"):
         services.request_meeting(ru, vn)
-    with pytest.raises(ValidationError, match="sent the 1 requests"):
+    with pytest.raises(ValidationError, match="sent the 1 request this event"):
         services.request_meeting(vn, ru2)
     services.withdraw(ru2)
     with pytest.raises(ValidationError, match="has left the event"):
@@ -302,3 +302,15 @@ def test_scheduler_messages_name_firms_not_keys():
                               "Interpreter 3 is booked twice.", data)
     assert text == ("Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1; Firm-7 and "
                     "Firm-5; Interpreter Anna is booked twice.")
+
+
+def test_reasons_a_request_was_not_placed_read_in_the_firms_language():
+    from django.utils import translation
+
+    with translation.override("ru"):
+        text = selectors.unplaced_reason_text("Every interpreter for ru-vi is taken in the slots both firms can meet.")
+    assert text == "Во всех слотах, когда свободны обе фирмы, заняты все переводчики для пары вьетнамский–русский."
+    with translation.override("vi"):
+        text = selectors.unplaced_reason_text("Công ty A is no longer an accepted participant of the event.")
+    assert text == "Công ty A không còn là doanh nghiệp tham gia được chấp nhận của sự kiện."
+    assert selectors.unplaced_reason_text("Something else entirely.") == "Something else entirely."
