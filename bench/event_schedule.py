@@ -2,7 +2,7 @@
 the plain scheduler on the same event's data.
 
     python bench/event_schedule.py [--firms 300] [--requests 1500] [--tables 60] [--interpreters 6]
-                                   [--limit 8] [--seed 1]
+                                   [--limit 5] [--seed 1]
 
 Uses a database of its own (as bench/persistence.py does: Django's test-database machinery, kept between
 runs) and builds in it, once per set of arguments, an event like bench/scheduling.py's: ``--firms`` generated
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--tables", type=int, default=60)
     parser.add_argument("--interpreters", type=int, default=6)
-    parser.add_argument("--limit", type=float, default=8.0, help="seconds the solver may take (EVENT_SCHEDULE_SECONDS)")
+    parser.add_argument("--limit", type=float, default=5.0, help="seconds the solver may take (EVENT_SCHEDULE_SECONDS)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     name = use_bench_database()

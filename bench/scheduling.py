@@ -1,7 +1,7 @@
 """The B2B event scheduler on a generated event, beside an exact solver given more time and a greedy baseline.
 
     python bench/scheduling.py [--firms 300] [--requests 1500] [--slots 16] [--tables 60] [--interpreters 6]
-                               [--limit 8] [--reference 120] [--seed 1]
+                               [--limit 5] [--reference 120] [--seed 1]
 
 The event (generated, no database): half the firms Vietnamese, half Russian; each available in one window
 of consecutive slots (at least half the day); business languages as firms state them (every Vietnamese
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=16)
     parser.add_argument("--tables", type=int, default=60)
     parser.add_argument("--interpreters", type=int, default=6)
-    parser.add_argument("--limit", type=float, default=8.0, help="seconds the product's scheduler may take")
+    parser.add_argument("--limit", type=float, default=5.0, help="seconds the product's scheduler may take")
     parser.add_argument("--reference", type=float, default=120.0, help="seconds for the reference solve")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
