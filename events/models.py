@@ -12,6 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from companies.models import Company, Organisation
 from matchmaking.models import Match
@@ -130,7 +131,7 @@ class TimeSlot(models.Model):
 
 class Interpreter(models.Model):
     event = models.ForeignKey(Event, models.CASCADE, related_name="interpreters")
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("a person's", "name"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
     pairs = ArrayField(
         models.CharField(max_length=5, choices=LanguagePair.choices), verbose_name=_("language pairs"),
@@ -149,7 +150,7 @@ class Interpreter(models.Model):
 class Participant(models.Model):
     class Status(models.TextChoices):
         REGISTERED = "registered", _("Registered, waiting for staff")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("participant status", "Accepted")
         DECLINED = "declined", _("Not accepted")
         WITHDRAWN = "withdrawn", _("Left the event")
 
@@ -212,7 +213,7 @@ class AvailabilityWindow(models.Model):
 class MeetingRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("meeting request status", "Accepted")
         DECLINED = "declined", _("Declined")
         CANCELLED = "cancelled", _("Cancelled")
 
