@@ -11,9 +11,10 @@ The participant row stores the fingerprint last sent (``agenda_sent_hash``), so:
 3. **Send, then mark.** One message per reader (companies.recipients.firm_recipients); once the mail server
    accepted them all, the fingerprint and the time are written in the same transaction, which commits.
 
-A failure between the server's "250 accepted" and that commit (an SMTP error at the firm's second reader, a
-killed worker) sends the firm's readers the agenda again on the retry. Each message's Message-ID is the same
-for one version and one reader, so a mail client shows such a copy once.
+A reader the server refused fails the firm, but the readers it accepted before are committed with the version
+(``agenda_sending_hash``, ``agenda_sent_to``), so the retry writes only to the others. A worker killed between
+the server's "250 accepted" and the commit sends that firm's readers the agenda again; each message's
+Message-ID is the same for one version and one reader, so a mail client shows such a copy once.
 """
 
 from __future__ import annotations
@@ -146,10 +147,25 @@ def _send_agenda(participant: Participant, mail: Mailer, summary: AgendaSummary)
         if reason:
             summary.skip(reason, participant.pk)
             return
+        reached = list(locked.agenda_sent_to) if locked.agenda_sending_hash == fp else []
+        refused = None
         for recipient in recipients:
-            mail.send(_render(locked, items, fp, recipient))
+            if recipient.email in reached:
+                continue
+            try:
+                mail.send(_render(locked, items, fp, recipient))
+            except SMTP_ERRORS as error:
+                refused = error
+                break
+            reached.append(recipient.email)
             summary.messages += 1
-        Participant.objects.filter(pk=locked.pk).update(agenda_sent_hash=fp, agenda_sent_at=timezone.now())
+        row = Participant.objects.filter(pk=locked.pk)
+        if refused is None:
+            row.update(agenda_sent_hash=fp, agenda_sent_at=timezone.now(), agenda_sending_hash="", agenda_sent_to=[])
+        else:  # committed with the readers reached; the error still fails the firm, so the retry comes
+            row.update(agenda_sending_hash=fp, agenda_sent_to=reached)
+    if refused is not None:
+        raise refused
     summary.sent.append(participant.pk)
 
 

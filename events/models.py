@@ -180,6 +180,10 @@ class Participant(models.Model):
     # The agenda last emailed to the firm, as a hash of what it said: a send with nothing new is skipped.
     agenda_sent_hash = models.CharField(max_length=64, blank=True)
     agenda_sent_at = models.DateTimeField(_("agenda emailed at"), null=True, blank=True)
+    # A version on its way: the readers the mail server accepted it for, so a retry after a refusal writes
+    # only to the others.
+    agenda_sending_hash = models.CharField(max_length=64, blank=True)
+    agenda_sent_to = ArrayField(models.EmailField(), default=list, blank=True)
 
     class Meta:
         ordering = ["event", "company__name"]

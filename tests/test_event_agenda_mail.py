@@ -223,6 +223,24 @@ def test_a_refused_reader_is_retried_later_and_the_other_firm_is_not_sent_again(
     assert [len(to(VN_READER)), len(to(RU_READER))] == [1, 1]
 
 
+@pytest.mark.django_db
+def test_a_retry_writes_only_to_the_readers_the_server_refused(settings):
+    day = Day()
+    second = "dmitry-ru@example.com"
+    MembershipFactory(company=day.ru, user=UserFactory(username="dmitry-ru"), language="ru")
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    RefusingBackend.refuse = {second}
+
+    assert list(day.send().failed) == [day.ru_participant.pk]
+    assert [len(to(RU_READER)), len(to(second))] == [1, 0]
+    RefusingBackend.refuse = set()
+    assert day.send().sent == [day.ru_participant.pk]
+    assert [len(to(RU_READER)), len(to(second))] == [1, 1]  # Ivan is not written to twice
+    day.ru_participant.refresh_from_db()
+    assert day.ru_participant.agenda_sent_hash and day.ru_participant.agenda_sent_to == []
+    assert day.send().messages == 0
+
+
 class RefusingBackend(locmem.EmailBackend):
     """The test outbox behind a mail server that refuses some readers (451)."""
 
