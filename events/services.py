@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -334,6 +334,9 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     event = Event.objects.select_for_update().get(pk=event.pk)  # one build of an event at a time
     started = time.monotonic()
     data = selectors.event_problem(event)
+    errors = _pinned_conflicts(event, data)
+    if errors:
+        raise ValidationError(errors)
     try:
         schedule = scheduling.build_schedule(
             data.problem, time_limit=settings.EVENT_SCHEDULE_SECONDS if time_limit is None else time_limit)
@@ -393,13 +396,30 @@ def _describe(message: str, data: selectors.EventProblem) -> str:
     return _SCHEDULER_NAMES.sub(name, message)
 
 
+def _pinned_conflicts(event: Event, data: selectors.EventProblem) -> list[str]:
+    """What is wrong with the meetings staff pinned (firms' times or interpreters changed after), in the
+    reader's language; each clash between two pins is told once, by the later one."""
+    errors = [] if data.slots else [_("The event has no time slots: generate them from its days and hours first.")]
+    pinned = (event.meetings.filter(pinned=True, request_id__in=list(data.requests))
+              .select_related("slot", "interpreter").order_by("pk"))
+    for meeting in pinned:
+        request = data.requests[meeting.request_id]
+        request.event = event
+        for problem in meeting_conflicts(request, meeting.slot, meeting.table, meeting.interpreter,
+                                         among=pinned.filter(pk__lt=meeting.pk)):
+            errors.append(_("Pinned meeting %(meeting)s: %(problem)s") % {"meeting": request, "problem": problem})
+    return errors
+
+
 def meeting_conflicts(
-    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None, *, exclude: Meeting | None = None
+    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None, *,
+    exclude: Meeting | None = None, among: QuerySet[Meeting] | None = None,
 ) -> list[str]:
-    """What stops staff from putting the request's meeting at this slot, table and interpreter."""
+    """What stops staff from putting the request's meeting at this slot, table and interpreter, beside the
+    slot's other meetings (or those of ``among``)."""
     event = request.event
     errors = []
-    others = Meeting.objects.filter(slot=slot)
+    others = (Meeting.objects.all() if among is None else among).filter(slot=slot)
     if exclude is not None and exclude.pk:
         others = others.exclude(pk=exclude.pk)
     others = list(others.select_related("request__requester__company", "request__invitee__company", "interpreter"))

@@ -475,7 +475,7 @@ def test_command_fails_clearly_on_bad_pins(day):
     err = io.StringIO()
     with pytest.raises(CommandError, match="was not built"):
         call_command("build_event_schedule", event.slug, stdout=io.StringIO(), stderr=err)
-    assert "when Dược 0 is not available" in err.getvalue()
+    assert "Dược 0 is not available in that slot." in err.getvalue()
     assert Meeting.objects.filter(event=event).count() == 1  # nothing was changed
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events import selectors, services
 from events.models import Event, Meeting, MeetingRequest, Participant
@@ -233,7 +233,10 @@ def test_bad_pins_stop_the_build_with_clear_messages_and_nothing_changes():
     ru.windows.create(starts_at=at(event, 11), ends_at=at(event, 12))
     with pytest.raises(ValidationError) as error:
         services.build_event_schedule(event, time_limit=1)
-    assert f"when {ru.company} is not available" in messages(error.value)
+    assert f"Pinned meeting {request}: {ru.company} is not available in that slot." in messages(error.value)
+    with translation.override("ru"), pytest.raises(ValidationError) as error:
+        services.build_event_schedule(event, time_limit=1)
+    assert f"{ru.company} не" in messages(error.value) and "not available" not in messages(error.value)
     assert Meeting.objects.get(request=request).pinned
     event.refresh_from_db()
     assert event.schedule_built_at is None
