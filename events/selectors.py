@@ -53,6 +53,19 @@ def participant_of(event: Event, company: Company | None) -> Participant | None:
     return event.participants.filter(company=company).select_related("company").first()
 
 
+def participations_of(company: Company) -> list[Participant]:
+    """The events a firm registered for (any status, on events firms can see), newest first, with how many
+    meetings it has at each."""
+    from django.db.models import Count
+
+    return list(
+        company.event_participations.exclude(event__status=Event.Status.DRAFT)
+        .select_related("event__organiser")
+        .annotate(meetings=Count("requests_sent__meeting", distinct=True) + Count("requests_received__meeting", distinct=True))
+        .order_by("-event__starts_on", "-pk")
+    )
+
+
 def participant_available_slots(participant: Participant) -> list[TimeSlot]:
     return slots_in_windows(participant.event.slots.all(), participant.windows.all())
 

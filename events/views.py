@@ -49,8 +49,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(Q(name__icontains=query) | Q(city__icontains=query))
     upcoming = events.filter(status__in=UPCOMING).order_by("starts_on", "name", "pk")
     past = events.filter(status__in=PAST).order_by("-starts_on", "name", "pk")
+    company = company_selectors.company_of(request.user) if request.user.is_authenticated else None
     return render(request, "events/event_list.html", {
         "form": form, "query": query,
+        "mine": selectors.participations_of(company) if company else [],
         "upcoming": Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
         "past": Paginator(past, PAGE_SIZE).get_page(request.GET.get("past_page")),
     })

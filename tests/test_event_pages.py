@@ -84,6 +84,21 @@ def test_the_search_finds_events_by_name_and_city(client):
     assert "Coffee and tea day" in by_name and "Machinery day" not in by_name
 
 
+def test_a_member_sees_its_firms_events_with_their_meetings(client):
+    event, other = EventFactory(name="Hanoi B2B day"), EventFactory(name="Moscow B2B day")
+    firm = CompanyFactory()
+    member_of(client, firm)
+    mine = register_firm(event, firm)
+    services.request_meeting(mine, register_firm(event, CompanyFactory(country="RU")), staff=True)
+    services.build_event_schedule(event, time_limit=1)
+
+    page = client.get("/events/").text
+    section = page[page.index('id="my-events"'):page.index('id="upcoming-events"')]
+    assert "Hanoi B2B day" in section and "Moscow B2B day" not in section
+    assert "1 meeting" in section and f"/events/{event.slug}/agenda/" in section
+    assert other.name in page  # still listed among the upcoming events
+
+
 def test_a_draft_event_has_no_page(client):
     EventFactory(slug="not-yet", status="draft")
     assert client.get("/events/not-yet/").status_code == 404
