@@ -160,6 +160,10 @@ SPECTACULAR_SETTINGS = {
         "MatchAnswerEnum": "matchmaking.models.Match.Response",
         "MatchOutcomeEnum": "matchmaking.models.Match.Outcome",
         "MyMatchStatusEnum": "matchmaking.serializers.MEMBER_STATUS_CHOICES",
+        "EventStatusEnum": "events.models.Event.Status",
+        "ParticipantStatusEnum": "events.models.Participant.Status",
+        "MeetingRequestStatusEnum": "events.models.MeetingRequest.Status",
+        "ParticipantRoleEnum": "events.models.Participant.Role",
     },
 }
 

@@ -102,6 +102,9 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
         raise ValidationError({"windows": _("Give at least one time when your firm can meet.")})
     errors = []
     for n, window in enumerate(windows, start=1):
+        if not (2000 <= window.starts_at.year <= 2999 and 2000 <= window.ends_at.year <= 2999):
+            # Shown in the event's time zone below, a time near year 1 or 9999 would overflow.
+            raise ValidationError({"windows": _("Time %(n)d is not on a day of the event.") % {"n": n}})
         if window.ends_at <= window.starts_at:
             errors.append(_("Time %(n)d ends before it starts.") % {"n": n})
     ordered = sorted(enumerate(windows, start=1), key=lambda item: item[1].starts_at)
@@ -196,6 +199,11 @@ def withdraw(participant: Participant, *, status: str = Participant.Status.WITHD
     Returns how many requests were cancelled."""
     if participant.status in (Participant.Status.WITHDRAWN, Participant.Status.DECLINED):
         raise ValidationError(_("%(firm)s is not taking part in the event any more.") % {"firm": participant.company})
+    event = Event.objects.get(pk=participant.event_id)  # as it is now, not as the caller loaded it
+    if event.status not in REQUESTABLE_STATUSES | {Event.Status.DRAFT}:
+        # A held or cancelled event keeps its record of who took part and met whom.
+        raise ValidationError(_("Your firm can no longer leave %(event)s: it is %(status)s.") % {
+            "event": event, "status": event.get_status_display()})
     participant.status = status
     participant.save(update_fields=["status"])
     mine = MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant)).exclude(

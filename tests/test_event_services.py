@@ -252,6 +252,18 @@ def test_a_firm_that_leaves_frees_its_meetings():
     assert request.status == MeetingRequest.Status.CANCELLED and not Meeting.objects.exists()
 
 
+
+def test_a_held_event_keeps_its_participants_and_meetings():
+    event = EventFactory()
+    vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
+    services.request_meeting(vn, ru, staff=True)
+    services.build_event_schedule(event, time_limit=1)
+    services.set_event_status(event, Event.Status.FINISHED)
+    with pytest.raises(ValidationError, match="can no longer leave"):
+        services.withdraw(ru)
+    assert Meeting.objects.count() == 1
+
+
 def test_outcomes_are_recorded_once_the_meeting_happened():
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1), status=Event.Status.OPEN)
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
