@@ -51,7 +51,6 @@ from events.serializers import (
     RegistrationSerializer,
     SuggestionSerializer,
 )
-from matchmaking.explain import LazySectorNames, explain
 from matchmaking.serializers import OutcomeSerializer
 
 # Drafts are the organisers' own; a cancelled event keeps its page for the firms that had registered (as on
@@ -116,38 +115,21 @@ def _registration_data(participant: Participant) -> dict:
 
 def _request_rows(participant: Participant, requests: list[MeetingRequest]) -> list[dict]:
     event = participant.event
-    side = "vn" if participant.company.country == "VN" else "ru"
-    names = LazySectorNames()
-    # The counterparts' sectors for the whole list at once, not a query per request.
-    prefetch_related_objects([selectors.counterpart(r, participant).company for r in requests], "sectors")
-    rows = []
-    for meeting_request in requests:
-        other = selectors.counterpart(meeting_request, participant)
-        meeting = getattr(meeting_request, "meeting", None)  # the reverse one-to-one raises AttributeError when none
-        standing = meeting_request.status in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED)
-        answerable = (meeting_request.invitee_id == participant.pk
-                      and meeting_request.status == MeetingRequest.Status.PENDING)
-        rows.append({
-            "id": meeting_request.pk,
-            "direction": "sent" if meeting_request.requester_id == participant.pk else "received",
-            "counterpart": other.pk,
-            "firm": _firm_data(other.company),
-            "status": meeting_request.status,
-            "message": meeting_request.message,
-            "reasons": explain(selectors.as_match(participant.company, other.company, meeting_request.reasons), side,
-                               sector_names=names),
-            "created_at": meeting_request.created_at,
-            "answered_at": meeting_request.answered_at,
+    return [
+        {
+            "id": view.request.pk, "direction": "sent" if view.sent else "received",
+            "counterpart": view.counterpart.pk, "firm": _firm_data(view.counterpart.company),
+            "status": view.request.status, "message": view.request.message, "reasons": view.reasons,
+            "created_at": view.request.created_at, "answered_at": view.request.answered_at,
             "meeting": {
-                "id": meeting.pk, "slot": meeting.slot.number, "starts_at": _local(event, meeting.slot.starts_at),
-                "ends_at": _local(event, meeting.slot.ends_at), "table": meeting.table,
-            } if meeting else None,
-            "unplaced_reason": selectors.unplaced_reason_text(meeting_request.unplaced_reason),
-            "may_answer": answerable,
-            # A pending request the firm received is declined, not cancelled (as on the page).
-            "may_cancel": standing and not answerable,
-        })
-    return rows
+                "id": view.meeting.pk, "slot": view.meeting.slot.number,
+                "starts_at": _local(event, view.meeting.slot.starts_at), "ends_at": _local(event, view.meeting.slot.ends_at),
+                "table": view.meeting.table,
+            } if view.meeting else None,
+            "unplaced_reason": view.unplaced, "may_answer": view.may_answer, "may_cancel": view.may_cancel,
+        }
+        for view in selectors.request_views(participant, requests)
+    ]
 
 
 def _agenda_rows(participant: Participant) -> list[dict]:

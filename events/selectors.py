@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from companies.models import COUNTRY_LANGUAGES, Company
 from matchmaking import scheduling
@@ -192,6 +192,42 @@ def requests_of(participant: Participant) -> dict[str, list[MeetingRequest]]:
         "sent": list(participant.requests_sent.select_related(*related).order_by("-created_at")),
         "received": list(participant.requests_received.select_related(*related).order_by("-created_at")),
     }
+
+
+@dataclass
+class RequestView:
+    """A meeting request as one of its two firms sees it, for a page or the API."""
+
+    request: MeetingRequest
+    counterpart: Participant
+    sent: bool  # the firm asked; else it was asked
+    meeting: Meeting | None
+    reasons: list[str]  # the engine's reasons, for this firm, in the active language
+    unplaced: str  # why the last schedule left it out, in the active language, or ""
+    may_answer: bool
+    may_cancel: bool  # a pending request the firm received is declined, not cancelled
+
+
+def request_views(participant: Participant, requests: list[MeetingRequest], sector_names=None) -> list[RequestView]:
+    from matchmaking.explain import LazySectorNames, explain
+
+    side = "vn" if participant.company.country == "VN" else "ru"
+    names = sector_names if sector_names is not None else LazySectorNames()
+    # The counterparts' sectors for the whole list at once, not a query per request.
+    prefetch_related_objects([counterpart(r, participant).company for r in requests], "sectors", "activity_division")
+    views = []
+    for request in requests:
+        other = counterpart(request, participant)
+        standing = request.status in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED)
+        may_answer = request.invitee_id == participant.pk and request.status == MeetingRequest.Status.PENDING
+        views.append(RequestView(
+            request=request, counterpart=other, sent=request.requester_id == participant.pk,
+            meeting=getattr(request, "meeting", None),  # the reverse one-to-one raises AttributeError when none
+            reasons=explain(as_match(participant.company, other.company, request.reasons), side, sector_names=names),
+            unplaced=unplaced_reason_text(request.unplaced_reason),
+            may_answer=may_answer, may_cancel=standing and not may_answer,
+        ))
+    return views
 
 
 def counterpart(request: MeetingRequest, participant: Participant) -> Participant:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from companies.models import Company
 from events import agendas, selectors, services
 from events.forms import EventSearchForm, MeetingRequestForm, RegistrationForm
 from events.models import Event, LanguagePair, Meeting, MeetingRequest, Participant
-from matchmaking.explain import LazySectorNames, explain
+from matchmaking.explain import LazySectorNames
 
 PAGE_SIZE = 20
 UPCOMING = [Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED]
@@ -91,31 +91,16 @@ def _with_public_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
 
 
 def _request_rows(participant: Participant, requests: list[MeetingRequest], names: LazySectorNames) -> list[dict]:
-    side = "vn" if participant.company.country == "VN" else "ru"
     event = participant.event
-    # The counterparts' sectors for the whole list at once, not a query per request.
-    prefetch_related_objects([selectors.counterpart(r, participant).company for r in requests],
-                             "sectors", "activity_division")
-    rows = []
-    for meeting_request in requests:
-        other = selectors.counterpart(meeting_request, participant)
-        meeting = getattr(meeting_request, "meeting", None)  # the reverse one-to-one raises AttributeError when none
-        standing = meeting_request.status in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED)
-        answerable = (meeting_request.invitee_id == participant.pk
-                      and meeting_request.status == MeetingRequest.Status.PENDING)
-        rows.append({
-            "request": meeting_request,
-            "counterpart": _firm_facts(other.company),
-            "reasons": explain(selectors.as_match(participant.company, other.company, meeting_request.reasons), side,
-                               sector_names=names),
-            "meeting": meeting,
-            "meeting_starts_at": _local(event, meeting.slot.starts_at) if meeting else None,
-            "unplaced": selectors.unplaced_reason_text(meeting_request.unplaced_reason),
-            "answerable": answerable,
-            # A pending request the firm received is declined, not cancelled.
-            "cancellable": standing and not answerable,
-        })
-    return rows
+    return [
+        {
+            "request": view.request, "counterpart": _firm_facts(view.counterpart.company), "reasons": view.reasons,
+            "meeting": view.meeting,
+            "meeting_starts_at": _local(event, view.meeting.slot.starts_at) if view.meeting else None,
+            "unplaced": view.unplaced, "answerable": view.may_answer, "cancellable": view.may_cancel,
+        }
+        for view in selectors.request_views(participant, requests, names)
+    ]
 
 
 def _participant_context(request: HttpRequest, event: Event, participant: Participant) -> dict:
