@@ -150,6 +150,8 @@ def event_problem(event: Event) -> EventProblem:
         if missing:
             excluded[request.pk] = SIDE_LEFT.format(firm=missing[0].company)
             continue
+        # The same instances as the participants', with their windows loaded: checks of pinned meetings read them.
+        request.requester, request.invitee = participants[request.requester_id], participants[request.invitee_id]
         requests[request.pk] = request
     interpreters = {i.pk: i for i in event.interpreters.all()}
     pins = [
