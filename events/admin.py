@@ -439,12 +439,6 @@ def _report_tables(report: dict) -> dict:
     }
 
 
-def _sector(company) -> str:
-    # As the report groups firms: the first of its sectors by code (prefetched).
-    sectors = sorted(company.sectors.all(), key=lambda s: s.code)
-    return str(sectors[0]) if sectors else "—"
-
-
 def _report_csv(event: Event) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-meetings.csv"'
@@ -459,12 +453,12 @@ def _report_csv(event: Event) -> HttpResponse:
     ])
     zone = ZoneInfo(event.time_zone)
     outcome_labels = dict(Match.Outcome.choices)
-    for meeting in selectors.event_meetings_for_report(event).select_related("interpreter"):
+    for meeting in selectors.event_meetings_for_report(event):
         requester, invitee = meeting.request.requester.company, meeting.request.invitee.company
         writer.writerow([
             timezone.localtime(meeting.slot.starts_at, zone).strftime("%Y-%m-%d %H:%M"), meeting.table,
-            requester.name, requester.get_country_display(), _sector(requester),
-            invitee.name, invitee.get_country_display(), _sector(invitee),
+            requester.name, requester.get_country_display(), selectors.report_sector(requester),
+            invitee.name, invitee.get_country_display(), selectors.report_sector(invitee),
             meeting.interpreter.name if meeting.interpreter else "",
             gettext("yes") if selectors.meeting_held(meeting) else gettext("no"),
             outcome_labels[meeting.outcome_requester] if meeting.outcome_requester else "",

@@ -33,6 +33,7 @@ def agenda(participant: Participant) -> list[AgendaItem]:
     zone = ZoneInfo(participant.event.time_zone)
     items = []
     for meeting in selectors.meetings_of(participant):
+        meeting.event = participant.event  # the instance the caller loaded: fingerprint reads its venue
         other = selectors.counterpart(meeting.request, participant)
         mine = "requester" if meeting.request.requester_id == participant.pk else "invitee"
         items.append(AgendaItem(

@@ -315,7 +315,6 @@ class SuggestionsView(_FirmAtEventView):
         if event.status not in services.REQUESTABLE_STATUSES:
             return Response([])
         suggestions = selectors.event_suggestions(participant)
-        prefetch_related_objects([s["participant"].company for s in suggestions], "sectors")
         rows = [{"participant": s["participant"].pk, "firm": _firm_data(s["participant"].company),
                  "score": s["score"], "reasons": s["reasons"]} for s in suggestions]
         return Response(SuggestionSerializer(rows, many=True).data)

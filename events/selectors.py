@@ -275,7 +275,8 @@ def event_meetings_for_report(event: Event) -> QuerySet[Meeting]:
     )
 
 
-def _sector_label(company: Company) -> str:
+def report_sector(company: Company) -> str:
+    """The sector a firm counts under in the report: the first of its sectors by code (prefetched)."""
     sectors = sorted(company.sectors.all(), key=lambda s: s.code)
     return str(sectors[0]) if sectors else "—"
 
@@ -293,7 +294,7 @@ def event_report(event: Event) -> dict:
         for side, participant in (("requester", meeting.request.requester), ("invitee", meeting.request.invitee)):
             company = participant.company
             outcome = getattr(meeting, f"outcome_{side}") or ""
-            for counter in (by_country[company.get_country_display()], by_sector[_sector_label(company)]):
+            for counter in (by_country[company.get_country_display()], by_sector[report_sector(company)]):
                 counter["meetings"] += 1
                 counter["held"] += held
                 counter[outcome or "none"] += 1
@@ -358,7 +359,11 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
     ranking = _ranking_for(event, [company])
     if ranking is None:
         return []
-    others = {p.company_id: p for p in active_participants(event).exclude(pk=participant.pk)}
+    # With what their public facts show (sectors, activity division): pages list each suggestion's firm.
+    others = {
+        p.company_id: p for p in active_participants(event).exclude(pk=participant.pk)
+        .select_related("company__activity_division").prefetch_related("company__sectors")
+    }
     taken = set(
         MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant))
         .exclude(status=MeetingRequest.Status.CANCELLED)
