@@ -37,6 +37,17 @@ class ConsentPurpose(models.TextChoices):
     NEWS = "news", _("Receive news from the chamber")
 
 
+class ConsentSource(models.TextChoices):
+    FIRM = "firm", _("The firm itself")
+    CHAMBER = "chamber", _("Collected by the chamber")
+
+
+# What each use of a profile needs (Vietnam's Decree 13/2023 and Russia's 152-FZ: consent per purpose).
+# Showing a firm to the other country crosses the border, so it needs both purposes.
+PURPOSES_TO_SHOW = (ConsentPurpose.SHARE_PROFILE.value, ConsentPurpose.CROSS_BORDER.value)
+PURPOSES_TO_MATCH = (ConsentPurpose.MATCHING.value,)
+
+
 class DigestFrequency(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     NONE = "none", _("Never")
@@ -140,6 +151,19 @@ class CompanyQuerySet(models.QuerySet):
     def published(self) -> "CompanyQuerySet":
         return self.filter(status=Company.Status.PUBLISHED)
 
+    def shown_to_others(self) -> "CompanyQuerySet":
+        """Published firms that consented to being shown across the border, and the firms named in the
+        articles (public facts; they show only what the articles say)."""
+        consented = models.Q(consent_purposes__contains=list(PURPOSES_TO_SHOW))
+        return self.published().filter(consented | models.Q(source=Source.ARTICLE))
+
+    def matchable(self) -> "CompanyQuerySet":
+        """Published firms that consented to matching, and firms whose chamber holds their record without any
+        consent yet (imported or from the articles): their own chamber may match and introduce them, but they
+        are shown to nobody until they claim the profile and consent."""
+        without_consent = models.Q(consent_given_at__isnull=True, consent_purposes=[])
+        return self.published().filter(models.Q(consent_purposes__contains=list(PURPOSES_TO_MATCH)) | without_consent)
+
 
 class Company(models.Model):
     class Size(models.TextChoices):
@@ -188,6 +212,10 @@ class Company(models.Model):
         verbose_name=_("consent purposes"),
     )
     consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("consent collected by"), max_length=8, choices=ConsentSource.choices, blank=True,
+        help_text=_("Who collected the consent: the firm on this site, or its chamber (an import)."),
+    )
     contact_unsubscribed_at = models.DateTimeField(
         _("contact unsubscribed at"), null=True, blank=True,
         help_text=_("When the contact email of a firm without member accounts stopped the weekly digest."),

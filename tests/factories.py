@@ -48,7 +48,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     contact_phone = "+84 24 0000 0000"
     status = Company.Status.PUBLISHED
     consent_version = "test"
-    consent_purposes = ["matching", "share_profile"]
+    consent_purposes = ["cross_border", "matching", "share_profile"]
     consent_given_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation

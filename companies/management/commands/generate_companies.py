@@ -16,7 +16,7 @@ from companies.synthetic import Profile, generate_profiles
 
 BATCH_SIZE = 2000
 STATUSES = [Company.Status.PUBLISHED, Company.Status.PENDING, Company.Status.DRAFT]
-CONSENT_PURPOSES = [ConsentPurpose.MATCHING, ConsentPurpose.SHARE_PROFILE]
+CONSENT_PURPOSES = [ConsentPurpose.CROSS_BORDER, ConsentPurpose.MATCHING, ConsentPurpose.SHARE_PROFILE]
 
 
 def batched(items: Iterable[Profile], size: int) -> Iterator[list[Profile]]:
