@@ -1,6 +1,9 @@
 from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
@@ -103,6 +106,26 @@ class CompanyAdmin(ImportExportModelAdmin):
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+    def process_result(self, result, request):
+        # The confirmation checks every row again (a firm may have changed hands since the dry run); the
+        # resource then rolled the whole file back, where the library would still log and announce success.
+        if result.has_errors() or result.has_validation_errors():
+            problems = [
+                (row.number, " ".join(row.non_field_specific_errors) if field == NON_FIELD_ERRORS
+                 else f"{field}: {' '.join(errors)}")
+                for row in result.invalid_rows for field, errors in row.error_dict.items()
+            ] + [(number, str(error.error)) for number, errors in result.row_errors() for error in errors]
+            self.message_user(
+                request,
+                _("Nothing was imported. %(problems)s") % {"problems": "; ".join(
+                    [str(error.error) for error in result.base_errors]
+                    + [_("Row %(number)s: %(problem)s") % {"number": n, "problem": p} for n, p in problems]
+                )},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:companies_company_import"))
+        return super().process_result(result, request)
 
     def _change_status(self, request, queryset, to_status: str) -> None:
         changed, skipped = services.bulk_change_status(queryset, to_status, by=request.user)

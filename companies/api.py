@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, mixins, permissions, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.views import APIView
@@ -19,6 +20,7 @@ from rest_framework.views import APIView
 from companies import selectors, services
 from companies.filters import CompanyFilter
 from companies.models import Company, Listing
+from companies.parsers import JSONParser
 from companies.serializers import ListingSerializer, OwnCompanySerializer, PublicCompanySerializer, TokenRequestSerializer
 
 
@@ -61,7 +63,9 @@ class DirectoryPagination(PageNumberPagination):
 
 
 class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published company profiles. Contact details are never part of them."""
+    """Published company profiles whose firms consented to be shown to the other country (share_profile and
+    cross_border), and those of the firms named in the articles; any other firm is a 404. Contact details are
+    never part of them."""
 
     serializer_class = PublicCompanySerializer
     filterset_class = CompanyFilter
@@ -133,7 +137,8 @@ class MyCompanyView(generics.GenericAPIView):
             if purposes is not None:
                 services.record_consent(company, purposes)
             services.update_company(
-                company, fields=data, sector_codes=None if sectors is None else [s.code for s in sectors]
+                company, fields=data, sector_codes=None if sectors is None else [s.code for s in sectors],
+                by=request.user,
             )
         return Response(self.get_serializer(company).data)
 
@@ -175,7 +180,12 @@ class _MyListingViewSet(
         company = selectors.company_of(self.request.user)
         if company is None:
             raise Http404("You have not registered a company yet.")
-        serializer.save(company=company, direction=self.direction)
+        try:
+            serializer.instance = services.add_own_listing(
+                company, _listing_data(self.direction, serializer.validated_data)
+            )
+        except services.ListingLimitError as error:
+            raise ValidationError({"text": [str(error)]}) from None
 
     def perform_destroy(self, instance):
         company = instance.company
@@ -200,3 +210,5 @@ class ObtainTokenView(ObtainAuthToken):
     """A member's API token for their username and password (field errors for bad input)."""
 
     serializer_class = TokenRequestSerializer
+    # DRF's token view names its own parsers; the JSON one must be the project's (deep nesting is a 400).
+    parser_classes = [FormParser, MultiPartParser, JSONParser]

@@ -1,4 +1,5 @@
-"""The public directory: published firms, searchable and filterable, and each firm's public profile.
+"""The public directory: published firms that consented to be shown to the other country (and the firms named
+in the articles), searchable and filterable, and each firm's public profile; any other firm's page is a 404.
 
 Only what PublicCompanySerializer shows is shown here: never a contact person, email or phone, which firms
 receive only once both have accepted an introduction.
@@ -59,7 +60,7 @@ def _first(listings: list[Listing], direction: str) -> Listing | None:
 
 
 def directory(request: HttpRequest) -> HttpResponse:
-    companies = selectors.published_companies().order_by("name", "pk")
+    companies = selectors.directory_companies().order_by("name", "pk")
     filterset = DirectoryFilter(request.GET or None, queryset=companies, request=request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
@@ -101,7 +102,7 @@ def _public_listings(listings: list[Listing], direction: str) -> list[PublicList
 
 
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    company = get_object_or_404(selectors.published_companies(), pk=pk)
+    company = get_object_or_404(selectors.directory_companies(), pk=pk)
     listings = list(company.listings.all())
     website = company.website if company.website.lower().startswith(("https://", "http://")) else ""
     return render(request, "companies/directory_company.html", {

@@ -2,14 +2,16 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from companies import services
 from companies.classification import ActivityCodeError, division_of
 from companies.models import (
-    Company, ConsentPurpose, CooperationForm, DigestFrequency, Language, Listing, Organisation, Sector,
+    LISTINGS_PER_DIRECTION_MAX, REQUIRED_PURPOSES, Company, ConsentPurpose, CooperationForm, DigestFrequency,
+    Language, Listing, Organisation, Sector, required_purposes,
 )
+from companies.validators import multi_line_text, one_line_text, validate_website, website_to_uri
 
-# Purposes the service cannot work without: each is asked for separately and never pre-ticked
-# (Vietnam's personal-data law and Russia's 152-FZ both want consent per purpose).
-REQUIRED_PURPOSES = [ConsentPurpose.MATCHING, ConsentPurpose.SHARE_PROFILE, ConsentPurpose.CROSS_BORDER]
+# Each purpose is asked for separately and never pre-ticked (Vietnam's personal-data law and Russia's 152-FZ
+# both want consent per purpose); which ones are required is companies.models' rule, the API's too.
 
 
 class DigestPreferencesForm(forms.Form):
@@ -61,37 +63,30 @@ class ClaimProfileForm(forms.Form):
 
 
 class SignUpForm(forms.Form):
+    """Only the address: whoever opens the link mailed to it chooses the password (account_views.VerifyEmailView),
+    so a sign-up can neither set nor change the password of an account, and it answers alike whether or not the
+    address has one."""
+
     email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
 
     def clean_email(self) -> str:
-        from django.contrib.auth import get_user_model
-
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(username__iexact=email, is_active=True).exists():
-            raise forms.ValidationError(_("An account with this email address already exists; log in instead."))
-        return email
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", _("The two passwords differ."))
-        elif first and cleaned.get("email"):
-            from django.contrib.auth import get_user_model
-
-            email = cleaned["email"]
-            try:
-                password_validation.validate_password(first, get_user_model()(username=email, email=email))
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
+        return self.cleaned_data["email"].strip().lower()
 
 
 # --- the firm's profile, as a guided form -------------------------------------------------------------
+
+
+class WebsiteFormField(forms.URLField):
+    """A firm's website, as the API takes it (serializers.WebsiteField): http(s) only, kept as a URI."""
+
+    default_validators = [validate_website]
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)  # "firm.vn" becomes https://firm.vn
+        if value:
+            one_line_text(value)
+            value = website_to_uri(value)
+        return value
 
 
 class SectorChoiceField(forms.ModelMultipleChoiceField):
@@ -110,7 +105,7 @@ class CompanyProfileForm(forms.ModelForm):
         label=_("Business languages"), help_text=_("Languages your staff can negotiate in."),
     )
     founded = forms.IntegerField(label=_("Year founded"), min_value=1800, max_value=2100, required=False)
-    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")  # "firm.vn" is https
+    website = WebsiteFormField(label=_("Website"), required=False, assume_scheme="https")  # "firm.vn" is https
 
     class Meta:
         model = Company
@@ -135,6 +130,8 @@ class CompanyProfileForm(forms.ModelForm):
         self.fields["activity_code"].required = True
         for name in ("name", "city", "contact_name", "contact_email"):
             self.fields[name].required = True
+        for name in ("name", "city", "contact_name", "contact_email", "contact_phone"):
+            self.fields[name].validators.append(one_line_text)
 
     def clean(self):
         cleaned = super().clean()
@@ -148,6 +145,10 @@ class CompanyProfileForm(forms.ModelForm):
                     "%(code)s is not an activity code of this country: use %(scheme)s, such as %(example)s."
                 ) % {"code": code, "scheme": "VSIC 2018" if country == "VN" else "OKVED2", "example": example})
             cleaned["activity_code"] = code
+        if "chamber" not in self.errors:
+            problem = services.chamber_problem(self.instance, country=country, chamber=cleaned.get("chamber"))
+            if problem:
+                self.add_error("chamber", problem)
         return cleaned
 
 
@@ -156,7 +157,7 @@ class ListingForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Listing.Kind.choices, required=False)
     text = forms.CharField(
-        label=_("Description"), required=False, max_length=2000,
+        label=_("Description"), required=False, max_length=2000, validators=[multi_line_text],
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
         help_text=_("In Vietnamese, Russian or English: what, how much, where, with which certificates."),
     )
@@ -170,17 +171,21 @@ class ListingForm(forms.Form):
         return not (self.cleaned_data.get("text") or "").strip()
 
 
-ListingFormSet = forms.formset_factory(ListingForm, extra=2, max_num=10, absolute_max=10)
+ListingFormSet = forms.formset_factory(
+    ListingForm, extra=2, max_num=LISTINGS_PER_DIRECTION_MAX, absolute_max=LISTINGS_PER_DIRECTION_MAX
+)
 
 
 class ConsentForm(forms.Form):
     """One unticked box per purpose of processing, as both countries' data laws ask."""
 
-    def __init__(self, *args, given: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, *args, given: list[str] | None = None, joining: bool = True, **kwargs) -> None:
+        """``joining``: the firm has no profile yet; afterwards only matching stays required."""
         super().__init__(*args, **kwargs)
+        required = required_purposes(joining=joining)
         for purpose in ConsentPurpose:
             self.fields[purpose.value] = forms.BooleanField(
-                label=purpose.label, required=purpose in REQUIRED_PURPOSES, initial=purpose.value in (given or []),
+                label=purpose.label, required=purpose in required, initial=purpose.value in (given or []),
                 error_messages={"required": _("The service cannot introduce your firm without this consent.")},
             )
 

@@ -46,6 +46,17 @@ class ConsentSource(models.TextChoices):
 # Showing a firm to the other country crosses the border, so it needs both purposes.
 PURPOSES_TO_SHOW = (ConsentPurpose.SHARE_PROFILE.value, ConsentPurpose.CROSS_BORDER.value)
 PURPOSES_TO_MATCH = (ConsentPurpose.MATCHING.value,)
+# What a firm consents to when it joins (the profile form, the API, claiming a profile its chamber imported):
+# the service matches firms across the border and shows them to each other. Afterwards it may withdraw
+# showing (it leaves the directory and its counterparts' lists, and keeps being matched); matching stays
+# required, since withdrawing it is leaving the service: deleting the account (companies.privacy), which
+# also erases the data as 152-FZ asks of a withdrawal.
+REQUIRED_PURPOSES = (*PURPOSES_TO_MATCH, *PURPOSES_TO_SHOW)
+
+
+def required_purposes(*, joining: bool) -> tuple[str, ...]:
+    """The purposes a firm must consent to: all of REQUIRED_PURPOSES to join, matching afterwards."""
+    return REQUIRED_PURPOSES if joining else PURPOSES_TO_MATCH
 
 
 class DigestFrequency(models.TextChoices):
@@ -147,22 +158,45 @@ class ChamberStaff(models.Model):
         return f"{self.user} @ {self.chamber}"
 
 
+# The consent rules as conditions on a firm reached through ``prefix`` ("" for a firm itself, "company_ru__" for
+# a match's Russian firm): on related firms they are conditions on rows the query joins anyway, where a
+# "pk IN (SELECT ...)" of the queryset methods below would read every firm.
+
+
+def may_be_shown(prefix: str = "") -> models.Q:
+    """Consent to being shown across the border (PURPOSES_TO_SHOW), or a firm named in the articles (public
+    facts; it shows only what the articles say). Says nothing of the firm's status."""
+    return models.Q(**{f"{prefix}consent_purposes__contains": list(PURPOSES_TO_SHOW)}) | models.Q(
+        **{f"{prefix}source": Source.ARTICLE}
+    )
+
+
+def may_be_matched(prefix: str = "") -> models.Q:
+    """Consent to matching, or no consent recorded at all (a firm its chamber imported, or from the articles):
+    its own chamber may match and introduce it. A firm that consented to something, but not to matching, may
+    not. Says nothing of the firm's status."""
+    without_consent = models.Q(**{f"{prefix}consent_given_at__isnull": True, f"{prefix}consent_purposes": []})
+    return models.Q(**{f"{prefix}consent_purposes__contains": list(PURPOSES_TO_MATCH)}) | without_consent
+
+
 class CompanyQuerySet(models.QuerySet):
     def published(self) -> "CompanyQuerySet":
         return self.filter(status=Company.Status.PUBLISHED)
 
+    def consented_to_show(self) -> "CompanyQuerySet":
+        """Firms, whatever their status, that may be shown across the border (may_be_shown)."""
+        return self.filter(may_be_shown())
+
     def shown_to_others(self) -> "CompanyQuerySet":
-        """Published firms that consented to being shown across the border, and the firms named in the
-        articles (public facts; they show only what the articles say)."""
-        consented = models.Q(consent_purposes__contains=list(PURPOSES_TO_SHOW))
-        return self.published().filter(consented | models.Q(source=Source.ARTICLE))
+        """Published firms that may be shown to the other country (may_be_shown): the directory, events, and
+        every page that shows a firm to another firm."""
+        return self.published().consented_to_show()
 
     def matchable(self) -> "CompanyQuerySet":
-        """Published firms that consented to matching, and firms whose chamber holds their record without any
-        consent yet (imported or from the articles): their own chamber may match and introduce them, but they
-        are shown to nobody until they claim the profile and consent."""
-        without_consent = models.Q(consent_given_at__isnull=True, consent_purposes=[])
-        return self.published().filter(models.Q(consent_purposes__contains=list(PURPOSES_TO_MATCH)) | without_consent)
+        """Published firms that may be matched (may_be_matched): those that consented to matching, and those
+        whose chamber holds their record without any consent yet; their own chamber may match and introduce
+        them, but they are shown to nobody until they claim the profile and consent."""
+        return self.published().filter(may_be_matched())
 
 
 class Company(models.Model):
@@ -274,6 +308,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.company} ({self.role})"
+
+
+# Offers, and needs, a firm may have: the profile form's rows and the API's lists alike. A firm's public page
+# and every matching run read them all, so their number is bounded.
+LISTINGS_PER_DIRECTION_MAX = 10
 
 
 class Listing(models.Model):

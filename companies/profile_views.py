@@ -51,7 +51,9 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
     form = CompanyProfileForm(data, instance=company, prefix="firm")
     offers = ListingFormSet(data, initial=_listing_initial(company, Listing.Direction.OFFER), prefix="offers")
     needs = ListingFormSet(data, initial=_listing_initial(company, Listing.Direction.NEED), prefix="needs")
-    consent = ConsentForm(data, given=company.consent_purposes if company else [], prefix="consent")
+    consent = ConsentForm(
+        data, given=company.consent_purposes if company else [], joining=company is None, prefix="consent"
+    )
     listing_error = ""
     if request.method == "POST":
         valid = all([form.is_valid(), offers.is_valid(), needs.is_valid(), consent.is_valid()])

@@ -2,35 +2,52 @@
 
 Import is all or nothing: every record is validated first, and any error, named by record and field,
 leaves the database untouched. Export writes the same format back, so a round trip loses nothing.
+
+A record may carry the consent its chamber collected (purposes, text version, day); importing it records that
+consent with the chamber as its source. In CSV, cells a spreadsheet would run as formulae are escaped on export
+and unescaped on import (companies.spreadsheets); JSON carries every value as it is.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from companies import services
-from companies.models import Company, CooperationForm, Language, Listing, Organisation, Sector, Source
-from companies.serializers import check_activity_code
+from companies.models import (
+    COUNTRY_TIME_ZONES, Company, ConsentPurpose, ConsentSource, CooperationForm, Language, Listing, Organisation,
+    Sector, Source,
+)
+from companies.serializers import WebsiteField, check_activity_code
+from companies.spreadsheets import escape_row, unescape_formula
+from companies.validators import multi_line_text, one_line_text
 
 FORMAT = "sme-match/1"
 CSV_COLUMNS = [
     "external_id", "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages",
     "offers", "needs", "cooperation", "website", "contact_name", "contact_email", "contact_phone",
+    "consent_purposes", "consent_version", "consent_given_at",  # optional: files without them still import
 ]
 CSV_LIST_COLUMNS = {"sectors", "languages", "cooperation"}
 CSV_LIST_SEPARATOR = ";"
-RECORD_FIELDS = set(CSV_COLUMNS) - {"contact_name", "contact_email", "contact_phone"} | {"contact"}
 CONTACT_FIELDS = {"name", "email", "phone"}
+CONSENT_FIELDS = {"purposes", "version", "given_at"}
+RECORD_FIELDS = (
+    set(CSV_COLUMNS) - {f"contact_{key}" for key in CONTACT_FIELDS} - {f"consent_{key}" for key in CONSENT_FIELDS}
+    | {"contact", "consent"}
+)
 DEFAULT_CHAMBER_BY_COUNTRY = {"VN": "vcci", "RU": "delovaya-rossiya"}
 
 
@@ -43,26 +60,43 @@ class RecordsError(Exception):
 
 
 class ContactSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, validators=[one_line_text])
+    email = serializers.EmailField(required=False, allow_blank=True, validators=[one_line_text])
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[one_line_text])
+
+
+class ConsentSerializer(serializers.Serializer):
+    """Consent the firm gave its chamber, which the chamber recorded (its own form, text version and date)."""
+
+    purposes = serializers.ListField(child=serializers.ChoiceField(ConsentPurpose.choices), allow_empty=True)
+    version = serializers.CharField(
+        max_length=Company._meta.get_field("consent_version").max_length, validators=[one_line_text]
+    )
+    given_at = serializers.DateField(input_formats=["iso-8601"])
 
 
 class CompanyRecordSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(max_length=64, validators=[one_line_text])
+    name = serializers.CharField(max_length=200, validators=[one_line_text])
     country = serializers.ChoiceField(Company._meta.get_field("country").choices)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", validators=[one_line_text])
     activity_code = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
     sectors = serializers.ListField(child=serializers.CharField(max_length=2), required=False, default=list)
     size = serializers.ChoiceField(Company.Size.choices, required=False, allow_blank=True, default="")
     founded = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True, default=None)
     languages = serializers.ListField(child=serializers.ChoiceField(Language.choices), required=False, default=list)
-    offers = serializers.CharField(max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
-    needs = serializers.CharField(max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    offers = serializers.CharField(
+        max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="",
+        validators=[multi_line_text],
+    )
+    needs = serializers.CharField(
+        max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="",
+        validators=[multi_line_text],
+    )
     cooperation = serializers.ListField(child=serializers.ChoiceField(CooperationForm.choices), required=False, default=list)
-    website = serializers.URLField(required=False, allow_blank=True, default="")
+    website = WebsiteField(required=False, allow_blank=True, default="")
     contact = ContactSerializer(required=False, default=dict)
+    consent = ConsentSerializer(required=False, allow_null=True, default=None)
 
     def validate_sectors(self, codes: list[str]) -> list[str]:
         known = set(Sector.objects.filter(level=Sector.Level.DIVISION, code__in=codes).values_list("code", flat=True))
@@ -74,6 +108,11 @@ class CompanyRecordSerializer(serializers.Serializer):
         return list(dict.fromkeys(codes))
 
     def validate(self, attrs: dict) -> dict:
+        consent = attrs.get("consent")
+        # The firm's own calendar day: a consent given this morning in Hanoi is still "today" for Hanoi.
+        today = timezone.localdate(timezone=ZoneInfo(COUNTRY_TIME_ZONES[attrs["country"]]))
+        if consent and consent["given_at"] > today:
+            raise serializers.ValidationError({"consent": {"given_at": [_("Consent cannot be given in the future.")]}})
         check_activity_code(attrs)
         if not attrs["offers"].strip() and not attrs["needs"].strip():
             message = _("A profile needs at least one offer or one need.")
@@ -118,6 +157,8 @@ def _parse_json(text: str) -> ParsedFile:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         return ParsedFile([], [f"line {error.lineno}, column {error.colno}: malformed JSON ({error.msg})."])
+    except RecursionError:  # the decoder's, some thousand levels down; a record's values are texts or lists of texts
+        return ParsedFile([], ["malformed JSON: nested too deeply for a file of company records."])
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return ParsedFile([], [f'format: expected an object with "format": "{FORMAT}".'])
     companies = document.get("companies")
@@ -134,9 +175,10 @@ def _parse_json(text: str) -> ParsedFile:
         unknown = sorted(set(record) - RECORD_FIELDS)
         if unknown:
             parsed.errors.append(f"{label}: unknown field {', '.join(unknown)}.")
-        contact = record.get("contact")
-        if isinstance(contact, dict) and set(contact) - CONTACT_FIELDS:
-            parsed.errors.append(f"{label}: unknown field contact.{', contact.'.join(sorted(set(contact) - CONTACT_FIELDS))}.")
+        for name, known in (("contact", CONTACT_FIELDS), ("consent", CONSENT_FIELDS)):
+            nested = record.get(name)
+            if isinstance(nested, dict) and set(nested) - known:
+                parsed.errors.append(f"{label}: unknown field {name}.{f', {name}.'.join(sorted(set(nested) - known))}.")
         parsed.records.append((label, record))
     return parsed
 
@@ -162,9 +204,13 @@ def _parse_csv(text: str) -> ParsedFile:
                 continue
             record: dict = {}
             contact = {}
+            consent = {}
             for column, value in row.items():
-                value = value or ""
-                if column in CSV_LIST_COLUMNS:
+                value = unescape_formula(value or "")  # export_records escapes what a spreadsheet would run
+                if column.startswith("consent_"):
+                    if value.strip():
+                        consent[column.removeprefix("consent_")] = value.strip()
+                elif column in CSV_LIST_COLUMNS:
                     record[column] = [part.strip() for part in value.split(CSV_LIST_SEPARATOR) if part.strip()]
                 elif column.startswith("contact_"):
                     contact[column.removeprefix("contact_")] = value
@@ -173,6 +219,9 @@ def _parse_csv(text: str) -> ParsedFile:
                 else:
                     record[column] = value
             record["contact"] = contact
+            if consent:  # empty consent columns: the record carries none
+                purposes = consent.get("purposes", "").split(CSV_LIST_SEPARATOR)
+                record["consent"] = {**consent, "purposes": [part.strip() for part in purposes if part.strip()]}
             label = f"row {line}" + (f" ({record['external_id']})" if record.get("external_id") else "")
             parsed.records.append((label, record))
     except csv.Error as error:
@@ -238,7 +287,7 @@ def import_records(
         with transaction.atomic():
             for record in records:
                 company = existing.get(record["external_id"])
-                if company is not None and company_to_record(company) == _comparable(record):
+                if company is not None and _current(company, record) == _comparable(record):
                     result.skipped.append(record["external_id"])
                     continue
                 record_chamber = chamber or chambers.get(DEFAULT_CHAMBER_BY_COUNTRY[record["country"]])
@@ -260,6 +309,16 @@ def _save_record(record: dict, company: Company | None, *, source_ref: str, stat
         "contact_name": contact.get("name", ""), "contact_email": contact.get("email", ""),
         "contact_phone": contact.get("phone", ""),
     }
+    consent = _comparable_consent(record.get("consent"))
+    # A record without consent leaves the firm's own; the same consent read back (an export re-imported) keeps
+    # who collected it and when; another one is the chamber's record of the firm's consent.
+    if consent is not None and (company is None or consent != consent_of(company)):
+        zone = ZoneInfo(COUNTRY_TIME_ZONES[record["country"]])
+        fields.update(
+            consent_purposes=consent["purposes"], consent_version=consent["version"],
+            consent_given_at=datetime.datetime.combine(record["consent"]["given_at"], datetime.time(), tzinfo=zone),
+            consent_source=ConsentSource.CHAMBER,
+        )
     if company is None:
         company = Company(
             external_id=record["external_id"], status=status, chamber=chamber, source=Source.IMPORT, source_ref=source_ref
@@ -282,9 +341,37 @@ def _save_record(record: dict, company: Company | None, *, source_ref: str, stat
 # --- exporting ---------------------------------------------------------------------------------
 
 
+def _comparable_consent(consent: dict | None) -> dict | None:
+    if consent is None:
+        return None
+    given_at = consent["given_at"]
+    return {
+        "purposes": sorted(set(consent["purposes"])), "version": consent["version"],
+        "given_at": given_at.isoformat() if isinstance(given_at, datetime.date) else given_at,
+    }
+
+
+def consent_of(company: Company) -> dict | None:
+    """The firm's consent as sme-match/1 writes it (the day in the firm's country), or None if it has none."""
+    if company.consent_given_at is None:
+        return None
+    given_on = timezone.localtime(company.consent_given_at, ZoneInfo(COUNTRY_TIME_ZONES[company.country])).date()
+    return {"purposes": sorted(company.consent_purposes), "version": company.consent_version,
+            "given_at": given_on.isoformat()}
+
+
+def _current(company: Company, record: dict) -> dict:
+    """The stored firm as a record, to compare with ``record``: its consent counts only if the record has one."""
+    current = company_to_record(company)
+    if record.get("consent") is None:
+        current.pop("consent", None)
+    return current
+
+
 def _comparable(record: dict) -> dict:
     contact = record.get("contact") or {}
-    return {
+    consent = _comparable_consent(record.get("consent"))
+    return {**({"consent": consent} if consent is not None else {}),
         "external_id": record["external_id"], "name": record["name"], "country": record["country"],
         "city": record["city"], "activity_code": record["activity_code"], "sectors": sorted(record["sectors"]),
         "size": record["size"], "founded": record["founded"], "languages": list(dict.fromkeys(record["languages"])),
@@ -298,6 +385,7 @@ def company_to_record(company: Company) -> dict:
     """One company as an ``sme-match/1`` record (expects sectors and listings prefetched)."""
     listings = list(company.listings.all())
     cooperation = list(dict.fromkeys(form for listing in listings for form in listing.cooperation))
+    consent = consent_of(company)
     return {
         "external_id": company.external_id or f"id-{company.pk}",
         "name": company.name,
@@ -313,6 +401,7 @@ def company_to_record(company: Company) -> dict:
         "cooperation": cooperation,
         "website": company.website,
         "contact": {"name": company.contact_name, "email": company.contact_email, "phone": company.contact_phone},
+        **({"consent": consent} if consent is not None else {}),
     }
 
 
@@ -327,8 +416,13 @@ def export_records(companies: Iterable[Company], fmt: str, out) -> int:
         writer.writeheader()
         for record in records:
             contact = record.pop("contact")
+            consent = record.pop("consent", None)
             row = {key: CSV_LIST_SEPARATOR.join(value) if key in CSV_LIST_COLUMNS else value for key, value in record.items()}
             row.update({f"contact_{key}": value for key, value in contact.items()})
+            if consent is not None:
+                row.update(consent_purposes=CSV_LIST_SEPARATOR.join(consent["purposes"]),
+                           consent_version=consent["version"], consent_given_at=consent["given_at"])
             row["founded"] = "" if record["founded"] is None else record["founded"]
-            writer.writerow(row)
+            # A CSV file is opened in a spreadsheet: escape what it would run (the import undoes it).
+            writer.writerow(dict(zip(row, escape_row(row.values()))))
     return len(records)

@@ -16,8 +16,10 @@ def _with_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
     )
 
 
-def published_companies() -> QuerySet[Company]:
-    return _with_profile(Company.objects.published())
+def directory_companies() -> QuerySet[Company]:
+    """The firms the directory's pages show: published, and shown to the other country by consent (or named
+    in the articles), with their public profiles."""
+    return _with_profile(Company.objects.shown_to_others())
 
 
 def _sector_codes(through, owner: str) -> ArraySubquery:
@@ -37,8 +39,8 @@ def with_public_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
 
 
 def public_directory() -> QuerySet[Company]:
-    """The published firms as the API's directory shows them."""
-    return with_public_profile(Company.objects.published())
+    """The firms the API's directory shows (those of directory_companies), as it shows them."""
+    return with_public_profile(Company.objects.shown_to_others())
 
 
 # The ISIC table is reference data, written by migrations and load_seeds: each process keeps it a few minutes
@@ -159,18 +161,18 @@ def division_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def directory_figures(top_sectors: int = 8) -> dict:
-    """Live figures of the directory: published firms in all, per country, and the ``top_sectors`` ISIC
-    divisions with the most published firms (ties by code).
+    """Live figures of the directory: its firms (those shown to the other country) in all, per country, and
+    the ``top_sectors`` ISIC divisions with the most of them (ties by code).
 
     A firm counts in a division when it names that sector or its activity code falls in it: the rule of the
     directory's sector filter, so a figure and the filtered directory it links to agree.
     Returns ``{"total": int, "countries": [{"code", "label", "firms"}, ...], "sectors": [Sector, ...]}``,
     each sector annotated with ``firms``.
     """
-    published = Company.objects.published()
-    per_country = dict(published.order_by().values_list("country").annotate(n=Count("pk")))
+    shown = Company.objects.shown_to_others()
+    per_country = dict(shown.order_by().values_list("country").annotate(n=Count("pk")))
     named = Company.sectors.through.objects.filter(sector_id=OuterRef(OuterRef("pk"))).values("company_id")
-    in_division = published.filter(Q(pk__in=named) | Q(activity_division_id=OuterRef("pk"))).order_by().values("pk")
+    in_division = shown.filter(Q(pk__in=named) | Q(activity_division_id=OuterRef("pk"))).order_by().values("pk")
     sectors = list(
         Sector.objects.filter(level=Sector.Level.DIVISION)
         .annotate(firms=_RowCount(in_division))

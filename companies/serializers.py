@@ -6,7 +6,12 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from companies import selectors
 from companies.classification import ActivityCodeError, division_of
-from companies.models import Company, ConsentPurpose, CooperationForm, Language, Listing, Organisation, Sector
+from companies.models import (
+    LISTINGS_PER_DIRECTION_MAX, Company, ConsentPurpose, CooperationForm, Language, Listing, Organisation, Sector,
+    required_purposes,
+)
+from companies.services import chamber_problem
+from companies.validators import multi_line_text, one_line_text, validate_website, website_to_uri
 
 
 class DivisionField(serializers.SlugRelatedField):
@@ -41,6 +46,20 @@ def check_activity_code(attrs: dict, instance: Company | None = None) -> None:
             raise serializers.ValidationError({"activity_code": [str(error)]}) from None
 
 
+class WebsiteField(serializers.URLField):
+    """A firm's website: an http(s) address, kept as a URI (an international domain name in its ASCII form),
+    which is what the schema's format "uri" promises to clients."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(validate_website)
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data)
+        one_line_text(value)  # before encoding, which would turn a control character into a harmless-looking %01
+        return website_to_uri(value)
+
+
 class SectorSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
 
@@ -51,7 +70,7 @@ class SectorSerializer(serializers.ModelSerializer):
 
 class ListingSerializer(serializers.ModelSerializer):
     text = serializers.CharField(
-        max_length=settings.LISTING_TEXT_MAX_LENGTH, trim_whitespace=True,
+        max_length=settings.LISTING_TEXT_MAX_LENGTH, trim_whitespace=True, validators=[multi_line_text],
         help_text=_("In Vietnamese, Russian or English; at most %(n)d characters.") % {"n": settings.LISTING_TEXT_MAX_LENGTH},
     )
     cooperation = serializers.ListField(child=serializers.ChoiceField(CooperationForm.choices), required=False, max_length=9)
@@ -103,7 +122,8 @@ class PublicCompanySerializer(serializers.ModelSerializer):
     sectors = serializers.SerializerMethodField()
     offers = serializers.SerializerMethodField()
     needs = serializers.SerializerMethodField()
-    chamber = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    # Published firms imported without a chamber, or named in the articles, have none.
+    chamber = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Company
@@ -151,8 +171,9 @@ class OwnCompanySerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=Organisation.objects.filter(vets_companies=True), required=False, allow_null=True
     )
     founded = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True)
-    offers = ListingSerializer(many=True, required=False)
-    needs = ListingSerializer(many=True, required=False)
+    website = WebsiteField(required=False, allow_blank=True, max_length=200)
+    offers = ListingSerializer(many=True, required=False, max_length=LISTINGS_PER_DIRECTION_MAX)
+    needs = ListingSerializer(many=True, required=False, max_length=LISTINGS_PER_DIRECTION_MAX)
     consent_purposes = serializers.ListField(
         child=serializers.ChoiceField(ConsentPurpose.choices), required=False, min_length=1,
         help_text=_("Purposes the firm consents to, each given separately; 'matching' is required."),
@@ -166,7 +187,11 @@ class OwnCompanySerializer(serializers.ModelSerializer):
             "consent_purposes", "consent_version", "consent_given_at", "offers", "needs", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "activity_division", "status", "consent_version", "consent_given_at", "created_at", "updated_at"]
-        extra_kwargs = {"activity_code": {"required": True, "allow_blank": False}}
+        extra_kwargs = {
+            "activity_code": {"required": True, "allow_blank": False},
+            **{name: {"validators": [one_line_text]} for name in ("name", "city", "contact_name", "contact_email",
+                                                                  "contact_phone")},
+        }
 
     def validate_languages(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
@@ -179,12 +204,26 @@ class OwnCompanySerializer(serializers.ModelSerializer):
         return data
 
     def validate_consent_purposes(self, value: list[str]) -> list[str]:
+        # The profile form's rule (companies.models.required_purposes): all three to join, matching afterwards.
         if ConsentPurpose.MATCHING not in value:
             raise serializers.ValidationError(_("Consent to matching is needed: the service does nothing else."))
+        missing = [purpose for purpose in required_purposes(joining=self.instance is None) if purpose not in value]
+        if missing:
+            raise serializers.ValidationError(
+                _("A new profile needs consent to each of these purposes: %(purposes)s.")
+                % {"purposes": ", ".join(missing)}
+            )
         return sorted(set(value))
 
     def validate(self, attrs: dict) -> dict:
         check_activity_code(attrs, self.instance)
+        if "chamber" in attrs or "country" in attrs:
+            problem = chamber_problem(
+                self.instance, country=attrs.get("country", getattr(self.instance, "country", None)),
+                chamber=attrs.get("chamber", getattr(self.instance, "chamber", None)),
+            )
+            if problem:
+                raise serializers.ValidationError({"chamber": [problem]})
         if self.instance is None:
             if not attrs.get("offers") and not attrs.get("needs"):
                 raise serializers.ValidationError(

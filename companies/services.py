@@ -11,11 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.classification import division_of
-from companies.models import Company, Listing, Membership, Source, StatusChange
+from companies.models import (
+    LISTINGS_PER_DIRECTION_MAX, Company, Country, Listing, Membership, Organisation, Source, StatusChange,
+)
 
 
 class WorkflowError(ValueError):
     """A status change the review workflow does not allow."""
+
+
+class ListingLimitError(ValueError):
+    """A firm that already has as many offers (or needs) as a profile may have."""
 
 
 @dataclass
@@ -57,6 +63,18 @@ def add_listing(company: Company, data: ListingData) -> Listing:
     return listing
 
 
+@transaction.atomic
+def add_own_listing(company: Company, data: ListingData) -> Listing:
+    """A member adds one offer or need: a profile has at most LISTINGS_PER_DIRECTION_MAX of each, as its form."""
+    # The firm's row is the lock: two requests at once must not both find room for the last one.
+    Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
+    if company.listings.filter(direction=data.direction).count() >= LISTINGS_PER_DIRECTION_MAX:
+        raise ListingLimitError(_(
+            "A profile has at most %(count)d offers and %(count)d needs: change or delete one instead."
+        ) % {"count": LISTINGS_PER_DIRECTION_MAX})
+    return add_listing(company, data)
+
+
 def record_consent(company: Company, purposes: Sequence[str], version: str | None = None) -> None:
     company.consent_version = version or settings.CONSENT_VERSION
     company.consent_purposes = sorted(set(purposes))
@@ -78,14 +96,40 @@ def create_company_for_member(
     return company
 
 
+CHAMBER_CHANGED_NOTE = "vetting chamber changed"
+
+
+def chamber_problem(company: Company | None, *, country: str | None, chamber: Organisation | None) -> str:
+    """Why a firm may not have this vetting chamber, or "" when it may. A chamber vets the firms of its own
+    country, whatever their status; and a firm once submitted keeps a chamber, or no chamber's staff could
+    review or suspend it."""
+    if chamber is not None and country and chamber.country != country:
+        return _("%(chamber)s reviews the firms of %(country)s: choose a chamber of your firm's country.") % {
+            "chamber": chamber.name, "country": Country(chamber.country).label}
+    if chamber is None and company is not None and company.chamber_id is not None \
+            and company.status != Company.Status.DRAFT:
+        return _("A profile under review or published keeps a vetting chamber: choose one of your country's.")
+    return ""
+
+
 @transaction.atomic
-def update_company(company: Company, *, fields: dict, sector_codes: Sequence[str] | None = None) -> Company:
+def update_company(
+    company: Company, *, fields: dict, sector_codes: Sequence[str] | None = None, by=None,
+) -> Company:
+    """Change a firm's profile. A published firm that changes its vetting chamber goes back to review (with its
+    StatusChange row): the new chamber has not vetted it."""
+    stored = None
+    if "chamber" in fields and company.pk is not None:
+        # Read from the database: a ModelForm has already written the new chamber onto the instance.
+        stored = Company.objects.select_for_update().values_list("chamber_id", "status").get(pk=company.pk)
     for name, value in fields.items():
         setattr(company, name, value)
     apply_activity_code(company)
     company.save()
     if sector_codes is not None:
         company.sectors.set(sector_codes)
+    if stored is not None and stored[1] == Company.Status.PUBLISHED and company.chamber_id != stored[0]:
+        change_status(company, Company.Status.PENDING, by=by, note=CHAMBER_CHANGED_NOTE)
     return company
 
 
@@ -223,7 +267,7 @@ def save_profile(
         return company
     if sorted(consent_purposes) != sorted(company.consent_purposes):
         record_consent(company, consent_purposes)
-    update_company(company, fields=fields, sector_codes=sector_codes)
+    update_company(company, fields=fields, sector_codes=sector_codes, by=user)
     if not _same_listings(company, listings):
         replace_listings(company, listings)
     return company

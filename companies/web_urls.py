@@ -10,7 +10,7 @@ urlpatterns = [
     # Accounts
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/signup/sent/", account_views.signup_sent, name="signup-sent"),
-    path("accounts/verify/<str:token>/", account_views.verify_email, name="verify-email"),
+    path("accounts/verify/<uidb64>/<token>/", account_views.VerifyEmailView.as_view(), name="verify-email"),
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", account_views.PasswordResetView.as_view(), name="password_reset"),

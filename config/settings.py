@@ -7,6 +7,7 @@ Celery tasks run eagerly when REDIS_URL is unset, and mail is written to files w
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -15,7 +16,16 @@ LOCAL_DIR = BASE_DIR / ".local"  # git-ignored: embedded database, mail files
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+# The development key is public (it is in the repository): anyone could sign sessions, password-reset and
+# verification links with it. Without DEBUG the process refuses to start on it, so `check --deploy` fails too.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: with DJANGO_DEBUG=false the service needs its own secret key. Generate "
+            "one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -96,7 +106,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A lock-out holds one username at one client address: locking by username alone let anyone lock anyone out,
+# and by address alone one office (or one proxy) locked all its users out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The cool-off counts from the failure that locked, not from the latest attempt during the lock-out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-profile"
@@ -128,6 +142,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # DRF's defaults, with a JSON parser that answers a body nested thousands deep with a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "companies.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -204,6 +224,14 @@ if "EMAIL_URL" in env:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = LOCAL_DIR / "mail"
+
+# --- Behind a reverse proxy ------------------------------------------------------------------
+# How many reverse proxies in front of the service append the client's address to X-Forwarded-For; 0 means
+# clients connect directly and REMOTE_ADDR is their address. Log-in lock-outs and the sign-up, log-in and reset
+# rate limits count per client address (config/proxies.py). Too high a number lets clients forge their address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"
+RATELIMIT_IP_META_KEY = "config.proxies.client_ip"
 
 # --- Production hardening (DJANGO_DEBUG=false) ---------------------------------------------------
 if not DEBUG:

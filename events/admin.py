@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from companies.models import Organisation
+from companies.spreadsheets import escape_row
 from events import selectors, services
 from events.models import (
     AvailabilityWindow, Event, Interpreter, LanguagePair, Meeting, MeetingRequest, Participant, TimeSlot,
@@ -455,7 +456,7 @@ def _report_csv(event: Event) -> HttpResponse:
     outcome_labels = dict(Match.Outcome.choices)
     for meeting in selectors.event_meetings_for_report(event):
         requester, invitee = meeting.request.requester.company, meeting.request.invitee.company
-        writer.writerow([
+        writer.writerow(escape_row([  # firm and interpreter names are the firms' own: no formulae for Excel
             timezone.localtime(meeting.slot.starts_at, zone).strftime("%Y-%m-%d %H:%M"), meeting.table,
             requester.name, requester.get_country_display(), selectors.report_sector(requester),
             invitee.name, invitee.get_country_display(), selectors.report_sector(invitee),
@@ -463,7 +464,7 @@ def _report_csv(event: Event) -> HttpResponse:
             gettext("yes") if selectors.meeting_held(meeting) else gettext("no"),
             outcome_labels[meeting.outcome_requester] if meeting.outcome_requester else "",
             outcome_labels[meeting.outcome_invitee] if meeting.outcome_invitee else "",
-        ])
+        ]))
     return response
 
 

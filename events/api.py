@@ -23,13 +23,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import filters, generics, permissions, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from companies import selectors as company_selectors
 from companies.models import Company
+from companies.parsers import JSONParser
 from events import agendas, selectors, services
 from events.models import Event, Meeting, MeetingRequest, Participant
 from events.serializers import (
@@ -339,7 +339,7 @@ class MeetingRequestsView(_FirmAtEventView):
         participant = self.participant(event)
         serializer = MeetingInvitationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invitee = event.participants.select_related("company").filter(pk=serializer.validated_data["invitee"]).first()
+        invitee = selectors.invitable_participants(event).filter(pk=serializer.validated_data["invitee"]).first()
         if invitee is None:
             raise ValidationError({"invitee": [_("No participant of this event has this id.")]})
         try:

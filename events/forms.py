@@ -11,6 +11,7 @@ from django.forms.utils import ErrorList
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from companies.validators import multi_line_text
 from events import services
 from events.models import AvailabilityWindow, Event, MeetingRequest, Participant
 
@@ -42,7 +43,7 @@ class RegistrationForm(forms.Form):
         help_text=_("The chamber's staff may add meetings with firms that fit yours."),
     )
     note = forms.CharField(label=_("Note to the organisers"), required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+                           widget=forms.Textarea(attrs={"rows": 3}), validators=[multi_line_text])
 
     def __init__(self, *args, event: Event, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -130,5 +131,5 @@ class MeetingRequestForm(forms.Form):
     message = forms.CharField(
         label=_("Message (optional)"), required=False,
         max_length=MeetingRequest._meta.get_field("message").max_length,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2}), validators=[multi_line_text],
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
-from companies.models import COUNTRY_LANGUAGES, Company
+from companies.models import COUNTRY_LANGUAGES, Company, may_be_shown
 from matchmaking import scheduling
 from matchmaking.models import Match
 from events.models import (
@@ -45,6 +45,24 @@ def active_participants(event: Event) -> QuerySet[Participant]:
         .select_related("company")
         .prefetch_related("windows")
     )
+
+
+def _shown(participants: QuerySet[Participant]) -> QuerySet[Participant]:
+    # Other firms see a participant only while its firm is shown to the other country (Company.objects.
+    # shown_to_others, on the joined firm): a firm that withdrew that consent is left out at once. Staff's
+    # scheduling keeps every accepted participant.
+    return participants.filter(may_be_shown("company__"), company__status=Company.Status.PUBLISHED)
+
+
+def listed_participants(event: Event) -> QuerySet[Participant]:
+    """The accepted participants other firms see listed and suggested (active_participants shown to others)."""
+    return _shown(active_participants(event))
+
+
+def invitable_participants(event: Event) -> QuerySet[Participant]:
+    """The participants a firm may name when it asks for a meeting: any status (services.request_meeting says
+    why one that left or was not accepted cannot be asked), but only those shown to others."""
+    return _shown(event.participants.select_related("company"))
 
 
 def participant_of(event: Event, company: Company | None) -> Participant | None:
@@ -361,7 +379,7 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
         return []
     # With what their public facts show (sectors, activity division): pages list each suggestion's firm.
     others = {
-        p.company_id: p for p in active_participants(event).exclude(pk=participant.pk)
+        p.company_id: p for p in listed_participants(event).exclude(pk=participant.pk)
         .select_related("company__activity_division").prefetch_related("company__sectors")
     }
     taken = set(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from companies.models import Country
+from companies.validators import multi_line_text
 from events.models import Event, MeetingRequest, Participant
 from matchmaking.models import Match
 
@@ -142,7 +143,7 @@ class RegistrationChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Participant.Role.choices, default=Participant.Role.BOTH)
     wants_help = serializers.BooleanField(
         default=False, help_text=_("Ask the organisers to arrange meetings for my firm"))
-    note = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    note = serializers.CharField(allow_blank=True, default="", max_length=2000, validators=[multi_line_text])
     windows = WindowSerializer(
         many=True, max_length=WINDOWS_MAX,
         help_text=_("The times your firm can meet, at most three; the slots inside them are your firm's."),
@@ -211,7 +212,9 @@ class MeetingInvitationSerializer(serializers.Serializer):
     invitee = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text=_("The participant id of the firm to meet."))
     message = serializers.CharField(
-        allow_blank=True, default="", max_length=MeetingRequest._meta.get_field("message").max_length)
+        allow_blank=True, default="", max_length=MeetingRequest._meta.get_field("message").max_length,
+        validators=[multi_line_text],
+    )
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -22,10 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from companies.models import Company
+from companies.privacy import WITHDRAWN_NAME
 from events import selectors
 from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
 from matchmaking import scheduling
 from matchmaking.models import Match
+from matchmaking.signals import QUOTING_REASONS  # reasons quoting a firm's offer and need texts
 
 REQUESTABLE_STATUSES = {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED}
 
@@ -197,9 +199,12 @@ def set_participant_status(participants: Iterable[Participant], status: str) -> 
 def withdraw(participant: Participant, *, status: str = Participant.Status.WITHDRAWN) -> int:
     """The firm leaves the event (or staff turn it down): its requests are cancelled and its meetings freed.
     Returns how many requests were cancelled."""
+    # The event first, as the schedule build and pins take it: none of them writes a meeting for the firm
+    # while it leaves. Then the firm's row, as it is now, not as the caller loaded it.
+    event = Event.objects.select_for_update().get(pk=participant.event_id)
+    participant.status = Participant.objects.select_for_update().values_list("status", flat=True).get(pk=participant.pk)
     if participant.status in (Participant.Status.WITHDRAWN, Participant.Status.DECLINED):
         raise ValidationError(_("%(firm)s is not taking part in the event any more.") % {"firm": participant.company})
-    event = Event.objects.get(pk=participant.event_id)  # as it is now, not as the caller loaded it
     if event.status not in REQUESTABLE_STATUSES | {Event.Status.DRAFT}:
         # A held or cancelled event keeps its record of who took part and met whom.
         raise ValidationError(_("Your firm can no longer leave %(event)s: it is %(status)s.") % {
@@ -236,6 +241,10 @@ def _check_capacity(participant: Participant, *, adding: int = 1) -> None:
         )
 
 
+def _lock_participants(*pks: int) -> None:
+    list(Participant.objects.select_for_update().filter(pk__in=pks).order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def request_meeting(
     requester: Participant, invitee: Participant, *, message: str = "", by: AbstractBaseUser | None = None,
@@ -245,7 +254,8 @@ def request_meeting(
     accepted at once (they arranged it with both firms) and are not held to the firm's request limit.
     ``scored`` is the pair's (score, reasons) when the caller already ranked the event's firms."""
     event = requester.event
-    Participant.objects.select_for_update().filter(pk__in=[requester.pk, invitee.pk]).exists()
+    # Both firms' rows, in one order for every caller (no deadlock): exists() would add LIMIT 1 and lock one.
+    _lock_participants(requester.pk, invitee.pk)
     requester.refresh_from_db()
     invitee.refresh_from_db()
     if invitee.event_id != event.pk:
@@ -287,7 +297,11 @@ def request_meeting(
 @transaction.atomic
 def answer_request(request: MeetingRequest, participant: Participant, accept: bool) -> MeetingRequest:
     """The invited firm accepts or declines."""
-    request = MeetingRequest.objects.select_for_update().select_related("invitee__company", "requester__company").get(pk=request.pk)
+    # Both firms first, as request_meeting and withdraw take them (their capacity is checked), then the request;
+    # not their companies' rows (a plain FOR UPDATE with select_related would lock those too).
+    _lock_participants(request.requester_id, request.invitee_id)
+    request = MeetingRequest.objects.select_for_update(of=("self",)).select_related(
+        "invitee__company", "requester__company").get(pk=request.pk)
     if request.invitee_id != participant.pk:
         raise ValidationError(_("Only the invited firm can answer this request."))
     if request.event.status not in REQUESTABLE_STATUSES:
@@ -310,13 +324,17 @@ def answer_request(request: MeetingRequest, participant: Participant, accept: bo
 @transaction.atomic
 def cancel_request(request: MeetingRequest, participant: Participant) -> MeetingRequest:
     """Either firm calls a request off; its meeting, if scheduled, is freed."""
+    # The event, as schedule builds and pins lock it, so none places the meeting while it is called off;
+    # then the request as it is now: the caller's copy may predate the other firm's answer.
+    Event.objects.select_for_update().get(pk=request.event_id)
+    request.refresh_from_db(from_queryset=MeetingRequest.objects.select_for_update())
     if participant.pk not in (request.requester_id, request.invitee_id):
         raise ValidationError(_("Only the two firms of a request can cancel it."))
     if request.status not in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED):
         raise ValidationError(_("This request is already %(status)s.") % {"status": request.get_status_display().lower()})
     Meeting.objects.filter(request=request).delete()
-    request.status = MeetingRequest.Status.CANCELLED
-    request.save(update_fields=["status"])
+    request.status, request.unplaced_reason = MeetingRequest.Status.CANCELLED, ""
+    request.save(update_fields=["status", "unplaced_reason"])
     return request
 
 
@@ -363,7 +381,9 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     for request in data.requests.values():
         request.unplaced_reason = unplaced.get(request.pk, "")[:300]
     MeetingRequest.objects.bulk_update(data.requests.values(), ["unplaced_reason"])
-    event.requests.exclude(pk__in=list(data.requests)).exclude(unplaced_reason="").update(unplaced_reason="")
+    # Only requests still standing: a cancelled one keeps why it went (e.g. the firm withdrew from the service).
+    event.requests.exclude(pk__in=list(data.requests)).exclude(unplaced_reason="").filter(
+        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED]).update(unplaced_reason="")
     ratio = None
     if schedule.objective is not None and schedule.bound:
         ratio = round(schedule.objective / schedule.bound, 4)
@@ -466,6 +486,8 @@ def pin_meeting(
 ) -> Meeting:
     """Staff place (or move) an accepted request's meeting by hand; the next rebuild keeps it where it is."""
     Event.objects.select_for_update().get(pk=request.event_id)
+    # As it is now: staff's page may have loaded it before a firm cancelled it.
+    request.refresh_from_db(fields=["status"])
     if request.status != MeetingRequest.Status.ACCEPTED:
         raise ValidationError(_("Only accepted requests get a meeting; this one is %(status)s.") % {
             "status": request.get_status_display().lower()})
@@ -507,10 +529,89 @@ def record_meeting_outcome(meeting: Meeting, participant: Participant, outcome: 
     if meeting.slot.starts_at > timezone.now():
         raise ValidationError(_("The meeting has not taken place yet."))
     if participant.pk == meeting.request.requester_id:
-        meeting.outcome_requester = outcome
+        field = "outcome_requester"
     elif participant.pk == meeting.request.invitee_id:
-        meeting.outcome_invitee = outcome
+        field = "outcome_invitee"
     else:
         raise ValidationError(_("Only the two firms of a meeting can tell its outcome."))
-    meeting.save(update_fields=["outcome_requester", "outcome_invitee"])
+    # Only this firm's column, on the row as it is now: the other firm may have told its outcome meanwhile.
+    meeting.refresh_from_db(
+        from_queryset=Meeting.objects.select_for_update(), fields=["outcome_requester", "outcome_invitee"])
+    setattr(meeting, field, outcome)
+    meeting.save(update_fields=[field])
     return meeting
+
+
+# --- a firm's data rights (companies.privacy announces them; events.receivers calls these) ------------------
+
+
+@transaction.atomic
+def remove_withdrawn_firm(company: Company) -> None:
+    """The firm's last member deleted their data: it leaves every event and keeps only what a held event's
+    report counts.
+
+    - An event not held yet: the firm is withdrawn from it; its times go; its meetings still to come are freed
+      and every request still standing, sent or received, is cancelled with the reason shown to the other
+      firm. The rows stay (as "Withdrawn firm", once companies.privacy anonymises it) so the other firms see
+      what became of their requests. Meetings of a day already under way that have begun stay, as below.
+    - A held event: its meetings and their outcomes stay, for the chamber's report (counts by country and
+      outcome; the firm's name and sectors are erased from its profile); its other requests go, and its times.
+    - A cancelled event: nothing to report; the firm's registration and requests are deleted.
+    Everywhere, the firm's own words (its note to the organisers, its messages) and the addresses its agendas
+    went to are erased, and the engine's reasons stop quoting its offers and needs.
+    """
+    now = timezone.now()
+    reason = selectors.SIDE_LEFT.format(firm=WITHDRAWN_NAME)
+    # Events first, then participants, then requests: the order the schedule build, pins and cancels use.
+    events = {event.pk: event for event in Event.objects.select_for_update().filter(
+        pk__in=Participant.objects.filter(company=company).values("event_id")).order_by("pk")}
+    participants = list(Participant.objects.select_for_update().filter(company=company).order_by("pk"))
+    for participant in participants:
+        event = events[participant.event_id]
+        if event.status == Event.Status.CANCELLED:
+            participant.delete()  # its windows, requests and meetings with it
+            continue
+        held = event.status == Event.Status.FINISHED
+        mine = MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant))
+        meetings = Meeting.objects.filter(request__in=mine)
+        begun = meetings if held else meetings.filter(slot__starts_at__lte=now)
+        kept = set(begun.values_list("request_id", flat=True))
+        if held:
+            mine.exclude(pk__in=kept).delete()
+        else:
+            meetings.exclude(request_id__in=kept).delete()
+            mine.exclude(pk__in=kept).filter(
+                status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+            ).update(status=MeetingRequest.Status.CANCELLED, unplaced_reason=reason)
+            if participant.status in (Participant.Status.REGISTERED, Participant.Status.ACCEPTED):
+                participant.status = Participant.Status.WITHDRAWN
+        scrubbed = []
+        for request in mine:
+            reasons = [
+                r for r in request.reasons or [] if not (isinstance(r, dict) and r.get("kind") in QUOTING_REASONS)]
+            # The firm's own messages go; those the other firms wrote to it are theirs and stay.
+            message = "" if request.requester_id == participant.pk else request.message
+            if (reasons, message) != (request.reasons, request.message):
+                request.reasons, request.message = reasons, message
+                scrubbed.append(request)
+        MeetingRequest.objects.bulk_update(scrubbed, ["reasons", "message"])
+        participant.windows.all().delete()
+        participant.note, participant.wants_help = "", False
+        participant.agenda_sent_hash = participant.agenda_sending_hash = ""
+        participant.agenda_sent_to = []
+        participant.save(update_fields=[
+            "status", "note", "wants_help", "agenda_sent_hash", "agenda_sending_hash", "agenda_sent_to"])
+
+
+@transaction.atomic
+def forget_member_address(company: Company, email: str) -> None:
+    """A member leaves the firm: the firm's agenda records stop listing the address its agendas went to."""
+    if not email:
+        return
+    changed = []
+    for participant in Participant.objects.select_for_update().filter(company=company).exclude(agenda_sent_to=[]):
+        kept = [address for address in participant.agenda_sent_to if address.lower() != email.lower()]
+        if kept != participant.agenda_sent_to:
+            participant.agenda_sent_to = kept
+            changed.append(participant)
+    Participant.objects.bulk_update(changed, ["agenda_sent_to"])

@@ -121,7 +121,7 @@ def _participant_context(request: HttpRequest, event: Event, participant: Partic
                 "score": min(max(round(suggestion["score"] * 100), 0), 100), "reasons": suggestion["reasons"],
             })
     others = [
-        other for other in _with_public_facts(selectors.active_participants(event).exclude(pk=participant.pk))
+        other for other in _with_public_facts(selectors.listed_participants(event).exclude(pk=participant.pk))
         if selectors.may_request(event, participant, other)
     ]
     others_page = Paginator(others, PAGE_SIZE).get_page(request.GET.get("firms"))
@@ -239,7 +239,7 @@ def request_meeting(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return _back(event, "requests")
-    invitee = get_object_or_404(event.participants.select_related("company"), pk=form.cleaned_data["invitee"])
+    invitee = get_object_or_404(selectors.invitable_participants(event), pk=form.cleaned_data["invitee"])
     try:
         services.request_meeting(participant, invitee, message=form.cleaned_data["message"].strip(), by=request.user)
     except ValidationError as error:

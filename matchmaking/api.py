@@ -43,7 +43,7 @@ class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if company is None:
             return Match.objects.none()
         # MyMatchSerializer reads the other firms' public profiles itself, a page's in two queries.
-        return selectors.matches_for_company(company).filter(status__in=MEMBER_VISIBLE_STATUSES)
+        return selectors.member_matches(company, MEMBER_VISIBLE_STATUSES)
 
     def get_serializer_context(self):
         sectors = company_selectors.sectors_by_code()

@@ -16,7 +16,7 @@ from typing import Protocol
 import orjson
 from django.db import connection
 
-from companies.models import Company, Country
+from companies.models import PURPOSES_TO_MATCH, Company, Country
 from matchmaking.models import DigestItem, Match, MatchEvent
 
 MATCH_TABLE = Match._meta.db_table
@@ -39,6 +39,16 @@ def _to_json(value) -> str:
 WORK_MEM = "256MB"
 # Same text as f"{score:.3f}" in Python: to_char formats the double itself, as printf does.
 _SCORE_TEXT = "to_char({}, 'FM999999990.000')"
+
+
+def _live(alias: str, country: str) -> str:
+    """A join condition: the firm ``alias`` is matchable in its country. Company.objects.matchable() written for
+    the statements below (published, and consent to matching or no consent recorded yet): keep them alike."""
+    return (
+        f"{alias}.status = %(published)s AND {alias}.country = %({country})s"
+        f" AND ({alias}.consent_purposes @> %(to_match)s::varchar[]"
+        f" OR ({alias}.consent_given_at IS NULL AND cardinality({alias}.consent_purposes) = 0))"
+    )
 
 
 class PairValues(Protocol):
@@ -92,7 +102,7 @@ def write_ranking(
     """Make the SUGGESTED matches agree with the wanted pairs ``rows`` (vn id, ru id, values); call inside a
     transaction that holds the recompute lock.
 
-    - a wanted pair with no match becomes a SUGGESTED match (if both firms are still published, each in its
+    - a wanted pair with no match becomes a SUGGESTED match (if both firms are still matchable, each in its
       own country), with a "suggested" event;
     - a SUGGESTED match whose values differ is rescored, with a "rescored" event; one whose values are the
       same is not written at all (its updated_at stays);
@@ -100,7 +110,7 @@ def write_ranking(
     - a SUGGESTED match not wanted is dropped with its events. ``droppable_within`` = (scope, ranked) limits
       that, and the rescoring, to a partial run: only pairs with a firm in ``scope`` are looked at, and only
       those with both firms ``ranked`` are dropped (the other side's top K is not known otherwise);
-    - a SUGGESTED match with a firm no longer published in its country is dropped (in a partial run, if it
+    - a SUGGESTED match with a firm no longer matchable in its country is dropped (in a partial run, if it
       has a firm in ``scope``: a firm leaving is recomputed on its own, and a full run sweeps the rest;
       looking at every match would cost a partial run a scan of a million rows).
     """
@@ -111,7 +121,8 @@ def write_ranking(
         version.update(scope=list(scope), ranked=list(ranked))
         in_scope = "(m.company_vn_id = ANY(%(scope)s) OR m.company_ru_id = ANY(%(scope)s))"
         dropped_if = f"{in_scope} AND m.company_vn_id = ANY(%(ranked)s) AND m.company_ru_id = ANY(%(ranked)s)"
-    live = {"published": Company.Status.PUBLISHED, "vn": Country.VIETNAM, "ru": Country.RUSSIA}
+    live = {"published": Company.Status.PUBLISHED, "vn": Country.VIETNAM, "ru": Country.RUSSIA,
+            "to_match": list(PURPOSES_TO_MATCH)}
     written = Written()
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
@@ -124,10 +135,8 @@ def write_ranking(
             WITH gone AS (
                 SELECT m.id FROM {MATCH_TABLE} m
                 LEFT JOIN {STAGING} s ON s.company_vn_id = m.company_vn_id AND s.company_ru_id = m.company_ru_id
-                LEFT JOIN {COMPANY_TABLE} vn ON vn.id = m.company_vn_id AND vn.status = %(published)s
-                    AND vn.country = %(vn)s
-                LEFT JOIN {COMPANY_TABLE} ru ON ru.id = m.company_ru_id AND ru.status = %(published)s
-                    AND ru.country = %(ru)s
+                LEFT JOIN {COMPANY_TABLE} vn ON vn.id = m.company_vn_id AND {_live("vn", "vn")}
+                LEFT JOIN {COMPANY_TABLE} ru ON ru.id = m.company_ru_id AND {_live("ru", "ru")}
                 WHERE m.status = %(suggested)s AND {in_scope}
                     AND (vn.id IS NULL OR ru.id IS NULL OR (s.company_vn_id IS NULL AND {dropped_if}))
                 -- Locked first, and checked again once locked: one a reviewer approved meanwhile stays.
@@ -185,10 +194,8 @@ def write_ranking(
                 SELECT s.company_vn_id, s.company_ru_id, s.score, s.fit_for_vn, s.fit_for_ru, s.score_parts,
                     s.reasons, %(version)s, %(suggested)s, '', %(pending)s, %(pending)s, '', '', now(), now()
                 FROM {STAGING} s
-                JOIN {COMPANY_TABLE} vn ON vn.id = s.company_vn_id AND vn.status = %(published)s
-                    AND vn.country = %(vn)s
-                JOIN {COMPANY_TABLE} ru ON ru.id = s.company_ru_id AND ru.status = %(published)s
-                    AND ru.country = %(ru)s
+                JOIN {COMPANY_TABLE} vn ON vn.id = s.company_vn_id AND {_live("vn", "vn")}
+                JOIN {COMPANY_TABLE} ru ON ru.id = s.company_ru_id AND {_live("ru", "ru")}
                 -- The unique index finds the pairs that exist; a NOT EXISTS would look each one up a second
                 -- time (and, planned for the empty table of a first save, on the wrong index: 3× slower).
                 ON CONFLICT (company_vn_id, company_ru_id) DO NOTHING

@@ -276,6 +276,10 @@ def _still_news(item: DigestItem, company: Company, side: str) -> str | None:
     if match is None:
         return "a counterpart was deleted"
     counterpart = match.counterpart_of(company)
+    # Read with the match (selectors.digest_matches): a firm that withdrew its consent to being shown since
+    # the digest was planned is left out of its counterparts' digests, whatever the item.
+    if not getattr(match, f"{'ru' if side == 'vn' else 'vn'}_seen"):
+        return f"{counterpart} is not shown to other firms"
     if item.kind == DigestItem.Kind.EXPIRED:
         return None if match.status == Match.Status.EXPIRED else f"match with {counterpart} is {match.status} now"
     if match.status == Match.Status.REJECTED:

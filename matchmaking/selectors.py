@@ -6,10 +6,10 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from companies.models import Company, Country, Listing, Organisation, Sector
+from companies.models import Company, Country, Listing, Organisation, Sector, may_be_matched, may_be_shown
 from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine import Profile
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
@@ -20,13 +20,14 @@ PROFILE_CHUNK = 2000
 
 
 def matchable_profiles(company_ids: Collection[int] | None = None) -> list[Profile]:
-    """Every published company (or those of ``company_ids``) as an engine Profile (key = company pk), in pk order."""
+    """Every matchable company (Company.objects.matchable(): published, with consent to matching or none yet),
+    or those of ``company_ids``, as an engine Profile (key = company pk), in pk order."""
     sector_codes = Sector.objects.only("code")
-    published = Company.objects.published()
+    matchable = Company.objects.matchable()
     if company_ids is not None:
-        published = published.filter(pk__in=list(company_ids))
+        matchable = matchable.filter(pk__in=list(company_ids))
     companies = (
-        published
+        matchable
         .order_by("pk")
         .only("pk", "country", "activity_division_id", "languages")
         .prefetch_related(
@@ -80,6 +81,32 @@ def matches_for_company(company: Company) -> QuerySet[Match]:
     )
 
 
+def seen_by_counterpart(firm: str) -> Q:
+    """Matches whose ``firm`` ("company_vn" or "company_ru") the other firm's members may see: one that may
+    be shown to the other country (companies.models.may_be_shown), whatever its status now, or a withdrawn
+    one (its connections stay, anonymised). A firm its chamber imported without consent, or one that
+    withdrew share_profile or cross_border, is introduced by its own chamber but stays out of its
+    counterparts' lists, digests and links until it consents."""
+    return may_be_shown(f"{firm}__") | Q(**{f"{firm}__status": Company.Status.WITHDRAWN})
+
+
+def seen_by(company: Company) -> Q:
+    """The matches of ``company`` its members may see, whatever their status (seen_by_counterpart)."""
+    return Q(Q(company_vn=company), seen_by_counterpart("company_ru")) | Q(
+        Q(company_ru=company), seen_by_counterpart("company_vn")
+    )
+
+
+def member_matches(company: Company, statuses: Collection[str]) -> QuerySet[Match]:
+    """The firm's matches of ``statuses`` its members may see (seen_by), best first: the API's and the pages'
+    one source, so a hidden counterpart is left out everywhere alike."""
+    return (
+        Match.objects.filter(seen_by(company), status__in=list(statuses))
+        .select_related("company_vn", "company_ru")
+        .order_by("-score", "id")
+    )
+
+
 def ranking_by_external_id(top: int) -> dict[str, list[str]]:
     """{external_id: [counterpart ids, best first]} for every company with an external_id.
 
@@ -117,7 +144,9 @@ def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> 
     """What each firm's next digest tells, by DigestItem kind, each list best match first: matches approved
     or introduced that it was not told about yet, introductions it still has not answered (reminded at
     most DIGEST_MAX_REMINDERS times), and introductions it accepted that expired because the other side
-    never answered. Three queries per country, whatever the number of firms: firm id → plan."""
+    never answered. Only matches the firm's members may see (seen_by): a counterpart hidden for want of
+    consent is news once it consents. An approved match is introduced only while both firms are matchable.
+    Three queries per country, whatever the number of firms: firm id → plan."""
     now = now or timezone.now()
     plans = {company.pk: {kind: [] for kind in DigestItem.Kind.values} for company in companies}
     for side, other in (("vn", "ru"), ("ru", "vn")):
@@ -130,9 +159,15 @@ def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> 
         told = DigestItem.objects.filter(
             match=OuterRef("pk"), delivery__company=OuterRef(firm), delivery__status__in=TOLD_DELIVERY_STATUSES
         )
-        mine = Match.objects.filter(**{f"{firm}__in": ids}).order_by("-score", "pk")
+        mine = Match.objects.filter(seen_by_counterpart(f"company_{other}"), **{f"{firm}__in": ids})
+        mine = mine.order_by("-score", "pk")
+        # An approved match is introduced only while both firms may be matched (Company.objects.matchable).
+        matchable = [
+            Q(may_be_matched(f"{f}__"), **{f"{f}__status": Company.Status.PUBLISHED})
+            for f in (firm, f"company_{other}")
+        ]
         new = mine.filter(
-            Q(status=Match.Status.APPROVED, **{f"company_{other}__status": Company.Status.PUBLISHED})
+            Q(*matchable, status=Match.Status.APPROVED)
             | (Q(status=Match.Status.INTRODUCED) & pending)
         ).exclude(Exists(told.filter(kind=DigestItem.Kind.NEW)))
         reminders = (
@@ -176,8 +211,13 @@ def digest_candidates(week_year: int, week: int, country: str | None = None, now
 
 
 def digest_matches(pks: list[int]) -> dict[int, Match]:
-    """The matches of a digest with both firms' public profiles, in a fixed number of queries."""
-    return Match.objects.select_related(
+    """The matches of a digest with both firms' public profiles, in a fixed number of queries; ``vn_seen``
+    and ``ru_seen`` tell whether the other side's members may see that firm now (seen_by_counterpart)."""
+    seen = {
+        f"{side}_seen": ExpressionWrapper(seen_by_counterpart(f"company_{side}"), output_field=BooleanField())
+        for side in ("vn", "ru")
+    }
+    return Match.objects.annotate(**seen).select_related(
         *(f"{firm}__activity_division" for firm in ("company_vn", "company_ru"))
     ).prefetch_related(
         *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings"))
@@ -220,9 +260,10 @@ def introduction_figures() -> dict[str, int]:
 
 
 def member_introductions(company: Company, statuses) -> QuerySet[Match]:
-    """The firm's introductions, newest first, with both firms' public profiles in a fixed number of queries."""
+    """The firm's introductions its members may see (member_matches), newest first, with both firms' public
+    profiles in a fixed number of queries."""
     return (
-        matches_for_company(company).filter(status__in=statuses)
+        member_matches(company, statuses)
         .select_related(*(f"{firm}__activity_division" for firm in ("company_vn", "company_ru")))
         .prefetch_related(*(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings")))
         .order_by("-introduced_at", "-score", "pk")
@@ -230,9 +271,9 @@ def member_introductions(company: Company, statuses) -> QuerySet[Match]:
 
 
 def texts_to_embed() -> dict[str, list[str]]:
-    """Distinct texts of published firms' needs (the model's "query" role) and offers ("passage")."""
+    """Distinct texts of matchable firms' needs (the model's "query" role) and offers ("passage")."""
     rows = (
-        Listing.objects.filter(company__status=Company.Status.PUBLISHED)
+        Listing.objects.filter(company__in=Company.objects.matchable().values("pk"))
         .values_list("direction", "text").distinct().order_by("direction", "text")
     )
     found: dict[str, list[str]] = {"query": [], "passage": []}

@@ -105,12 +105,13 @@ def recompute_matches(
 ) -> RecomputeResult:
     """Refresh SUGGESTED matches from the engine; never touches a match staff or the firms acted on.
 
-    A pair is wanted when it is in either firm's top ``top_k``. Without ``company_ids`` every published
-    firm is ranked and every suggestion not wanted is dropped. With ``company_ids`` (firms were edited)
-    only pairs involving those firms change. They are ranked together with the counterparts of their
-    current suggestions, so for each such suggestion both sides' top K are known: it is dropped only
-    when it is in neither. A firm in ``company_ids`` that is no longer published loses its suggestions,
-    and its former counterparts are ranked again to fill the gap. Running it twice changes nothing more.
+    A pair is wanted when it is in either firm's top ``top_k``. Without ``company_ids`` every matchable
+    firm (Company.objects.matchable) is ranked and every suggestion not wanted is dropped. With
+    ``company_ids`` (firms were edited) only pairs involving those firms change. They are ranked together
+    with the counterparts of their current suggestions, so for each such suggestion both sides' top K are
+    known: it is dropped only when it is in neither. A firm in ``company_ids`` that is no longer matchable
+    loses its suggestions, and its former counterparts are ranked again to fill the gap. Running it twice
+    changes nothing more.
     ``progress(stage, done, total)`` is called as each stage of RECOMPUTE_STAGES moves on.
     """
     started = time.monotonic()
@@ -151,12 +152,12 @@ def recompute_matches(
 
 
 def recompute_chunks(chunk_size: int = RECOMPUTE_CHUNK) -> list[list[int]]:
-    """A full recompute cut into partial ones: every published firm, and every firm still holding
-    suggestions (so those of firms no longer published are dropped), ``chunk_size`` at a time in pk order.
+    """A full recompute cut into partial ones: every matchable firm, and every firm still holding
+    suggestions (so those of firms no longer matchable are dropped), ``chunk_size`` at a time in pk order.
     Each chunk is a partial recompute, idempotent on its own; together they write what a full run writes:
     a pair is wanted when it is in either firm's top K, and each firm's chunk ranks it and the
     counterparts of its current suggestions."""
-    firms = set(Company.objects.published().values_list("pk", flat=True)) | set(
+    firms = set(Company.objects.matchable().values_list("pk", flat=True)) | set(
         Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_vn_id", flat=True).distinct()
     ) | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_ru_id", flat=True).distinct())
     ordered = sorted(firms)
@@ -164,15 +165,15 @@ def recompute_chunks(chunk_size: int = RECOMPUTE_CHUNK) -> list[list[int]]:
 
 
 def _partial_scope(company_ids: set[int]) -> tuple[set[int], set[int]]:
-    """(firms whose pairs may change, published firms to rank) for a recompute of ``company_ids``."""
+    """(firms whose pairs may change, matchable firms to rank) for a recompute of ``company_ids``."""
     scope = set(company_ids)
-    published = set(Company.objects.published().filter(pk__in=scope).values_list("pk", flat=True))
-    gone = scope - published
+    matchable = set(Company.objects.matchable().filter(pk__in=scope).values_list("pk", flat=True))
+    gone = scope - matchable
     if gone:
         # Their suggestions are dropped, leaving a gap in each counterpart's list: rank those firms again.
         scope |= _suggested_counterparts(gone)
     candidates = scope | _suggested_counterparts(scope)
-    return scope, set(Company.objects.published().filter(pk__in=candidates).values_list("pk", flat=True))
+    return scope, set(Company.objects.matchable().filter(pk__in=candidates).values_list("pk", flat=True))
 
 
 def _suggested_counterparts(firms: set[int]) -> set[int]:

@@ -52,8 +52,10 @@ def _flush() -> None:
         recompute_companies_matches.delay(sorted(ids))
 
 
-# Company fields the engine reads or the matching rules depend on; a save limited to others changes nothing.
-MATCHING_FIELDS = {"status", "country", "activity_code", "activity_division", "languages"}
+# Company fields the engine reads or the matching rules depend on (consent: Company.objects.matchable); a save
+# limited to others changes nothing.
+MATCHING_FIELDS = {"status", "country", "activity_code", "activity_division", "languages", "consent_purposes",
+                   "consent_given_at"}
 
 
 @receiver(post_save, sender=Company, dispatch_uid="matchmaking.company_saved")
@@ -112,14 +114,14 @@ def _scrub(text: str, pattern) -> str:
 def export_matches(sender, company: Company | None, user, **kwargs) -> dict:
     """The firm's introductions as the member sees them, and the digests sent to the firm."""
     from matchmaking.explain import LazySectorNames, explain
-    from matchmaking.selectors import matches_for_company
+    from matchmaking.selectors import member_matches
     from matchmaking.serializers import MEMBER_VISIBLE_STATUSES
 
     if company is None:
         return {"matches": [], "digests": []}
     names = LazySectorNames()
     matches = []
-    for match in matches_for_company(company).filter(status__in=MEMBER_VISIBLE_STATUSES).prefetch_related("events"):
+    for match in member_matches(company, MEMBER_VISIBLE_STATUSES).prefetch_related("events"):
         side = match.side_of(company)
         other = "ru" if side == "vn" else "vn"
         counterpart = match.counterpart_of(company)

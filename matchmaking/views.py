@@ -1,7 +1,8 @@
 """Pages of a firm's introductions: the signed-in member's list, and the page a digest's link opens.
 
 A digest's link carries a signed token naming the match, the firm and the member it was sent to, so
-answering from it needs no login. Contact details appear only once both firms accepted (double opt-in).
+answering from it needs no login. Contact details appear only once both firms accepted (double opt-in), and
+then only to a signed-in member of the firm: the link itself may have been forwarded.
 """
 
 from urllib.parse import quote
@@ -10,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,9 +35,9 @@ def introduction_answer(request: HttpRequest, token: str) -> HttpResponse:
     if data is None:
         raise Http404(_("This link is not valid or has expired."))
     company = get_object_or_404(Company.objects.exclude(status=Company.Status.WITHDRAWN), pk=data.get("company"))
+    # A counterpart hidden for want of consent since the link was sent is a 404 too (selectors.seen_by).
     match = get_object_or_404(
-        Match.objects.select_related("company_vn", "company_ru"),
-        Q(company_vn=company) | Q(company_ru=company), pk=data.get("match"),
+        Match.objects.select_related("company_vn", "company_ru"), selectors.seen_by(company), pk=data.get("match"),
     )
     member = Membership.objects.filter(pk=data.get("member"), company=company).select_related("user").first()
     speak_language(request, (member.language if member and member.language else "") or profile_language(company))
@@ -65,6 +65,11 @@ def introduction_answer(request: HttpRequest, token: str) -> HttpResponse:
     names = LazySectorNames()
     counterpart = match.counterpart_of(company)
     their_side = "ru" if side == "vn" else "vn"
+    connected = match.status == Match.Status.CONNECTED
+    # The link answers without a login, but it lives for weeks in a mailbox anyone may be forwarded: once
+    # connected, the counterpart's contact is shown only to a signed-in member of this firm.
+    member_signed_in = request.user.is_authenticated and Membership.objects.filter(
+        user=request.user, company=company).exists()
     context = {
         "match": match, "company": company, "counterpart": public_profile(counterpart, names),
         "reasons": explain(match, side, sector_names=names), "claimed": claimed,
@@ -73,7 +78,9 @@ def introduction_answer(request: HttpRequest, token: str) -> HttpResponse:
         "answerable": match.status == Match.Status.INTRODUCED
         and getattr(match, f"response_{side}") == Match.Response.PENDING,
         # Contact details are what both firms agree to exchange by accepting; never before.
-        "contact": counterpart if match.status == Match.Status.CONNECTED else None,
+        "contact": counterpart if connected and member_signed_in else None,
+        "connected": connected,
+        "login_url": f"{reverse('login')}?next={quote(request.path)}",
         "error": error,
     }
     return render(request, "matchmaking/answer.html", context, status=400 if error else 200)
@@ -118,10 +125,7 @@ def _my_match(request: HttpRequest, pk: int) -> tuple[Company, Match]:
     if company is None:
         raise Http404(_("You have no firm yet."))
     # Another firm's match is a 404, not a 403: its existence is none of this member's business.
-    match = get_object_or_404(
-        Match.objects.select_related("company_vn", "company_ru"),
-        Q(company_vn=company) | Q(company_ru=company), pk=pk, status__in=MEMBER_VISIBLE_STATUSES,
-    )
+    match = get_object_or_404(selectors.member_matches(company, MEMBER_VISIBLE_STATUSES), pk=pk)
     return company, match
 
 

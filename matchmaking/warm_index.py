@@ -2,11 +2,11 @@
 
 Ranking one edited firm against 100,000 means reading every profile and weighting every text again,
 seconds of work that a few edits do not change. The first partial recompute in a process builds a
-``MatchingIndex`` from every published profile; later ones bring it up to date with the firms saved
-since (theirs and other processes' edits, by ``updated_at``, plus the ids the task names, which covers
-deleted listings) and rank on it. It is rebuilt after ``MATCHING_INDEX_MAX_AGE`` seconds, when an edit
-names something the fit never saw, and never used below ``MATCHING_INDEX_MIN_FIRMS`` published firms,
-where reading everything again is quick.
+``MatchingIndex`` from every matchable profile (Company.objects.matchable); later ones bring it up to date
+with the firms saved since (theirs and other processes' edits, by ``updated_at``, plus the ids the task
+names, which covers deleted listings; a firm no longer matchable leaves the index) and rank on it. It is
+rebuilt after ``MATCHING_INDEX_MAX_AGE`` seconds, when an edit names something the fit never saw, and never
+used below ``MATCHING_INDEX_MIN_FIRMS`` matchable firms, where reading everything again is quick.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def ready_index(company_ids: Collection[int], embedder: Callable[[], Embedder | 
         index = _state.get("index")
         too_old = index is not None and time.monotonic() - _state["built"] > settings.MATCHING_INDEX_MAX_AGE
         if index is None or too_old:
-            if Company.objects.published().count() < settings.MATCHING_INDEX_MIN_FIRMS:
+            if Company.objects.matchable().count() < settings.MATCHING_INDEX_MIN_FIRMS:
                 return None
             return _build(embedder())
         try:

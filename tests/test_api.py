@@ -30,7 +30,7 @@ def new_profile(**overrides) -> dict:
         "name": "ООО «Экспресс-Диагностика»", "country": "RU", "city": "Novosibirsk", "activity_code": "21.20",
         "sectors": ["21"], "size": "small", "founded": 2011, "languages": ["ru", "en"],
         "contact_name": "Иван Петров", "contact_email": "ivan@diag.example", "contact_phone": "+7 383 000 00 00",
-        "consent_purposes": ["matching", "share_profile"],
+        "consent_purposes": ["cross_border", "matching", "share_profile"],
         "offers": [{"kind": "product", "text": "Экспресс-тесты для диагностики инфекций", "cooperation": ["distribution"]}],
         "needs": [{"kind": "partnership", "text": "Distributor of medical devices in Vietnam", "cooperation": ["distribution"]}],
     }
@@ -217,7 +217,7 @@ def test_member_registers_a_company_as_a_draft(member_api):
     assert body["status"] == "draft" and body["activity_division"] == "21"
     assert body["contact_email"] == "ivan@diag.example"
     assert body["offers"][0]["language"] == "ru" and body["needs"][0]["language"] == "en"
-    assert body["consent_purposes"] == ["matching", "share_profile"] and body["consent_version"]
+    assert body["consent_purposes"] == ["cross_border", "matching", "share_profile"] and body["consent_version"]
     company = Company.objects.get(pk=body["id"])
     assert Membership.objects.get(user=member_api.user).company == company
     assert company.consent_given_at is not None

@@ -156,7 +156,7 @@ def test_export_is_a_download_of_the_firm_its_contact_listings_and_matches(clien
     assert (company["contact_name"], company["contact_email"], company["contact_phone"]) == (
         "Nguyễn Văn Hùng", "hung@thietbi.example", "+84 24 1111 2222"
     )
-    assert company["consent_purposes"] == ["matching", "share_profile"] and company["consent_given_at"]
+    assert company["consent_purposes"] == ["cross_border", "matching", "share_profile"] and company["consent_given_at"]
     assert company["sectors"] == ["21"]
     assert [listing["text"] for listing in data["listings"]] == [VN_NEED]
     assert data["status_changes"][0]["to_status"] == "published" and data["status_changes"][0]["by_you"] is True

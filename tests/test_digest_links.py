@@ -113,8 +113,13 @@ def test_both_firms_accepting_from_their_digests_reveals_the_contacts(pair):
     match.refresh_from_db()
     assert match.status == Match.Status.CONNECTED
     assert match.events.get(action="accepted", to_status="connected").actor == ru.memberships.get().user
-    assert ru.contact_email in Client().get(vn_answer).text
-    assert vn.contact_email in Client().get(ru_answer).text
+    # Once connected, the contact needs the member's login (issue 15, item 15).
+    assert ru.contact_email not in Client().get(vn_answer).text
+    vn_client, ru_client = Client(), Client()
+    vn_client.force_login(vn.memberships.get().user)
+    ru_client.force_login(ru.memberships.get().user)
+    assert ru.contact_email in vn_client.get(vn_answer).text
+    assert vn.contact_email in ru_client.get(ru_answer).text
 
 
 def test_a_decline_ends_the_introduction_and_a_second_answer_is_refused(pair):

@@ -84,7 +84,7 @@ def test_command_inserts_companies_with_offers_and_needs(seeded):
         assert company.activity_division_id == division_of(company.activity_code, company.country)
         assert company.chamber.slug == {"VN": "vcci", "RU": "delovaya-rossiya"}[company.country]
         assert company.consent_version == settings.CONSENT_VERSION and company.consent_given_at is not None
-        assert company.consent_purposes == ["matching", "share_profile"]
+        assert company.consent_purposes == ["cross_border", "matching", "share_profile"]
     counts = companies.annotate(
         offers=Count("listings", filter=Q(listings__direction=Listing.Direction.OFFER)),
         needs=Count("listings", filter=Q(listings__direction=Listing.Direction.NEED)),

@@ -55,13 +55,14 @@ def sign_up_and_describe(browser: Browser, base: str, firm: dict, language: str,
     page.screenshot(path=shots / f"{tag}-1-home.png", full_page=True)
     page.goto(base + "/accounts/signup/")
     page.fill("#id_email", firm["email"])
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
     page.click("main form button[type=submit]")
     expect(page).to_have_url(re.compile("/accounts/signup/sent/$"))
 
     [message] = [m for m in mail.outbox if firm["email"] in m.to]
     page.goto(VERIFY_LINK.search(message.body).group(0))
+    page.fill("#id_new_password1", PASSWORD)  # the link's page asks for the password
+    page.fill("#id_new_password2", PASSWORD)
+    page.click("main form button[type=submit]")
     expect(page).to_have_url(re.compile("/my/profile/$"))
 
     page.fill("#id_firm-name", firm["name"])
