@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit.decorators import ratelimit
 
 from companies.forms import SignUpForm
+from companies.services import awaits_verification
 
 # Per client address (config/proxies.py, behind TRUSTED_PROXY_COUNT proxies): enough for a person who mistypes,
 # too few for a script. Sign-up is also limited per typed address, so nobody floods one mailbox from many hosts.
@@ -62,12 +63,6 @@ class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
 
 
 email_verification_token = EmailVerificationTokenGenerator()
-
-
-def awaits_verification(user) -> bool:
-    """An account a sign-up made and nobody opened yet. A deactivated account (it was logged into) or a staff
-    account is not one: a new link must never reopen what staff closed."""
-    return not (user.is_active or user.is_staff or user.is_superuser or user.last_login)
 
 
 def _account_for(email: str):

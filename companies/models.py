@@ -6,6 +6,8 @@ from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from companies.validators import multi_line_text, one_line_text, validate_website
+
 
 class Country(models.TextChoices):
     VIETNAM = "VN", _("Vietnam")
@@ -214,9 +216,9 @@ class Company(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True, null=True, blank=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[one_line_text])
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, db_index=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, validators=[one_line_text])
     activity_code = models.CharField(
         _("activity code"), max_length=8, blank=True, help_text=_("VSIC 2018 in Vietnam, OKVED2 in Russia.")
     )
@@ -231,10 +233,10 @@ class Company(models.Model):
         models.CharField(max_length=2, choices=Language.choices), default=list, blank=True,
         verbose_name=_("business languages"),
     )
-    website = models.URLField(_("website"), blank=True)
-    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
-    contact_email = models.EmailField(_("contact email"), blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True, validators=[validate_website])
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True, validators=[one_line_text])
+    contact_email = models.EmailField(_("contact email"), blank=True, validators=[one_line_text])
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True, validators=[one_line_text])
     chamber = models.ForeignKey(
         Organisation, models.PROTECT, null=True, blank=True, related_name="companies",
         limit_choices_to={"vets_companies": True}, verbose_name=_("vetting chamber"),
@@ -331,7 +333,7 @@ class Listing(models.Model):
     company = models.ForeignKey(Company, models.CASCADE, related_name="listings")
     direction = models.CharField(_("offer or need"), max_length=5, choices=Direction.choices)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.PRODUCT)
-    text = models.TextField(_("text"), max_length=settings.LISTING_TEXT_MAX_LENGTH)
+    text = models.TextField(_("text"), max_length=settings.LISTING_TEXT_MAX_LENGTH, validators=[multi_line_text])
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, editable=False)
     cooperation = ArrayField(
         models.CharField(max_length=20, choices=CooperationForm.choices), default=list, blank=True,

@@ -33,6 +33,7 @@ class CompanyResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         use_transactions = True
+        clean_model_instances = True  # the model's validators (control characters, websites) hold for staff too
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

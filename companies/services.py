@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,6 +173,12 @@ def bulk_change_status(companies: Iterable[Company], to_status: str, *, by=None)
     return changed, skipped
 
 
+def awaits_verification(user) -> bool:
+    """An account a sign-up made and nobody opened yet. A deactivated account (it was logged into) or a staff
+    account is not one: a new link must never reopen what staff closed."""
+    return not (user.is_active or user.is_staff or user.is_superuser or user.last_login)
+
+
 CHAMBER_STAFF_GROUP = "Chamber staff"  # created with its permissions by migration 0002
 
 
@@ -227,9 +234,19 @@ def claim_company(company: Company, *, email: str, password: str, consent_purpos
     if company.memberships.exists():
         raise ClaimError(_("This profile has already been claimed; sign in instead."))
     User = get_user_model()
-    if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
+    existing = list(User.objects.select_for_update().filter(Q(username__iexact=email) | Q(email__iexact=email)))
+    if any(not awaits_verification(user) for user in existing) or len(existing) > 1:
         raise ClaimError(_("An account with this email address already exists; sign in instead."))
-    user = User.objects.create_user(username=email, email=email, password=password)
+    if existing:
+        # A sign-up nobody confirmed yet: the claim link reached this address too, which is the same proof, so it
+        # completes that account. Otherwise anyone who signed up first with a firm's contact address would keep
+        # the firm from claiming its profile.
+        user = existing[0]
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+    else:
+        user = User.objects.create_user(username=email, email=email, password=password)
     membership = Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER, language=language)
     record_consent(company, consent_purposes)
     company.contact_unsubscribed_at = None

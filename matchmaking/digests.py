@@ -540,7 +540,9 @@ def _message(subject: str, template: str, context: dict, recipient: Recipient, d
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
     reader = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
     message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[recipient.email],
+        # A firm's name in the subject was checked when written, but not rows stored before that check: a line
+        # break left there would fail this digest every week (BadHeaderError), so the subject is one line.
+        subject=" ".join(subject.split()), body=text, to=[recipient.email],
         headers={
             # RFC 8058 one-click unsubscribe, plus the RFC 2369 mailto for clients that only know that.
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>, <{context['unsubscribe_mailto']}>",

@@ -257,3 +257,23 @@ def test_healthz_hides_the_database_error_and_logs_it(client, monkeypatch, caplo
 
     assert response.status_code == 503 and response.json() == {"status": "error", "database": "unavailable"}
     assert detail in caplog.text
+
+
+def test_a_sign_up_first_with_a_firms_contact_address_neither_blocks_its_claim_nor_keeps_a_way_in():
+    """Someone signs up with the contact address of a firm its chamber imported, before the firm claims its
+    profile: the claim link (mailed to that address) still works, and the sign-up's link dies with it."""
+    from companies.services import claim_company
+    from tests.factories import CompanyFactory
+
+    firm = CompanyFactory(country="RU", city="Kazan", consent_purposes=[], consent_given_at=None,
+                          contact_email="director@kazan.example")
+    squatter = Client()
+    sign_up(squatter, "director@kazan.example", ATTACKER_PASSWORD)
+    squatters_link = link_in(mails_to("director@kazan.example")[-1])
+
+    membership = claim_company(firm, email="director@kazan.example", password=PASSWORD,
+                               consent_purposes=["matching", "share_profile", "cross_border"], language="ru")
+
+    assert membership.user.is_active and get_user_model().objects.filter(email__iexact="director@kazan.example").count() == 1
+    assert logs_in("director@kazan.example", PASSWORD) and not logs_in("director@kazan.example", ATTACKER_PASSWORD)
+    assert squatter.get(squatters_link).status_code == 404

@@ -420,3 +420,20 @@ def test_export_writes_consent_back_and_the_round_trip_loses_nothing(tmp_path, f
     again = tmp_path / f"again.{fmt}"
     call_command("export_companies", "--format", fmt, "--output", str(again), stderr=io.StringIO())
     assert again.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_staff_cannot_put_a_mail_header_into_a_name_by_import_or_by_the_change_form(staff_client, vcci):
+    ours = CompanyFactory(external_id="vn-79", name="Ours", chamber=vcci, status="pending")
+    content = admin_csv([{"external_id": "vn-79", "name": "Ours\r\nBcc: all@evil.example", "country": "VN",
+                          "activity_code": "2100"}])
+    response, confirmed = admin_import(staff_client, content)
+    assert not confirmed and "control characters" in str(response.context["result"].invalid_rows[0].error_dict)
+
+    change = reverse("admin:companies_company_change", args=[ours.pk])
+    form = staff_client.get(change).context["adminform"].form
+    data = {key: value for key, value in form.initial.items() if value is not None and not isinstance(value, list)}
+    data.update({"name": "Ours\u202eevil", "country": "VN", "activity_code": "2100"})
+    response = staff_client.post(change, data)
+    assert response.status_code == 200 and "name" in response.context["adminform"].form.errors
+    ours.refresh_from_db()
+    assert ours.name == "Ours"

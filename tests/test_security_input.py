@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema_rs
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
@@ -367,3 +368,14 @@ def test_the_profile_form_refuses_an_ftp_website_and_stores_an_international_one
     saved = member_client.post("/my/profile/", profile_data(**{"firm-website": "кремль.рф"}))
     assert saved.status_code == 302
     assert Company.objects.get().website == "https://xn--e1ajeds9e.xn--p1ai"
+
+
+def test_a_name_with_a_line_break_stored_before_the_check_no_longer_blocks_the_digest(settings):
+    settings.SITE_URL = "https://sme-match.example"
+    vn = CompanyFactory(country="VN", name=INJECTED_NAME)  # written straight to the database, as old rows were
+    MembershipFactory(company=vn)
+    ru = CompanyFactory(country="RU", city="Moscow")
+    match_services.approve([MatchFactory(company_vn=vn, company_ru=ru)], by=None)
+
+    assert deliver_firm_digest(vn.pk, IsoWeek(2026, 48)).status == Status.SENT
+    assert "\n" not in mail.outbox[-1].subject and "Bcc" in mail.outbox[-1].subject
