@@ -176,7 +176,9 @@ class OwnCompanySerializer(serializers.ModelSerializer):
     needs = ListingSerializer(many=True, required=False, max_length=LISTINGS_PER_DIRECTION_MAX)
     consent_purposes = serializers.ListField(
         child=serializers.ChoiceField(ConsentPurpose.choices), required=False, min_length=1,
-        help_text=_("Purposes the firm consents to, each given separately; 'matching' is required."),
+        help_text=_("Purposes the firm consents to, each given separately. A new profile needs matching, share_profile "
+                    "and cross_border; afterwards share_profile and cross_border may be withdrawn (the firm leaves "
+                    "the directory) while matching stays, until the account is deleted."),
     )
 
     class Meta:

@@ -114,7 +114,7 @@ def test_a_withdrawing_firm_leaves_every_upcoming_event_and_its_counterparts_see
 def test_a_held_event_keeps_only_the_anonymised_meetings_its_report_counts(client):
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1), slug="held-day")
     firms = Firms(event)
-    vn, (ru0, ru1, ru2) = firms.vn_at, firms.ru_at
+    vn, (ru0, ru1, _ru2) = firms.vn_at, firms.ru_at
     held = services.request_meeting(vn, ru0, staff=True, message=VN_MESSAGE)
     declined = services.request_meeting(vn, ru1, message=VN_MESSAGE)
     services.answer_request(declined, ru1, accept=False)
@@ -175,7 +175,7 @@ def test_a_departing_member_s_address_leaves_the_agenda_records_and_the_firm_sta
 def test_the_member_s_data_export_holds_the_firm_s_event_data(client):
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1), name="Hanoi coffee day")
     firms = Firms(event)
-    vn, (ru0, ru1, ru2) = firms.vn_at, firms.ru_at
+    vn, (ru0, ru1, _ru2) = firms.vn_at, firms.ru_at
     met = services.request_meeting(vn, ru0, staff=True, message=VN_MESSAGE)
     services.request_meeting(ru1, vn, message="Давайте встретимся")
     services.build_event_schedule(event, time_limit=1)
