@@ -88,9 +88,8 @@ class CompanyAdmin(ImportExportModelAdmin):
         return company.need_total
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:
-            fields.append("status")  # status moves only through the actions, so each change is recorded
+        # Status moves only through the actions, so each change is recorded; a firm added here starts as a draft.
+        fields = [*super().get_readonly_fields(request, obj), "status"]
         if not request.user.is_superuser:
             fields.append("chamber")
         return fields

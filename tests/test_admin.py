@@ -109,3 +109,19 @@ def test_failed_admin_logins_are_locked_out(client):
     assert codes == [200, 200, 200, 200, 429]
     locked = client.post("/admin/login/?next=/admin/", {"username": "staffer", "password": "correct horse battery staple"})
     assert locked.status_code == 429
+
+
+def test_a_firm_added_in_the_admin_starts_as_a_draft_whatever_the_form_says(staff_client, vcci):
+    """Status moves only through the review actions, which keep an audit row; the add form cannot publish."""
+    add = reverse("admin:companies_company_add")
+    page = staff_client.get(add)
+    data = {"name": "Added by staff", "country": "VN", "city": "Hanoi", "activity_code": "2100",
+            "status": "published", "source": "admin"}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
+    response = staff_client.post(add, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    company = Company.objects.get(name="Added by staff")
+    assert company.status == Company.Status.DRAFT and company.chamber == vcci
+    assert not StatusChange.objects.filter(company=company).exists()
