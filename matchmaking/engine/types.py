@@ -37,7 +37,10 @@ class Reason:
 
     Kinds: ``need_met`` (the counterpart's offer meets this firm's need), ``offer_wanted`` (this firm's offer
     meets the counterpart's need), ``sectors`` (divisions in common or in a supply chain), ``cooperation``
-    (forms in common), ``language`` (business languages in common).
+    (forms in common), ``language`` (business languages in common), ``rivals`` (both firms offer alike things
+    and look for alike things, so they may be competitors: ``data`` has ``offer`` and ``counterpart_offer``,
+    the two most alike offers, and ``need`` and ``counterpart_need``, the two most alike needs, each a text
+    or None, and ``similarity``).
     """
 
     kind: str
@@ -52,6 +55,10 @@ class Suggestion:
     score_backward: float  # how well this firm's offers meet the counterpart's needs
     parts: dict[str, float] = field(default_factory=dict)
     reasons: list[Reason] = field(default_factory=list)
+    # Calibrated probability that the pair is a real fit (symmetric, like ``score``; also in parts["confidence"]);
+    # None when the engine ranked without its learned model.
+    confidence: float | None = None
+    rivals: bool = False  # the pair looks like competitors (a ``rivals`` reason tells why)
 
 
 @dataclass
