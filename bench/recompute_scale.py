@@ -32,6 +32,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -42,7 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from companies.languages import detect_language  # noqa: E402
 from companies.synthetic import generate_profiles  # noqa: E402
-from matchmaking.engine import NEED, OFFER, Listing, Profile, default_embedder, rank_counterparts  # noqa: E402
+from matchmaking.engine import (  # noqa: E402
+    DEFAULT_WEIGHTS, NEED, OFFER, Listing, Profile, default_embedder, rank_counterparts,
+)
 from matchmaking.engine import rank as rank_module  # noqa: E402
 
 DIMENSIONS = 384  # multilingual-e5-small
@@ -189,6 +192,10 @@ def measure(n: int, embedder_name: str, sample: int) -> dict:
     engine_seconds = time.perf_counter() - started
     rank_module._Corpus.directional = original
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The engine before issue 16, ranking by score alone (no confidence features, no reordering), same run.
+    started = time.perf_counter()
+    rank_counterparts(profiles, top_k=10, embedder=embedder, weights=replace(DEFAULT_WEIGHTS, confidence=False))
+    score_only_seconds = time.perf_counter() - started
 
     matmul = bare_matmul_seconds(profiles, rank_module.BLOCK)
     matmul_distinct = bare_matmul_seconds(profiles, rank_module.BLOCK, distinct=True)
@@ -197,7 +204,7 @@ def measure(n: int, embedder_name: str, sample: int) -> dict:
         "n": n, "listings": sum(len(p.listings) for p in profiles),
         "distinct_texts": len({x.text for p in profiles for x in p.listings}),
         "suggestions": sum(len(s) for s in ranking.suggestions.values()),
-        "engine_s": engine_seconds, "similarity_s": similarity["seconds"], "matmul_s": matmul,
+        "engine_s": engine_seconds, "score_only_s": score_only_seconds, "similarity_s": similarity["seconds"], "matmul_s": matmul,
         "matmul_distinct_s": matmul_distinct,
         "per_pair_s": per_pair, "pairs": pairs, "peak_mb": peak_mb,
     }
@@ -214,13 +221,14 @@ def run_child(n: int, embedder: str, sample: int) -> dict:
 def print_table(rows: list[dict], embedder: str) -> None:
     print(f"\nFull ranking (rank_counterparts, top 10) · {date.today()} · {platform.machine()}, "
           f"{os.cpu_count()} cores · embeddings: {embedder}")
-    header = ("firms", "listings", "distinct texts", "engine s", "similarity s", "bare matmul s", "sim/matmul",
+    header = ("firms", "listings", "distinct texts", "engine s", "by score only s", "similarity s", "bare matmul s", "sim/matmul",
               "matmul of distinct s", "per-pair s (est.)", "speed-up", "peak MB")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join([
             f"{r['n']:,}", f"{r['listings']:,}", f"{r['distinct_texts']:,}", f"{r['engine_s']:.1f}",
+            f"{r['score_only_s']:.1f} ({r['engine_s'] / r['score_only_s']:.2f}×)",
             f"{r['similarity_s']:.1f}", f"{r['matmul_s']:.1f}", f"{r['similarity_s'] / r['matmul_s']:.2f}×",
             f"{r['matmul_distinct_s']:.1f}", f"{r['per_pair_s']:,.0f}",
             f"{r['per_pair_s'] / r['engine_s']:,.0f}×", f"{r['peak_mb']:,.0f}",

@@ -3,16 +3,21 @@
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from companies.hints import ListingDraft, profile_hints
 from companies.models import Company, Organisation, Sector
 from matchmaking import services
 from matchmaking.explain import STAFF, LazySectorNames, explain
-from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
+from matchmaking.models import DigestDelivery, DigestItem, FirmToImprove, Match, MatchEvent
+from matchmaking.selectors import firms_without_confident_match
 
 
 def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
@@ -88,6 +93,46 @@ class ScoreFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ConfidenceFilter(admin.SimpleListFilter):
+    title = _("confidence")
+    parameter_name = "confidence"
+
+    def lookups(self, request, model_admin):
+        return [("high", "≥ 80%"), ("medium", "50 – 80%"), ("low", "20 – 50%"), ("lowest", "< 20%"),
+                ("none", _("none (ranked without the learned model)"))]
+
+    def queryset(self, request, queryset):
+        bands = {
+            "high": Q(confidence__gte=0.8), "medium": Q(confidence__gte=0.5, confidence__lt=0.8),
+            "low": Q(confidence__gte=0.2, confidence__lt=0.5), "lowest": Q(confidence__lt=0.2),
+            "none": Q(confidence__isnull=True),
+        }
+        return queryset.filter(bands[self.value()]) if self.value() in bands else queryset
+
+
+# The engine writes a "rivals" reason when the two firms offer and look for alike things.
+RIVALS = Q(reasons__contains=[{"kind": "rivals"}])
+
+
+class RivalsFilter(admin.SimpleListFilter):
+    title = _("possible competitors")
+    parameter_name = "rivals"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(RIVALS)
+        if self.value() == "no":
+            return queryset.exclude(RIVALS)
+        return queryset
+
+
+def _rivals_reason(match: Match) -> dict | None:
+    return next((r for r in match.reasons or [] if isinstance(r, dict) and r.get("kind") == "rivals"), None)
+
+
 class MatchEventInline(admin.TabularInline):
     model = MatchEvent
     extra = 0
@@ -109,13 +154,17 @@ def _two_decimals(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
     list_display = [
-        "company_vn", "company_ru", "score_display", "fit_for_vn_display", "fit_for_ru_display", "status",
-        "reasons_display", "engine_version",
+        "company_vn", "company_ru", "score_display", "confidence_display", "rivals_display", "fit_for_vn_display",
+        "fit_for_ru_display", "status", "reasons_display", "engine_version",
     ]
-    list_filter = ["status", ChamberFilter, SectorFilter, ScoreFilter]
+    list_filter = ["status", ChamberFilter, SectorFilter, ScoreFilter, ConfidenceFilter, RivalsFilter]
     list_select_related = ["company_vn", "company_ru"]
     search_fields = ["company_vn__name", "company_ru__name"]
     ordering = ["-score", "id"]
@@ -125,7 +174,8 @@ class MatchAdmin(admin.ModelAdmin):
     list_per_page = 50
     readonly_fields = ["reasons_display"]
     fieldsets = [
-        (None, {"fields": ["company_vn", "company_ru", "status", "reasons_display"]}),
+        (None, {"fields": ["company_vn", "company_ru", "status", "confidence_display", "competitors_warning",
+                           "reasons_display"]}),
         (_("Score"), {"fields": ["score", "fit_for_vn", "fit_for_ru", "score_parts", "engine_version"]}),
         (_("Review"), {"fields": ["review_note", "reviewed_by", "reviewed_at", "introduced_at"]}),
         (_("Answers"), {"fields": ["response_vn", "response_ru", "connected_at", "outcome_vn", "outcome_ru"]}),
@@ -161,6 +211,24 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.display(description=_("score"), ordering="score")
     def score_display(self, match: Match) -> str:
         return _two_decimals(match.score)
+
+    # Ascending puts the matches without a confidence first, descending (the best first) last: both read the
+    # match_confidence index.
+    @admin.display(description=_("confidence"), ordering=F("confidence").asc(nulls_first=True))
+    def confidence_display(self, match: Match) -> str:
+        return _percent(match.confidence)
+
+    @admin.display(description=_("possible competitors"))
+    def rivals_display(self, match: Match) -> str:
+        return "⚠ " + gettext("may be competitors") if _rivals_reason(match) else ""
+
+    @admin.display(description=_("possible competitors"))
+    def competitors_warning(self, match: Match) -> str:
+        rivals = _rivals_reason(match)
+        if rivals is None:
+            return "–"
+        # Only this reason, worded for staff (the same sentence is among the reasons below).
+        return "⚠ " + " ".join(explain(Match(reasons=[rivals]), STAFF, sector_names={}))
 
     @admin.display(description=_("fit for the Vietnamese firm"), ordering="fit_for_vn")
     def fit_for_vn_display(self, match: Match) -> str:
@@ -275,3 +343,68 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+@admin.register(FirmToImprove)
+class FirmToImproveAdmin(admin.ModelAdmin):
+    """"Needs a better profile": the chamber's matchable firms with no standing match whose confidence reaches
+    MATCHING_MIN_CONFIDENCE, with the advice their profile page gives them. Read-only; a firm's name leads to
+    its own admin page."""
+
+    list_display = ["firm", "country", "city", "best_confidence_display", "hints"]
+    list_display_links = None
+    list_filter = ["country"]
+    search_fields = ["name"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        firms = super().get_queryset(request)
+        if not request.user.is_superuser:
+            staff = getattr(request.user, "chamber_staff", None)
+            firms = firms.none() if staff is None else firms.filter(chamber_id=staff.chamber_id)
+        return firms_without_confident_match(firms, least=settings.MATCHING_MIN_CONFIDENCE).prefetch_related(
+            "sectors", "listings"
+        )
+
+    def get_urls(self):
+        # A list only: each firm is read and changed on its own admin page.
+        return [url for url in super().get_urls() if url.name == "matchmaking_firmtoimprove_changelist"]
+
+    def changelist_view(self, request, extra_context=None):
+        least = settings.MATCHING_MIN_CONFIDENCE
+        subtitle = gettext("Matchable firms without a suggestion of at least %(percent)s confidence") % {
+            "percent": _percent(least)
+        }
+        return super().changelist_view(request, {"subtitle": subtitle, **(extra_context or {})})
+
+    # Whoever may read the matches may read which firms have no good one.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("matchmaking.view_match")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("firm"), ordering="name")
+    def firm(self, company: FirmToImprove):
+        url = reverse("admin:companies_company_change", args=[company.pk])
+        return format_html('<a href="{}">{}</a>', url, company.name)
+
+    @admin.display(description=_("best confidence"), ordering=F("best_confidence").asc(nulls_first=True))
+    def best_confidence_display(self, company: FirmToImprove) -> str:
+        return _percent(company.best_confidence)
+
+    @admin.display(description=_("how to improve the profile"))
+    def hints(self, company: FirmToImprove):
+        advice = profile_hints(
+            sectors=[sector.code for sector in company.sectors.all()], languages=company.languages,
+            listings=[ListingDraft(x.direction, x.text, x.cooperation) for x in company.listings.all()],
+        )
+        if not advice:
+            return gettext("The profile is complete: perhaps no counterpart has joined yet.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((hint,) for hint in advice)))

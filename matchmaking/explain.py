@@ -8,6 +8,7 @@ authors wrote them: a reader must be able to find them in the profiles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from django.utils.translation import gettext, ngettext
@@ -71,6 +72,43 @@ def _offer_meets_need(kind: str, reader_side: str, data: dict) -> str:
     return gettext("Their offer “{offer}” meets your need “{need}”.").format(**values)
 
 
+def _alike(reader_side: str, own: str | None, theirs: str | None) -> str | None:
+    """The two alike texts of a "rivals" reason, stored as the Vietnamese firm's and the Russian firm's."""
+    if not own or not theirs:
+        return None
+    if reader_side == STAFF:
+        # Translators: the two firms' offers (or needs) that are alike; use your language's quotes.
+        return gettext("the Vietnamese firm’s “{vietnamese}”, the Russian firm’s “{russian}”").format(
+            vietnamese=own, russian=theirs
+        )
+    if reader_side == RU:
+        own, theirs = theirs, own
+    # Translators: the reader's own offer (or need) and the other firm's, which are alike; use your quotes.
+    return gettext("yours “{own}”, theirs “{theirs}”").format(own=own, theirs=theirs)
+
+
+def _rivals(reader_side: str, data: dict) -> str:
+    offers = _alike(reader_side, data.get("offer"), data.get("counterpart_offer"))
+    needs = _alike(reader_side, data.get("need"), data.get("counterpart_need"))
+    if offers and needs:
+        return gettext(
+            "Both firms offer alike things ({offers}) and look for alike things ({needs}): they may be competitors."
+        ).format(offers=offers, needs=needs)
+    if offers:
+        return gettext("Both firms offer alike things ({offers}): they may be competitors.").format(offers=offers)
+    if needs:
+        return gettext("Both firms look for alike things ({needs}): they may be competitors.").format(needs=needs)
+    return gettext("Both firms’ profiles are alike: they may be competitors.")
+
+
+# A sentence ending in a quote whose text ends a sentence itself (“… Ust-Luga.”) takes no full stop of its own.
+_DOUBLE_STOP = re.compile(r"(?<=[.!?…])([”»“\"'’]+)\.$")
+
+
+def _one_full_stop(sentence: str) -> str:
+    return _DOUBLE_STOP.sub(r"\1", sentence)
+
+
 def _label(choices: type, value: str) -> str:
     try:
         return str(choices(value).label)
@@ -120,9 +158,11 @@ def explain(match: Match, reader_side: str, *, sector_names: Mapping[str, str] |
         kind, data = reason.get("kind"), reason.get("data") or {}
         if kind in ("need_met", "offer_wanted"):
             sentences.append(_offer_meets_need(kind, reader_side, data))
+        elif kind == "rivals":
+            sentences.append(_rivals(reader_side, data))
         elif data.get("common"):
             sentence = _in_common(kind, list(data["common"]), sector_names)
             # A kind this module does not know yet is left out rather than shown half-explained.
             if sentence is not None:
                 sentences.append(sentence)
-    return sentences
+    return [_one_full_stop(sentence) for sentence in sentences]

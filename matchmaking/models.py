@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
@@ -45,6 +48,17 @@ class Match(models.Model):
     fit_for_vn = models.FloatField(_("fit for the Vietnamese firm"), help_text=_("How well the Russian firm's offers meet the Vietnamese firm's needs."))
     fit_for_ru = models.FloatField(_("fit for the Russian firm"), help_text=_("How well the Vietnamese firm's offers meet the Russian firm's needs."))
     score_parts = models.JSONField(_("score parts"), default=dict)
+    # Computed by the database from score_parts, so the recompute's COPY writer (bulk.py), which writes only
+    # score_parts, needs no column of its own for it. NULL when the engine ranked without its learned model.
+    confidence = models.GeneratedField(
+        expression=Cast(KeyTextTransform("confidence", "score_parts"), models.FloatField()),
+        output_field=models.FloatField(),
+        db_persist=True,
+        null=True,
+        verbose_name=_("confidence"),
+        help_text=_("The engine’s estimate of the chance that the pair is a real fit; empty when it ranked "
+                    "without its learned model."),
+    )
     reasons = models.JSONField(_("reasons"), default=list, help_text=_("Facts behind the match, from the Vietnamese firm's side."))
     engine_version = models.CharField(_("engine version"), max_length=20)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED)  # indexed with the score (Meta)
@@ -70,6 +84,8 @@ class Match(models.Model):
         constraints = [models.UniqueConstraint(fields=["company_vn", "company_ru"], name="one_match_per_pair")]
         indexes = [
             models.Index(fields=["status", "-score"]),  # also serves filters on status alone
+            # Sorting by confidence, either way (read backwards for the other); matches without one sort below all.
+            models.Index(F("confidence").desc(nulls_last=True), name="match_confidence"),
             # Only reviewed matches have a reviewer: the suggestions' NULLs need no index entries.
             models.Index(fields=["reviewed_by"], name="match_reviewer", condition=models.Q(reviewed_by__isnull=False)),
         ]
@@ -87,6 +103,16 @@ class Match(models.Model):
 
     def counterpart_of(self, company: Company) -> Company:
         return self.company_ru if self.side_of(company) == "vn" else self.company_vn
+
+
+class FirmToImprove(Company):
+    """A firm as the admin's list of "needs a better profile" shows it: matchable, yet without a counterpart the
+    engine is confident about (matchmaking.selectors.firms_without_confident_match). Only a view: no table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("firm needing a better profile")
+        verbose_name_plural = _("firms needing a better profile")
 
 
 class MatchEvent(models.Model):

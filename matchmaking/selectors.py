@@ -6,14 +6,22 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery,
+)
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from companies.models import Company, Country, Listing, Organisation, Sector, may_be_matched, may_be_shown
+from companies.models import (
+    Company, CompanyQuerySet, Country, Listing, Organisation, Sector, may_be_matched, may_be_shown,
+)
 from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine import Profile
+from matchmaking.engine.confidence import order as rank_order
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 
+# A firm's matches best first: the engine's confidence (those ranked without its model last), then the score.
+BEST_FIRST = (F("confidence").desc(nulls_last=True), "-score", "id")
 # Companies fetched per round of queries: each round is 4 queries (companies, their sectors, their
 # listings, the listings' sectors), so a full read costs 4 queries per PROFILE_CHUNK firms.
 PROFILE_CHUNK = 2000
@@ -77,7 +85,7 @@ def matches_for_company(company: Company) -> QuerySet[Match]:
     return (
         Match.objects.filter(Q(company_vn=company) | Q(company_ru=company))
         .select_related("company_vn", "company_ru")
-        .order_by("-score", "id")
+        .order_by(*BEST_FIRST)
     )
 
 
@@ -103,7 +111,7 @@ def member_matches(company: Company, statuses: Collection[str]) -> QuerySet[Matc
     return (
         Match.objects.filter(seen_by(company), status__in=list(statuses))
         .select_related("company_vn", "company_ru")
-        .order_by("-score", "id")
+        .order_by(*BEST_FIRST)
     )
 
 
@@ -115,11 +123,21 @@ def ranking_by_external_id(top: int) -> dict[str, list[str]]:
     """
     external = dict(Company.objects.exclude(external_id=None).values_list("pk", "external_id"))
     ranking: dict[str, list[str]] = {external_id: [] for external_id in external.values()}
-    pairs = Match.objects.order_by("-score", "id").values_list("company_vn_id", "company_ru_id")
-    for vn, ru in pairs.iterator(chunk_size=5000):
+    rivals: dict[str, list[bool]] = {external_id: [] for external_id in external.values()}
+    pairs = (
+        Match.objects.annotate(rivals=ExpressionWrapper(Q(reasons__contains=[{"kind": "rivals"}]), BooleanField()))
+        .order_by(*BEST_FIRST)
+        .values_list("company_vn_id", "company_ru_id", "rivals")
+    )
+    for vn, ru, rival in pairs.iterator(chunk_size=5000):
         for own, other in ((vn, ru), (ru, vn)):
-            if own in external and len(ranking[external[own]]) < top:
+            # One more than asked for, so a list whose first is a rival still has a partner to put first.
+            if own in external and len(ranking[external[own]]) <= top:
                 ranking[external[own]].append(external.get(other, f"id-{other}"))
+                rivals[external[own]].append(rival)
+    for firm, counterparts in ranking.items():
+        flags = rivals[firm]
+        ranking[firm] = [counterparts[i] for i in rank_order([1.0] * len(flags), flags)][:top]
     return ranking
 
 
@@ -160,7 +178,7 @@ def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> 
             match=OuterRef("pk"), delivery__company=OuterRef(firm), delivery__status__in=TOLD_DELIVERY_STATUSES
         )
         mine = Match.objects.filter(seen_by_counterpart(f"company_{other}"), **{f"{firm}__in": ids})
-        mine = mine.order_by("-score", "pk")
+        mine = mine.order_by(*BEST_FIRST)
         # An approved match is introduced only while both firms may be matched (Company.objects.matchable).
         matchable = [
             Q(may_be_matched(f"{f}__"), **{f"{f}__status": Company.Status.PUBLISHED})
@@ -281,3 +299,34 @@ def texts_to_embed() -> dict[str, list[str]]:
         if text.strip():
             found["query" if direction == Listing.Direction.NEED else "passage"].append(text)
     return found
+
+
+# --- firms without a confident counterpart ----------------------------------------------------------
+
+# Matches that still stand for a counterpart: those nobody turned down, withdrew or let expire.
+STANDING_STATUSES = [Match.Status.SUGGESTED, Match.Status.APPROVED, Match.Status.INTRODUCED, Match.Status.CONNECTED]
+# Of those, the ones staff already vouched for: a recompute never rescores them, so they may carry no confidence.
+VOUCHED_STATUSES = [Match.Status.APPROVED, Match.Status.INTRODUCED, Match.Status.CONNECTED]
+
+
+def _best_confidence(side: str) -> Subquery:
+    standing = Match.objects.filter(**{side: OuterRef("pk")}, status__in=STANDING_STATUSES)
+    return Subquery(standing.order_by(F("confidence").desc(nulls_last=True)).values("confidence")[:1])
+
+
+def firms_without_confident_match(firms: CompanyQuerySet, *, least: float) -> CompanyQuerySet:
+    """The matchable ``firms`` (Company.objects.matchable) with no suggestion whose confidence reaches ``least``
+    and no match staff approved (introduced or connected since): those the engine found no real counterpart
+    for, whose profile most likely says too little. Each carries ``best_confidence``, that of its most
+    confident standing match (None if it has none, or none was ranked with the learned model). A fixed number
+    of queries, however many firms."""
+    confident = Match.objects.filter(
+        Q(status=Match.Status.SUGGESTED, confidence__gte=least) | Q(status__in=VOUCHED_STATUSES)
+    )
+    return (
+        firms.matchable()
+        .exclude(Exists(confident.filter(company_vn=OuterRef("pk"))))
+        .exclude(Exists(confident.filter(company_ru=OuterRef("pk"))))
+        # PostgreSQL's GREATEST skips NULLs: a firm with matches on one side only gets that side's best.
+        .annotate(best_confidence=Greatest(_best_confidence("company_vn"), _best_confidence("company_ru")))
+    )

@@ -18,7 +18,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from companies.models import Company, Country
-from matchmaking.engine import CachedEmbedder, Embedder, Ranking, Suggestion, default_embedder, rank_counterparts
+from matchmaking.engine import (
+    CachedEmbedder, Embedder, Ranking, Reason, Suggestion, default_embedder, rank_counterparts,
+)
 from matchmaking import bulk, warm_index
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import matchable_profiles
@@ -48,6 +50,10 @@ REASON_ORDER = {"need_met": 0, "offer_wanted": 1}
 # A Russian firm's suggestion seen from the Vietnamese side: what met the Russian firm's need is a
 # Vietnamese offer that is wanted, and its forward fit is the Vietnamese side's backward fit.
 FROM_RU_SIDE = {"need_met": "offer_wanted", "offer_wanted": "need_met", "forward": "backward", "backward": "forward"}
+# A "rivals" reason quotes both firms' texts; seen from the Russian side, its own ones are the Russian firm's.
+RIVALS_FROM_RU_SIDE = {
+    "offer": "counterpart_offer", "counterpart_offer": "offer", "need": "counterpart_need", "counterpart_need": "need",
+}
 
 
 @dataclass
@@ -184,7 +190,10 @@ def _suggested_counterparts(firms: set[int]) -> set[int]:
 
 
 def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], _PairValues]:
-    """{(vn pk, ru pk): values} for every pair in a ranked firm's top K."""
+    """{(vn pk, ru pk): values} for every pair in a ranked firm's top K. Pairs the engine is not confident about
+    are kept too, with their confidence: staff sort and filter by it, and a firm whose best stays below
+    MATCHING_MIN_CONFIDENCE is listed as needing a better profile (the abstention); leaving them out would
+    hide one labelled partner in ten of the development set from the review."""
     wanted: dict[tuple[int, int], _PairValues] = {}
     for firm, suggestions in ranking.suggestions.items():
         for suggestion in suggestions:
@@ -197,6 +206,18 @@ def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, 
     return wanted
 
 
+def _confidence(suggestion: Suggestion) -> float | None:
+    confidence = suggestion.confidence
+    return suggestion.parts.get("confidence") if confidence is None else confidence
+
+
+def _stored_reason(reason: Reason, swap: Callable[[str], str], *, from_vn: bool) -> dict:
+    stored = {**asdict(reason), "kind": swap(reason.kind)}
+    if reason.kind == "rivals" and not from_vn:
+        stored["data"] = {RIVALS_FROM_RU_SIDE.get(key, key): value for key, value in stored["data"].items()}
+    return stored
+
+
 def match_values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
     """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
     swap = (lambda name: name) if from_vn else (lambda name: FROM_RU_SIDE.get(name, name))
@@ -204,13 +225,19 @@ def match_values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
         (suggestion.score_forward, suggestion.score_backward) if from_vn
         else (suggestion.score_backward, suggestion.score_forward)
     )
-    reasons = [{**asdict(reason), "kind": swap(reason.kind)} for reason in suggestion.reasons]
+    reasons = [_stored_reason(reason, swap, from_vn=from_vn) for reason in suggestion.reasons]
     reasons.sort(key=lambda reason: REASON_ORDER.get(reason["kind"], len(REASON_ORDER)))  # stable: keeps the rest
+    parts = dict(suggestion.parts)
+    # Match.confidence is computed from it by the database; absent (not null) without the learned model.
+    parts.pop("confidence", None)
+    confidence = _confidence(suggestion)
+    if confidence is not None:
+        parts["confidence"] = confidence
     return _PairValues(
         score=round(suggestion.score, SCORE_DIGITS),
         fit_for_vn=round(forward, SCORE_DIGITS),
         fit_for_ru=round(backward, SCORE_DIGITS),
-        score_parts={swap(name): round(value, SCORE_DIGITS) for name, value in sorted(suggestion.parts.items())},
+        score_parts={swap(name): round(value, SCORE_DIGITS) for name, value in sorted(parts.items())},
         reasons=reasons,
     )
 

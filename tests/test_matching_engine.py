@@ -253,10 +253,13 @@ def test_the_blocked_ranking_is_the_best_of_every_pair_scored_one_by_one(monkeyp
 
     from matchmaking.engine import rank
 
+    from dataclasses import replace
+
     monkeypatch.setattr(rank, "BLOCK", 7)  # several blocks, the last one short
     profiles = _market(90, seed=4)
-    ranking = rank_counterparts(profiles, top_k=5, embedder=vectors)
-    corpus = rank._Corpus(profiles, vectors, rank.DEFAULT_WEIGHTS)
+    by_score = replace(rank.DEFAULT_WEIGHTS, confidence=False)  # the scan itself; the confidence reorders after
+    ranking = rank_counterparts(profiles, top_k=5, embedder=vectors, weights=by_score)
+    corpus = rank._Corpus(profiles, vectors, by_score)
     country = np.array([p.country for p in profiles])
     vn, ru = np.flatnonzero(country == "VN"), np.flatnonzero(country == "RU")
     x, y = np.repeat(ru, len(vn)), np.tile(vn, len(ru))  # RU sorts first: it is the scanned side

@@ -263,7 +263,8 @@ def test_ranking_export_lists_every_company_with_an_external_id(firms):
     recompute_matches(top_k=1)
     no_id = make_firm(None, "RU", "Cotton textiles and technical fabric", "Garment subcontractors")
     Match.objects.create(
-        company_vn=firms["vn-garment"], company_ru=no_id, score=99, fit_for_vn=1, fit_for_ru=1, engine_version="test"
+        company_vn=firms["vn-garment"], company_ru=no_id, score=99, fit_for_vn=1, fit_for_ru=1, engine_version="test",
+        score_parts={"confidence": 1.0},  # matches are ranked by the engine's confidence, then by score
     )
     ranking = ranking_by_external_id(top=10)
     assert ranking["vn-garment"] == [f"id-{no_id.pk}", "ru-textile"]

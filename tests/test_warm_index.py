@@ -9,7 +9,7 @@ from django.utils import timezone
 from companies.models import Company, Listing
 from companies.services import change_status
 from matchmaking import services, warm_index
-from matchmaking.engine import NEED, OFFER, Listing as EngineListing, rank_counterparts
+from matchmaking.engine import DEFAULT_WEIGHTS, NEED, OFFER, Listing as EngineListing, rank_counterparts
 from matchmaking.engine.incremental import MatchingIndex
 from matchmaking.models import Match
 from matchmaking.services import recompute_matches
@@ -35,24 +35,38 @@ def test_an_index_updated_in_place_ranks_as_a_fresh_fit(vectors):
     """Edited, added and withdrawn firms: the index's lists are a fresh ranking's, within the drift of the
     fit's statistics (IDF, language means), which the next full build brings back."""
     profiles = _generated(300)
-    index = MatchingIndex(profiles, vectors)
+    # The lists by score: the confidence's reordering is compared pair by pair below, since a drift in the
+    # statistics may swap two candidates of nearly equal confidence.
+    index = MatchingIndex(profiles, vectors, replace(DEFAULT_WEIGHTS, confidence=False))
+    learned = MatchingIndex(profiles, vectors)
     edited = list(profiles)
     edited[3] = replace(profiles[3], listings=profiles[3].listings + (
         EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",)),))
     edited[8] = replace(profiles[8], listings=(EngineListing(OFFER, "Калийные удобрения, 5000 т", ("supply",)),))
     added = replace(profiles[20], key="new-firm", listings=(EngineListing(OFFER, "Cà phê robusta Đắk Lắk", ()),))
     gone = profiles[5].key
-    index.replace([edited[3], edited[8], added])
-    index.remove([gone])
+    for each in (index, learned):
+        each.replace([edited[3], edited[8], added])
+        each.remove([gone])
     fresh_profiles = [p for p in edited if p.key != gone] + [added]
     keys = [edited[3].key, edited[8].key, added.key, profiles[0].key, profiles[1].key]
     got = index.rank(keys, top_k=5)
-    fresh = rank_counterparts(fresh_profiles, top_k=5, embedder=vectors, only=set(keys))
+    fresh = rank_counterparts(fresh_profiles, top_k=5, embedder=vectors, only=set(keys),
+                              weights=replace(DEFAULT_WEIGHTS, confidence=False))
     for key in keys:
         ours = [s.score for s in got.suggestions[key]]
         theirs = [s.score for s in fresh.suggestions[key]]
         np.testing.assert_allclose(ours, theirs, atol=5e-3)
         assert gone not in {s.counterpart for s in got.suggestions[key]}
+
+    got = learned.rank(keys, top_k=5)
+    fresh = rank_counterparts(fresh_profiles, top_k=15, embedder=vectors, only=set(keys))
+    for key in keys:
+        theirs = {s.counterpart: s.confidence for s in fresh.suggestions[key]}
+        for s in got.suggestions[key]:
+            assert s.counterpart != gone
+            if s.confidence is not None and s.counterpart in theirs:
+                assert s.confidence == pytest.approx(theirs[s.counterpart], abs=0.02)
 
 
 def test_a_warm_index_is_not_kept_for_a_small_market(db, settings):

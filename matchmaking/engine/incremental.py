@@ -22,6 +22,7 @@ from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import transform_tfidf
 from matchmaking.engine.rank import (
     BLOCK, DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
+    candidates, rerank,
     _Side, one_ranking_at_a_time,
 )
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
@@ -160,9 +161,10 @@ class MatchingIndex:
         with one_ranking_at_a_time():
             # A block of firms, whatever their countries, against every row of each side: each side is read
             # once per block (it is the memory traffic, not the arithmetic, that costs here).
+            pool = candidates(corpus, top_k)
             for start in range(0, len(wanted), BLOCK):
-                chosen.update(self._top(wanted[start : start + BLOCK], top_k))
-            suggestions = _build(corpus, chosen)
+                chosen.update(self._top(wanted[start : start + BLOCK], pool))
+            suggestions = _build(corpus, rerank(corpus, chosen, top_k))
         return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
 
     # --- inside ------------------------------------------------------------------------------------------

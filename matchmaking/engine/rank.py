@@ -28,6 +28,7 @@ from scipy import sparse
 
 from companies.languages import detect_language
 from matchmaking.engine import kernels
+from matchmaking.engine.confidence import ConfidenceModel, default_model, order, pair_features
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import fit_tfidf
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking, Reason, Suggestion
@@ -48,6 +49,13 @@ class Weights:
     language: float = 0.005  # nearly every pair shares English, so it only breaks ties
     # A direction counts as a reason worth telling when its similarity reaches this.
     reason_threshold: float = 0.25
+    # Rank by the learned confidence (engine/confidence.py) when the model embedded the texts; off, the
+    # engine ranks by ``score`` alone, as it did before the confidence came.
+    confidence: bool = True
+    # Candidates per firm that the confidence reorders: the top ``top_k + rerank_extra`` by score.
+    rerank_extra: int = 10
+    # A pair that looks like rivals (confidence.ConfidenceModel.rivals) is never first and says why.
+    rivals: bool = True
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -284,6 +292,25 @@ class _Corpus:
             needs.language, offers.language, self.lexical_bias, np.float32(self.weights.lexical),
         )
 
+    def alike(self, side: _Side, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each pair: (similarity, row of firms[p], row of others[p]) of their most alike listings of
+        ``side`` (two offers, or two needs), by their embeddings; 0 and -1 where either has none."""
+        no_text = np.zeros(len(side.texts) + 1, dtype=np.int64)  # no lexical part: empty n-gram rows
+        nothing = np.zeros(0, dtype=np.int32)
+        value, left, right = kernels.best_listing_pairs(
+            firms, others, side.start, side.count, side.start, side.count, side.dense, side.dense, True,
+            no_text, nothing, nothing.astype(np.float32), no_text, nothing, nothing.astype(np.float32), 1,
+            side.language, side.language, np.zeros((len(LANGUAGE_CODES),) * 2, dtype=np.float32), np.float32(0.0),
+        )
+        return np.where(np.isfinite(value), value, 0.0).astype(np.float32), left, right
+
+    @property
+    def model(self) -> ConfidenceModel | None:
+        """The confidence model, when it is on and the texts were embedded (its features need the vectors)."""
+        if not self.weights.confidence or self.needs.dense is None or self.offers.dense is None:
+            return None
+        return default_model()
+
 
 def _common(matrix: np.ndarray, names: list[str], set_of: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[list[str]]:
     """For each pair (a[p], b[p]): the sorted items both firms have (``names`` is sorted, like the columns).
@@ -340,12 +367,28 @@ def _pair_details(corpus: _Corpus, x: np.ndarray, y: np.ndarray) -> dict[str, np
     language = ((corpus.languages[x] * corpus.languages[y]).sum(1) > 0).astype(np.float32)
     score = ((forward_score + backward_score) / 2 + weights.cooperation * cooperation
              + weights.sectors * sectors + weights.language * language)
-    return {
+    details = {
         "score": score, "forward": forward_score, "backward": backward_score, "cooperation": cooperation,
         "sectors": sectors, "language": language,
         "f_found": np.isfinite(forward), "f_need": f_need, "f_offer": f_offer, "f_value": forward,
         "b_found": np.isfinite(backward), "b_need": b_need, "b_offer": b_offer, "b_value": backward,
     }
+    model = corpus.model
+    if model is not None:
+        offers_alike, x_offer, y_offer = corpus.alike(corpus.offers, x, y)
+        needs_alike, x_need, y_need = corpus.alike(corpus.needs, x, y)
+        features = pair_features(
+            forward=forward_score, backward=backward_score, offers_alike=offers_alike, needs_alike=needs_alike,
+            cooperation=cooperation, sectors=sectors, language=language,
+        )
+        rivals = model.rivals(offers_alike=offers_alike, fit_high=np.maximum(forward_score, backward_score))
+        rivals &= corpus.weights.rivals
+        details.update(
+            confidence=model.confidence(features, rivals).astype(np.float32), rivals=rivals,
+            offers_alike=offers_alike, x_offer=x_offer, y_offer=y_offer,
+            needs_alike=needs_alike, x_need=x_need, y_need=y_need,
+        )
+    return details
 
 
 def _suggestions(
@@ -375,6 +418,9 @@ def _suggestions(
 
     met_x = quoted(d["f_found"], d["f_value"], d["f_need"], d["f_offer"])  # x's need met by y's offer
     met_y = quoted(d["b_found"], d["b_value"], d["b_need"], d["b_offer"])  # y's need met by x's offer
+    confidence = d["confidence"].tolist() if "confidence" in d else [None] * len(x)
+    rivals = d["rivals"].tolist() if "rivals" in d else [False] * len(x)
+    rival_x, rival_y = _rival_reasons(corpus, d) if "rivals" in d else ([None] * len(x), [None] * len(x))
     score, forward, backward = d["score"].tolist(), d["forward"].tolist(), d["backward"].tolist()
     cooperation, sectors, language = d["cooperation"].tolist(), d["sectors"].tolist(), d["language"].tolist()
     x_keys, y_keys = [keys[i] for i in x.tolist()], [keys[i] for i in y.tolist()]
@@ -384,21 +430,56 @@ def _suggestions(
     for p in range(len(x)):
         shared = [Reason(kind, {"common": list(items[p])}) for kind, items in common if items[p]]
         a, b = met_x[p], met_y[p]
+        sure = {} if confidence[p] is None else {"confidence": confidence[p]}
         if wanted_x[p]:
+            warning = [Reason("rivals", rival_x[p])] if rivals[p] else []
             out_x[p] = Suggestion(
                 counterpart=y_keys[p], score=score[p], score_forward=forward[p], score_backward=backward[p],
                 parts={"forward": forward[p], "backward": backward[p], "cooperation": cooperation[p],
-                       "sectors": sectors[p], "language": language[p]},
-                reasons=([Reason("need_met", a)] if a else []) + ([Reason("offer_wanted", b)] if b else []) + shared,
+                       "sectors": sectors[p], "language": language[p], **sure},
+                reasons=warning + ([Reason("need_met", a)] if a else []) + ([Reason("offer_wanted", b)] if b else [])
+                + shared,
+                confidence=confidence[p], rivals=rivals[p],
             )
         if wanted_y[p]:
+            warning = [Reason("rivals", rival_y[p])] if rivals[p] else []
             out_y[p] = Suggestion(
                 counterpart=x_keys[p], score=score[p], score_forward=backward[p], score_backward=forward[p],
                 parts={"forward": backward[p], "backward": forward[p], "cooperation": cooperation[p],
-                       "sectors": sectors[p], "language": language[p]},
-                reasons=([Reason("need_met", b)] if b else []) + ([Reason("offer_wanted", a)] if a else []) + list(shared),
+                       "sectors": sectors[p], "language": language[p], **sure},
+                reasons=warning + ([Reason("need_met", b)] if b else []) + ([Reason("offer_wanted", a)] if a else [])
+                + list(shared),
+                confidence=confidence[p], rivals=rivals[p],
             )
     return out_x, out_y
+
+
+def _rival_reasons(corpus: _Corpus, d: dict) -> tuple[list[dict | None], list[dict | None]]:
+    """The data of a ``rivals`` reason for each pair, from x's side and from y's: the most alike offers and
+    needs, quoted as written (None where a firm has none); built only for the pairs that look like rivals."""
+    offers, needs = corpus.offers.texts, corpus.needs.texts
+
+    def text(texts: list[str], row: int) -> str | None:
+        return texts[row] if row >= 0 else None
+
+    for_x: list[dict | None] = []
+    for_y: list[dict | None] = []
+    for rival, xo, yo, xn, yn, alike in zip(
+        d["rivals"].tolist(), d["x_offer"].tolist(), d["y_offer"].tolist(), d["x_need"].tolist(),
+        d["y_need"].tolist(), d["offers_alike"].tolist(),
+    ):
+        if not rival:
+            for_x.append(None)
+            for_y.append(None)
+            continue
+        mine = {"offer": text(offers, xo), "need": text(needs, xn)}
+        theirs = {"offer": text(offers, yo), "need": text(needs, yn)}
+        similarity = round(alike, 3)
+        for_x.append({**mine, "counterpart_offer": theirs["offer"], "counterpart_need": theirs["need"],
+                      "similarity": similarity})
+        for_y.append({**theirs, "counterpart_offer": mine["offer"], "counterpart_need": mine["need"],
+                      "similarity": similarity})
+    return for_x, for_y
 
 
 # Numba's default thread pool aborts the process if two threads start parallel kernels at once (a
@@ -459,12 +540,54 @@ def _rank(
         both = wanted is None and len(countries) == 2
         if both and n == 1:
             continue
-        k = min(top_k, len(others))
+        k = min(candidates(corpus, top_k), len(others))
         row_top, column_top = _scan(corpus, firms, others, k, columns=both)
         chosen.update(zip(firms.tolist(), others[row_top].tolist()))
         if both:
             chosen.update(zip(others.tolist(), firms[column_top].tolist()))
-    return Ranking(suggestions=_build(corpus, chosen), engine_version=ENGINE_VERSION, notes=notes)
+    return Ranking(suggestions=_build(corpus, rerank(corpus, chosen, top_k)), engine_version=ENGINE_VERSION, notes=notes)
+
+
+def candidates(corpus: _Corpus, top_k: int) -> int:
+    """How many counterparts by score each firm's list is chosen from: a few more than ``top_k`` when the
+    confidence reorders them (a rival high by score makes room for a partner just below)."""
+    return top_k + corpus.weights.rerank_extra if corpus.model is not None else top_k
+
+
+def _pairs_of(corpus: _Corpus, chosen: dict[int, list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each chosen pair once, whichever side (or both) chose it, with the first country's firm as x: the
+    distinct pairs [pair, (x, y)], the pair of each chosen counterpart (in ``chosen``'s order) and whether
+    that firm is the pair's y."""
+    countries = sorted(set(corpus.country))
+    rank_of = {c: i for i, c in enumerate(countries)}
+    order_of = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(corpus.keys) else np.zeros(0, np.int64)
+    firm = np.fromiter((f for f, counterparts in chosen.items() for _ in counterparts), dtype=np.int64)
+    other = np.fromiter((c for counterparts in chosen.values() for c in counterparts), dtype=np.int64)
+    swap = order_of[firm] > order_of[other] if len(firm) else np.zeros(0, bool)
+    x, y = np.where(swap, other, firm), np.where(swap, firm, other)
+    pairs, slot = np.unique(np.stack([x, y], axis=1).reshape(-1, 2), axis=0, return_inverse=True)
+    return pairs, slot.ravel(), swap
+
+
+def rerank(corpus: _Corpus, chosen: dict[int, list[int]], top_k: int) -> dict[int, list[int]]:
+    """Each firm's candidates (best by score first) cut to ``top_k``; with the confidence model, first put
+    in order of confidence, a pair that looks like rivals never first (confidence.order)."""
+    if corpus.model is None:
+        return {firm: counterparts[:top_k] for firm, counterparts in chosen.items()}
+    pairs, slot, _ = _pairs_of(corpus, chosen)
+    confidence = np.zeros(len(pairs), dtype=np.float32)
+    rivals = np.zeros(len(pairs), dtype=bool)
+    for start in range(0, len(pairs), PAIR_CHUNK):
+        d = _pair_details(corpus, pairs[start : start + PAIR_CHUNK, 0], pairs[start : start + PAIR_CHUNK, 1])
+        confidence[start : start + PAIR_CHUNK], rivals[start : start + PAIR_CHUNK] = d["confidence"], d["rivals"]
+    reranked, q = {}, 0
+    values, flags = confidence[slot].tolist(), rivals[slot].tolist()
+    for firm, counterparts in chosen.items():
+        n = len(counterparts)
+        kept = order(values[q : q + n], flags[q : q + n])[:top_k]
+        reranked[firm] = [counterparts[i] for i in kept]
+        q += n
+    return reranked
 
 
 def _build(corpus: _Corpus, chosen: dict[int, list[int]]) -> dict[Hashable, list[Suggestion]]:
@@ -473,17 +596,8 @@ def _build(corpus: _Corpus, chosen: dict[int, list[int]]) -> dict[Hashable, list
     for firm in chosen:
         if not corpus.listed[firm]:
             chosen[firm] = []
-    countries = sorted(set(corpus.country))
-
-    # Each pair's details once, whichever side (or both) chose it, with the first country's firm as x.
-    rank_of = {c: i for i, c in enumerate(countries)}
-    order = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(keys) else np.zeros(0, np.int64)
-    firm = np.fromiter((f for f, counterparts in chosen.items() for _ in counterparts), dtype=np.int64)
-    other = np.fromiter((c for counterparts in chosen.values() for c in counterparts), dtype=np.int64)
-    swap = order[firm] > order[other] if len(firm) else np.zeros(0, bool)
-    x, y = np.where(swap, other, firm), np.where(swap, firm, other)
-    pairs, slot = np.unique(np.stack([x, y], axis=1).reshape(-1, 2), axis=0, return_inverse=True)
-    slot = slot.ravel()
+    # Each pair's details once, whichever side (or both) chose it.
+    pairs, slot, swap = _pairs_of(corpus, chosen)
     for_x = np.zeros(len(pairs), bool)
     for_y = np.zeros(len(pairs), bool)
     for_x[slot[~swap]] = True
@@ -501,7 +615,10 @@ def _build(corpus: _Corpus, chosen: dict[int, list[int]]) -> dict[Hashable, list
     for f, counterparts in chosen.items():
         ranked = [(built_y if swaps[q + i] else built_x)[slots[q + i]] for i in range(len(counterparts))]
         q += len(counterparts)
-        # The blocks' sums and the pair-by-pair sums may differ in the last bit: order by the reported score.
-        ranked.sort(key=lambda s: -s.score)
+        if ranked and ranked[0].confidence is not None:
+            ranked = [ranked[i] for i in order([s.confidence for s in ranked], [s.rivals for s in ranked])]
+        else:
+            # The blocks' sums and the pair-by-pair sums may differ in the last bit: order by the reported score.
+            ranked.sort(key=lambda s: -s.score)
         suggestions[keys[f]] = ranked
     return suggestions
