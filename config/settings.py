@@ -275,6 +275,9 @@ MATCHING_INDEX_MAX_AGE = env.int("MATCHING_INDEX_MAX_AGE", default=3600)
 # admin as needing a better profile. 0.15 on the development sets: no firm of the first set without a real
 # counterpart reaches it, and 90 % of its labelled partners do (bench/matching_quality.py).
 MATCHING_MIN_CONFIDENCE = env.float("MATCHING_MIN_CONFIDENCE", default=0.15)
+# The chamber dashboard's figures are kept this many seconds per chamber and week (0: computed on every view);
+# at a million matches computing them takes longer than a page should (bench/admin_pages.py).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 # --- B2B events ------------------------------------------------------------------------------
 # Seconds the exact solver may spend improving an event's schedule when staff press "build schedule": with

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from companies.api import ObtainTokenView
 from config.views import home
+from matchmaking import dashboard_views
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    # Ahead of the admin site's URLs, which would take "dashboard" for an app's label.
+    path("admin/dashboard/", dashboard_views.dashboard, name="admin-dashboard"),
+    path("admin/dashboard/figures.csv", dashboard_views.figures_csv, name="admin-dashboard-csv"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("companies.urls")),
     path("api/v1/", include("matchmaking.urls")),

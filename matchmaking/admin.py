@@ -1,33 +1,30 @@
 """Admin for chamber staff: the review queue of suggested matches, best first, and the audit trail."""
 
 from collections.abc import Callable
+from functools import partial
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from companies.hints import ListingDraft, profile_hints
 from companies.models import Company, Organisation, Sector
-from matchmaking import services
+from matchmaking import review_admin, services
 from matchmaking.explain import STAFF, LazySectorNames, explain
 from matchmaking.models import DigestDelivery, DigestItem, FirmToImprove, Match, MatchEvent
-from matchmaking.selectors import firms_without_confident_match
+from matchmaking.selectors import firms_without_confident_match, visible_to_staff
 
 
 def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
     """Superusers see every match; chamber staff those where either firm is vetted by their chamber."""
-    if user.is_superuser:
-        return queryset
-    staff = getattr(user, "chamber_staff", None)
-    if staff is None:
-        return queryset.none()
-    return queryset.filter(Q(company_vn__chamber_id=staff.chamber_id) | Q(company_ru__chamber_id=staff.chamber_id))
+    return visible_to_staff(user, queryset)
 
 
 class ReviewActionForm(ActionForm):
@@ -150,6 +147,14 @@ class MatchEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+# Characters a cell of the Matches list keeps on its one line; the whole text is in the cell's title.
+FIRM_CHARS, REASONS_CHARS = 32, 90
+
+
+def _one_line(text: str, chars: int, css: str) -> str:
+    return format_html('<span class="one-line {}" title="{}">{}</span>', css, text, Truncator(text).chars(chars))
+
+
 def _two_decimals(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -160,9 +165,11 @@ def _percent(value: float | None) -> str:
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
+    # One line a match, narrow enough for a laptop beside the filters (the fits and the engine version are on
+    # each match's own page; the reasons are cut there, whole in their title and on the match's page).
     list_display = [
-        "company_vn", "company_ru", "score_display", "confidence_display", "rivals_display", "fit_for_vn_display",
-        "fit_for_ru_display", "status", "reasons_display", "engine_version",
+        "vn_firm", "ru_firm", "confidence_display", "score_display", "status", "rivals_display", "reasons_display",
+        "review_link",
     ]
     list_filter = ["status", ChamberFilter, SectorFilter, ScoreFilter, ConfidenceFilter, RivalsFilter]
     list_select_related = ["company_vn", "company_ru"]
@@ -172,6 +179,9 @@ class MatchAdmin(admin.ModelAdmin):
     action_form = ReviewActionForm
     inlines = [MatchEventInline]
     list_per_page = 50
+    # A filtered list would count the whole table a second time for "N of M": at a million matches that is
+    # most of the page's time.
+    show_full_result_count = False
     readonly_fields = ["reasons_display"]
     fieldsets = [
         (None, {"fields": ["company_vn", "company_ru", "status", "confidence_display", "competitors_warning",
@@ -199,7 +209,7 @@ class MatchAdmin(admin.ModelAdmin):
 
         @admin.display(description=_("reasons"))
         def reasons_display(match: Match) -> str:
-            return " ".join(explain(match, STAFF, sector_names=names))
+            return _one_line(" ".join(explain(match, STAFF, sector_names=names)), REASONS_CHARS, "reasons")
 
         return [reasons_display if name == "reasons_display" else name for name in super().get_list_display(request)]
 
@@ -220,7 +230,22 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("possible competitors"))
     def rivals_display(self, match: Match) -> str:
-        return "⚠ " + gettext("may be competitors") if _rivals_reason(match) else ""
+        if not _rivals_reason(match):
+            return ""
+        return format_html('<span title="{}">⚠</span>', gettext("may be competitors"))
+
+    @admin.display(description=_("Vietnamese firm"), ordering="company_vn__name")
+    def vn_firm(self, match: Match) -> str:
+        return _one_line(match.company_vn.name, FIRM_CHARS, "firm")
+
+    @admin.display(description=_("Russian firm"), ordering="company_ru__name")
+    def ru_firm(self, match: Match) -> str:
+        return _one_line(match.company_ru.name, FIRM_CHARS, "firm")
+
+    @admin.display(description=_("review"))
+    def review_link(self, match: Match) -> str:
+        url = reverse("admin:matchmaking_match_review_pair", args=[match.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open"))
 
     @admin.display(description=_("possible competitors"))
     def competitors_warning(self, match: Match) -> str:
@@ -237,6 +262,26 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.display(description=_("fit for the Russian firm"), ordering="fit_for_ru")
     def fit_for_ru_display(self, match: Match) -> str:
         return _two_decimals(match.fit_for_ru)
+
+    def get_urls(self):
+        # The review workbench (matchmaking.review_admin), ahead of the admin's own "<object_id>/" patterns.
+        def view(function, **kwargs):
+            return self.admin_site.admin_view(partial(function, self, **kwargs))
+
+        return [
+            path("review/", view(review_admin.workbench), name="matchmaking_match_review"),
+            path("review/<int:pk>/", view(review_admin.workbench), name="matchmaking_match_review_pair"),
+            path("review/<int:pk>/next/", view(review_admin.navigate, forward=True),
+                 name="matchmaking_match_review_next"),
+            path("review/<int:pk>/previous/", view(review_admin.navigate, forward=False),
+                 name="matchmaking_match_review_previous"),
+            path("review/<int:pk>/decide/", view(review_admin.decide), name="matchmaking_match_review_decide"),
+            path("review/<int:pk>/undo/", view(review_admin.undo), name="matchmaking_match_review_undo"),
+            path("review/skipped/reset/", view(review_admin.reset_skipped), name="matchmaking_match_review_reset"),
+            path("review/firm/<int:company_pk>/", view(review_admin.firm), name="matchmaking_match_review_firm"),
+            path("review/bulk-approve/", view(review_admin.bulk_approve), name="matchmaking_match_review_bulk"),
+            *super().get_urls(),
+        ]
 
     def _review(self, request, queryset, decide, done: Callable[[int], str]) -> None:
         try:

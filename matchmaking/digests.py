@@ -18,6 +18,10 @@ exactly there resends one message. Its Message-ID is the same both times, so mai
 Firms' digests go out in batches (a worker task per FIRMS_PER_TASK firms): one SMTP connection and a few
 queries for the whole batch, but each firm is still claimed, locked, sent and marked on its own, so a
 firm refused or interrupted in a batch is resumed by itself and the rest of the batch is never sent again.
+
+An introduction staff send at once (matchmaking.introductions) is the same email with one match in it, claimed
+in a row of its own (unique on firm and match) and sent by ``send_claimed`` by the same rules. A firm's claims
+of both kinds hold a lock on the firm (``lock_firm_claims``), so a match is put in one of them, never in both.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ logger = logging.getLogger(__name__)
 ANSWER_SALT = "sme-match.answer"
 # Namespace of the advisory locks on digest deliveries (the row's id is the other half of the key).
 DIGEST_LOCK = 0x44494745  # "DIGE"
+# Namespace of the transaction locks a claim holds on its firms (the firm's id is the other half of the key).
+FIRM_CLAIM_LOCK = 0x434C4149  # "CLAI"
 SMTP_ERRORS = (smtplib.SMTPException, OSError)  # refused, dropped, timed out: worth a retry
 LISTING_PREVIEW = 280  # characters of an offer or need quoted in the email
 
@@ -209,11 +215,22 @@ def _firms_with_readers(company_ids: list[int]) -> dict[int, Company]:
     return Company.objects.prefetch_related("memberships__user", "listings").in_bulk(company_ids)
 
 
+def lock_firm_claims(company_ids: list[int]) -> None:
+    """Hold, until the transaction ends, the claim lock of each firm: a claim that then reads what the firm
+    was told sees every other claim of its firms committed (a weekly digest's or an introduction's)."""
+    with connection.cursor() as cursor:
+        # Taken in id order by every claim, so two claims of overlapping firms never wait on each other in a ring.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+                       [FIRM_CLAIM_LOCK, sorted(set(company_ids))])
+
+
 def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int, tuple[DigestDelivery, bool]]:
     """Each firm's delivery row for the week, created with its items where it did not exist (the claim), in
     one transaction for the whole batch: firm id → (delivery, created by this call)."""
+    weekly = DigestDelivery.Kind.WEEKLY
     with transaction.atomic():
-        rows = DigestDelivery.objects.filter(company__in=companies, iso_year=week.year, iso_week=week.week)
+        lock_firm_claims([company.pk for company in companies])
+        rows = DigestDelivery.objects.filter(company__in=companies, iso_year=week.year, iso_week=week.week, kind=weekly)
         claimed = {delivery.company_id: (delivery, False) for delivery in rows}
         unclaimed = [company for company in companies if company.pk not in claimed]
         if not unclaimed:
@@ -232,7 +249,7 @@ def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int,
             created = []
             for delivery in fresh:
                 row, new = DigestDelivery.objects.get_or_create(
-                    company_id=delivery.company_id, iso_year=week.year, iso_week=week.week,
+                    company_id=delivery.company_id, iso_year=week.year, iso_week=week.week, kind=weekly,
                     defaults={"status": delivery.status, "reason": delivery.reason},
                 )
                 if new:
@@ -321,6 +338,16 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
         return {pk: results[pk] for pk in company_ids}
 
     claimed = _claim_firm_deliveries(firms, week)
+    send_claimed(firms, claimed, readers, week, results)
+    return {pk: results[pk] for pk in company_ids}
+
+
+def send_claimed(
+    firms: list[Company], claimed: dict[int, tuple[DigestDelivery, bool]],
+    readers: dict[int, tuple[list[Recipient], list[str]]], week: IsoWeek, results: dict[int, DeliveryResult],
+) -> None:
+    """Send each firm the delivery claimed for it (firm id → (delivery, created by this call)) unless it went
+    out already, filling in ``results``: what a weekly digest and an introduction sent at once share."""
     open_ = []
     for company in firms:
         delivery, created = claimed[company.pk]
@@ -333,7 +360,6 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
     if open_:
         with _delivery_locks([claimed[company.pk][0] for company in open_]) as held:
             _deliver_held(open_, claimed, held, readers, week, results)
-    return {pk: results[pk] for pk in company_ids}
 
 
 def _deliver_held(
@@ -400,13 +426,14 @@ def _deliver_locked(
         return _render_firm_digest(company, side, kept, recipient, delivery, week, sector_names)
 
     result = _send(delivery, recipients, render, target, mail,
-                   on_sent=lambda: _introduce_announced(company, kept, week))
+                   on_sent=lambda: _introduce_announced(company, kept, delivery))
     result.notes = left_out + notes
     return result
 
 
 def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult:
-    existing = DigestDelivery.objects.filter(company=company, iso_year=week.year, iso_week=week.week).first()
+    existing = DigestDelivery.objects.filter(company=company, iso_year=week.year, iso_week=week.week,
+                                             kind=DigestDelivery.Kind.WEEKLY).first()
     if existing and existing.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
         return DeliveryResult(target, Status.ALREADY, existing.reason)
     plan = selectors.firm_digest_plan(company)
@@ -419,15 +446,17 @@ def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult
                           messages=len(recipients), notes=left_out)
 
 
-def _introduce_announced(company: Company, items: list[DigestItem], week: IsoWeek) -> None:
+def _introduce_announced(company: Company, items: list[DigestItem], delivery: DigestDelivery) -> None:
     """The approved matches the digest announced become introduced; runs in the transaction marking it sent."""
+    where = (f"in the {delivery.week} digest of {company}" if delivery.kind == DigestDelivery.Kind.WEEKLY
+             else f"in the introduction email to {company}")
     for item in items:
         if item.kind == DigestItem.Kind.NEW and item.match.status == Match.Status.APPROVED:
             try:
                 # A copy: introduce reloads the match it is given, which would drop the firms prefetched with
                 # it. The batch's own instance then takes the new state, so that the other firm of the match,
                 # if later in the batch, is told of an introduced match and does not introduce it again.
-                introduced = services.introduce(copy.copy(item.match), note=f"in the {week} digest of {company}")
+                introduced = services.introduce(copy.copy(item.match), note=where)
             except services.MatchWorkflowError:  # rejected in the last instant: it was told, nothing to undo
                 logger.warning("match %s changed while its digest was sent", item.match_id)
             else:

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Func
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
@@ -88,6 +88,12 @@ class Match(models.Model):
             models.Index(F("confidence").desc(nulls_last=True), name="match_confidence"),
             # Only reviewed matches have a reviewer: the suggestions' NULLs need no index entries.
             models.Index(fields=["reviewed_by"], name="match_reviewer", condition=models.Q(reviewed_by__isnull=False)),
+            # The review workbench walks the suggestions in this order (matchmaking.selectors.QUEUE_KEY).
+            models.Index(
+                Func(Coalesce("confidence", "score") * -100, function="ROUND", output_field=models.FloatField()),
+                F("created_at"), F("id"), name="match_review_queue",
+                condition=models.Q(status="suggested"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -152,11 +158,13 @@ class TextEmbedding(models.Model):
 
 
 class DigestDelivery(models.Model):
-    """One weekly digest, to one firm or one chamber's staff, for one ISO week: the claim that makes it
-    exactly once. The row is created with its content (DigestItems, or ``payload`` for staff) in one
-    transaction; the unique constraints mean a second run or a second worker finds it and sends nothing new.
-    ``sent_to`` grows one address at a time, as the SMTP server accepts each message, so a send that died
-    half-way resumes with the recipients it had not reached."""
+    """One weekly digest, to one firm or one chamber's staff, for one ISO week, or one introduction a firm is
+    emailed at once (staff's "introduce now"): the claim that makes it exactly once. The row is created with
+    its content (DigestItems, or ``payload`` for staff) in one transaction; the unique constraints mean a
+    second run or a second worker finds it and sends nothing new. ``sent_to`` grows one address at a time, as
+    the SMTP server accepts each message, so a send that died half-way resumes with the recipients it had not
+    reached. An introduction's row carries the week it was sent in, and its item tells the weekly digest that
+    the firm was told."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -164,6 +172,16 @@ class DigestDelivery(models.Model):
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed (will be retried)")
 
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly digest")
+        INTRODUCTION = "introduction", _("Introduction sent at once")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.WEEKLY)
+    # SET_NULL, as DigestItem.match: the record of what a firm was sent outlives a deleted counterpart.
+    match = models.ForeignKey(
+        Match, models.SET_NULL, null=True, blank=True, related_name="introduction_deliveries",
+        verbose_name=_("match (introduction)"),
+    )
     company = models.ForeignKey(
         Company, models.CASCADE, null=True, blank=True, related_name="digest_deliveries", verbose_name=_("firm")
     )
@@ -187,8 +205,12 @@ class DigestDelivery(models.Model):
         verbose_name_plural = _("digest deliveries")
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "iso_year", "iso_week"], condition=models.Q(company__isnull=False),
+                fields=["company", "iso_year", "iso_week"], condition=models.Q(company__isnull=False, kind="weekly"),
                 name="one_firm_digest_per_week",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "match"], condition=models.Q(kind="introduction"),
+                name="one_introduction_email_per_firm_and_match",
             ),
             models.UniqueConstraint(
                 fields=["chamber", "iso_year", "iso_week"], condition=models.Q(chamber__isnull=False),
@@ -198,6 +220,10 @@ class DigestDelivery(models.Model):
                 condition=models.Q(company__isnull=False, chamber__isnull=True)
                 | models.Q(company__isnull=True, chamber__isnull=False),
                 name="digest_for_a_firm_or_a_chamber",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="weekly") | models.Q(company__isnull=False),
+                name="introduction_email_for_a_firm",
             ),
         ]
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company, Country
@@ -23,7 +24,7 @@ from matchmaking.engine import (
 )
 from matchmaking import bulk, warm_index
 from matchmaking.models import Match, MatchEvent
-from matchmaking.selectors import matchable_profiles
+from matchmaking.selectors import QUALITY, matchable_profiles
 from matchmaking.store import DatabaseEmbeddingStore
 
 if TYPE_CHECKING:
@@ -336,6 +337,69 @@ def _lock(match: Match) -> None:
     match.refresh_from_db(from_queryset=Match.objects.select_for_update())
 
 
+# How long staff may take back a decision they made on a suggestion (the review workbench's undo).
+UNDO_SECONDS = 60
+UNDOABLE_ACTIONS = ("approved", "rejected")
+
+
+@transaction.atomic
+def undo_decision(match: Match, *, by: AbstractBaseUser, now: datetime | None = None) -> Match:
+    """Take back the last decision on a suggestion (approved or rejected) if ``by`` made it less than
+    UNDO_SECONDS ago and nothing happened to the match since: it is a suggestion again, with no reviewer or
+    note, and an "undone" MatchEvent says who took it back. Refused with MatchWorkflowError otherwise (an
+    introduction already requested, another reviewer's decision, a minute gone)."""
+    now = now or timezone.now()
+    _lock(match)
+    last = match.events.order_by("-at", "-id").first()
+    if (
+        last is None or last.action not in UNDOABLE_ACTIONS or last.to_status != match.status
+        or last.from_status != Match.Status.SUGGESTED
+    ):
+        raise MatchWorkflowError(f"Match {match.pk} has no decision to undo: its last step was not a review.")
+    if last.actor_id != by.pk:
+        raise MatchWorkflowError(f"Only the staff member who decided match {match.pk} may undo it.")
+    if now - last.at > timedelta(seconds=UNDO_SECONDS):
+        raise MatchWorkflowError(
+            f"The decision on match {match.pk} was made more than {UNDO_SECONDS} seconds ago: it stands."
+        )
+    from_status = match.status
+    match.status, match.review_note, match.reviewed_by, match.reviewed_at = Match.Status.SUGGESTED, "", None, None
+    match.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    _event(match, "undone", from_status, by=by, note=f"took back: {last.action}").save()
+    return match
+
+
+def approve_all(matches: QuerySet[Match], *, by: AbstractBaseUser | None, note: str = "", limit: int) -> int:
+    """Approve the suggestions among ``matches``, at most ``limit`` of them (the best first), each with its
+    own MatchEvent, in one statement whatever their number (a bulk approval may take thousands); returns how
+    many were approved. A match decided meanwhile is left alone: PostgreSQL checks the status again on each
+    row it updates."""
+    chosen = (
+        matches.filter(status=Match.Status.SUGGESTED)
+        .order_by(QUALITY.desc(), "pk").values("pk")[:limit]
+    )
+    try:
+        chosen_sql, chosen_params = chosen.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    now, actor = timezone.now(), None if by is None else by.pk
+    match_table, event_table = Match._meta.db_table, MatchEvent._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH changed AS (
+                    UPDATE {match_table} SET status = %s, review_note = %s, reviewed_by_id = %s, reviewed_at = %s,
+                        updated_at = %s
+                    WHERE id IN ({chosen_sql}) AND status = %s
+                    RETURNING id
+                )
+                INSERT INTO {event_table} (match_id, actor_id, action, from_status, to_status, note, at)
+                SELECT id, %s, %s, %s, %s, %s, %s FROM changed""",
+            [Match.Status.APPROVED, note, actor, now, now, *chosen_params, Match.Status.SUGGESTED,
+             actor, "approved", Match.Status.SUGGESTED, Match.Status.APPROVED, note, now],
+        )
+        return cursor.rowcount
+
+
 @transaction.atomic
 def introduce(match: Match, *, by: AbstractBaseUser | None = None, note: str = "") -> Match:
     """Send an approved match to both firms; each must then accept or decline."""
@@ -350,6 +414,42 @@ def introduce(match: Match, *, by: AbstractBaseUser | None = None, note: str = "
     match.save(update_fields=["status", "introduced_at", "response_vn", "response_ru", "updated_at"])
     _event(match, "introduced", from_status, by=by, note=note).save()
     return match
+
+
+def introduce_now(match: Match, *, by: AbstractBaseUser | None) -> None:
+    """Approve the match if it is still a suggestion, and have both firms emailed its introduction at once
+    rather than in their next weekly digests (matchmaking.introductions, by a task queued after the commit;
+    the match becomes introduced when the first email goes out).
+
+    The match is taken as given: the caller checks that ``by`` may see it (the admin scopes a chamber's staff
+    to pairs with a firm of theirs). Refused with MatchWorkflowError, changing nothing, unless the match is
+    suggested or approved and both firms may be matched now (Company.objects.matchable).
+    """
+    from matchmaking.tasks import send_introduction_now  # the tasks module imports this one
+
+    with transaction.atomic():
+        _lock(match)
+        if match.status not in (Match.Status.SUGGESTED, Match.Status.APPROVED):
+            raise MatchWorkflowError(
+                f"Only suggested or approved matches can be introduced now; match {match.pk} is "
+                f"{match.get_status_display().lower()}."
+            )
+        firms = Company.objects.filter(pk__in=[match.company_vn_id, match.company_ru_id])
+        matchable = set(firms.matchable().values_list("pk", flat=True))
+        refused = [
+            f"{firm} is not published" if firm.status != Company.Status.PUBLISHED
+            else f"{firm} has not consented to matching"
+            for firm in firms.order_by("pk") if firm.pk not in matchable
+        ]
+        if refused:
+            raise MatchWorkflowError(
+                f"Match {match.pk} cannot be introduced now: {'; '.join(refused)}. Nothing was changed."
+            )
+        if match.status == Match.Status.SUGGESTED:
+            approve([match], by=by)
+        _event(match, "introduction_requested", match.status, by=by,
+               note="introduce now: both firms to be emailed at once").save()
+        transaction.on_commit(lambda: send_introduction_now.delay(match.pk))
 
 
 @transaction.atomic

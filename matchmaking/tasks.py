@@ -2,11 +2,12 @@
 
 import logging
 import random
+from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
 
-from matchmaking import digests, services
+from matchmaking import digests, introductions, services
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,15 @@ def embed_new_texts(chunk_size: int = services.EMBED_CHUNK) -> dict:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def dispatch_weekly_digests(country: str | None = None, week: str | None = None) -> dict:
-    """The weekly run (django-celery-beat calls it per country): expire stale introductions, then one task
-    per batch of firms with news (digests.FIRMS_PER_TASK each) and one per chamber. Running it twice queues
-    the same tasks, which then send nothing."""
+    """The weekly run (django-celery-beat calls it per country): expire stale introductions, queue again the
+    introductions emailed at once that have not all gone out, then one task per batch of firms with news
+    (digests.FIRMS_PER_TASK each) and one per chamber. Running it twice queues the same tasks, which then send
+    nothing."""
     iso_week = digests.IsoWeek.parse(week) if week else digests.IsoWeek.current(country)
     expired = services.expire_introductions()
+    # Both countries' runs queue them: whichever comes first sends, the other's tasks find nothing left to send.
+    for match_id in introductions.unsent_introductions():
+        send_introduction_now.delay(match_id)
     firms, chambers = digests.digest_targets(iso_week, country)
     for start in range(0, len(firms), digests.FIRMS_PER_TASK):
         send_firm_digests.delay(firms[start:start + digests.FIRMS_PER_TASK], str(iso_week))
@@ -83,15 +88,15 @@ def retry_delay(retries: int) -> float:
     return min(settings.DIGEST_RETRY_BACKOFF_MAX, base) * random.uniform(0.8, 1.2)
 
 
-def _deliver(task, deliver, target_id: int, week: str) -> dict:
-    result = deliver(target_id, digests.IsoWeek.parse(week))
+def _deliver(task, deliver: Callable[[], digests.DeliveryResult], what: str) -> dict:
+    result = deliver()
     if result.status == digests.Status.BUSY and not task.request.is_eager:  # eager: nobody to wait for
         raise task.retry(countdown=settings.DIGEST_BUSY_RETRY_SECONDS, max_retries=None)
-    if result.status == digests.Status.FAILED:
+    if result.status == digests.Status.FAILED and not task.request.is_eager:  # eager: the next run resumes it
         if task.request.retries < settings.DIGEST_MAX_RETRIES:
             raise task.retry(countdown=retry_delay(task.request.retries), max_retries=settings.DIGEST_MAX_RETRIES)
-        # Given up for now; the row stays FAILED and the next run for the week (or `send_digests`) resumes it.
-        logger.error("digest %s for %s failed after %d retries: %s", week, result.target, task.request.retries,
+        # Given up for now; the row stays FAILED and the next weekly run (or `send_digests`) resumes it.
+        logger.error("%s for %s failed after %d retries: %s", what, result.target, task.request.retries,
                      result.reason)
     return result.as_dict()
 
@@ -99,7 +104,8 @@ def _deliver(task, deliver, target_id: int, week: str) -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_firm_digest(self, company_id: int, week: str) -> dict:
     """One firm's digest for the ISO week ('2026-W48'); any number of runs send it once."""
-    return _deliver(self, digests.deliver_firm_digest, company_id, week)
+    return _deliver(self, lambda: digests.deliver_firm_digest(company_id, digests.IsoWeek.parse(week)),
+                    f"digest {week}")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -129,4 +135,12 @@ def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_staff_digest(self, chamber_id: int, week: str) -> dict:
     """One chamber's staff digest for the ISO week; any number of runs send it once."""
-    return _deliver(self, digests.deliver_staff_digest, chamber_id, week)
+    return _deliver(self, lambda: digests.deliver_staff_digest(chamber_id, digests.IsoWeek.parse(week)),
+                    f"digest {week}")
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def send_introduction_now(self, match_id: int) -> dict:
+    """Email both firms of a match its introduction at once (services.introduce_now queues it): each reader once,
+    however many runs; the mail server's refusals are retried as a digest's are."""
+    return _deliver(self, lambda: introductions.deliver_introduction(match_id), "introduction email")
