@@ -339,13 +339,13 @@ class DigestItemInline(admin.TabularInline):
 class DigestDeliveryAdmin(admin.ModelAdmin):
     """Who was sent which week's digest: an audit trail, written only by the digest tasks."""
 
-    list_display = ["week", "company", "chamber", "status", "recipients", "attempts", "sent_at", "reason"]
-    list_filter = ["status", "iso_year", "iso_week"]
-    list_select_related = ["company", "chamber"]
+    list_display = ["week", "kind", "company", "chamber", "match", "status", "recipients", "attempts", "sent_at", "reason"]
+    list_filter = ["kind", "status", "iso_year", "iso_week"]
+    list_select_related = ["company", "chamber", "match"]
     search_fields = ["company__name", "chamber__name", "sent_to"]
     date_hierarchy = "created_at"
     inlines = [DigestItemInline]
-    readonly_fields = ["company", "chamber", "iso_year", "iso_week", "status", "reason", "payload", "sent_to",
+    readonly_fields = ["kind", "company", "chamber", "match", "iso_year", "iso_week", "status", "reason", "payload", "sent_to",
                        "attempts", "created_at", "sent_at"]
     actions = ["retry"]
 
@@ -368,13 +368,16 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries now"), permissions=["view"])
     def retry(self, request, queryset):
-        from matchmaking.tasks import send_firm_digest, send_staff_digest
+        from matchmaking.tasks import send_firm_digest, send_introduction_now, send_staff_digest
 
         failed = list(queryset.filter(status__in=[DigestDelivery.Status.FAILED, DigestDelivery.Status.PENDING]))
         for delivery in failed:
-            task, target = (send_firm_digest, delivery.company_id) if delivery.company_id else (
-                send_staff_digest, delivery.chamber_id)
-            task.delay(target, delivery.week)
+            if delivery.kind == DigestDelivery.Kind.INTRODUCTION:
+                send_introduction_now.delay(delivery.match_id)  # its own email, not the week's digest
+            elif delivery.company_id:
+                send_firm_digest.delay(delivery.company_id, delivery.week)
+            else:
+                send_staff_digest.delay(delivery.chamber_id, delivery.week)
         self.message_user(request, ngettext(
             "%(count)d delivery queued again; a digest already sent is never sent twice.",
             "%(count)d deliveries queued again; a digest already sent is never sent twice.", len(failed),

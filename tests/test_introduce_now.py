@@ -308,6 +308,24 @@ def test_mail_server_down_the_introduction_waits_and_the_weekly_run_resumes_it_o
 
 
 @pytest.mark.django_db
+def test_staff_retrying_a_failed_introduction_email_send_that_email_not_a_weekly_digest(introduce, settings, staff_client):
+    vn, ru = firm("VN", chamber=staff_client.user.chamber_staff.chamber), firm("RU")
+    match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
+    introduce(match)
+    failed = DigestDelivery.objects.get(company=vn, status=DigestDelivery.Status.FAILED)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    staff_client.post("/admin/matchmaking/digestdelivery/", {"action": "retry", "_selected_action": [failed.pk]})
+
+    assert [m.to[0] for m in mail.outbox if reader(vn) in m.to] == [reader(vn)]
+    failed.refresh_from_db()
+    assert failed.status == DigestDelivery.Status.SENT
+    assert not DigestDelivery.objects.filter(kind=DigestDelivery.Kind.WEEKLY).exists()
+
+
+@pytest.mark.django_db
 def test_a_firm_whose_weekly_digest_already_holds_the_match_is_not_told_twice(introduce, settings):
     vn, ru = firm("VN"), firm("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
