@@ -302,17 +302,8 @@ class MatchAdmin(admin.ModelAdmin):
             "%(count)d match rejected.", "%(count)d matches rejected.", count) % {"count": count})
 
 
-@admin.register(MatchEvent)
-class MatchEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "match", "action", "from_status", "to_status", "actor", "note"]
-    list_filter = ["action", "to_status"]
-    list_select_related = ["match__company_vn", "match__company_ru", "actor"]
-    search_fields = ["match__company_vn__name", "match__company_ru__name", "note"]
-    readonly_fields = ["match", "actor", "action", "from_status", "to_status", "note", "at"]
-
-    def get_queryset(self, request):
-        visible = _visible_matches(request.user, Match.objects.all())
-        return super().get_queryset(request).filter(match__in=visible)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list to read: rows written only by the services (audit trails, computed lists)."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -322,6 +313,19 @@ class MatchEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MatchEvent)
+class MatchEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "match", "action", "from_status", "to_status", "actor", "note"]
+    list_filter = ["action", "to_status"]
+    list_select_related = ["match__company_vn", "match__company_ru", "actor"]
+    search_fields = ["match__company_vn__name", "match__company_ru__name", "note"]
+    readonly_fields = ["match", "actor", "action", "from_status", "to_status", "note", "at"]
+
+    def get_queryset(self, request):
+        visible = _visible_matches(request.user, Match.objects.all())
+        return super().get_queryset(request).filter(match__in=visible)
 
 
 class DigestItemInline(admin.TabularInline):
@@ -394,7 +398,7 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(FirmToImprove)
-class FirmToImproveAdmin(admin.ModelAdmin):
+class FirmToImproveAdmin(ReadOnlyAdmin):
     """"Needs a better profile": the chamber's matchable firms with no standing match whose confidence reaches
     MATCHING_MIN_CONFIDENCE, with the advice their profile page gives them. Read-only; a firm's name leads to
     its own admin page."""
@@ -428,15 +432,6 @@ class FirmToImproveAdmin(admin.ModelAdmin):
     # Whoever may read the matches may read which firms have no good one.
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("matchmaking.view_match")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("firm"), ordering="name")
     def firm(self, company: FirmToImprove):

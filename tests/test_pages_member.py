@@ -10,7 +10,7 @@ from django.test import Client
 from companies.models import Company, Membership
 from matchmaking import services
 from matchmaking.models import Match
-from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory
+from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory, profile_data
 
 pytestmark = pytest.mark.django_db
 
@@ -22,22 +22,6 @@ def sign_up(client: Client, email: str = "lan@firm.example") -> str:
     response = client.post("/accounts/signup/", {"email": email})
     assert response.status_code == 302 and response.url == "/accounts/signup/sent/"
     return VERIFY_LINK.search(mail.outbox[-1].body).group(1)
-
-
-def profile_data(**changes) -> dict:
-    data = {
-        "firm-name": "Tay Nguyen Coffee", "firm-country": "VN", "firm-city": "Buon Ma Thuot",
-        "firm-activity_code": "1077", "firm-sectors": ["10"], "firm-size": "small", "firm-languages": ["vi", "en"],
-        "firm-contact_name": "Nguyen Thi Lan", "firm-contact_email": "lan@firm.example",
-        "firm-contact_phone": "+84 262 000 111",
-        "offers-TOTAL_FORMS": "2", "offers-INITIAL_FORMS": "0",
-        "offers-0-kind": "product", "offers-0-cooperation": ["supply"],
-        "offers-0-text": "Roasted Robusta coffee, 1,200 t a year, UTZ and HACCP certified, shipped from Da Nang.",
-        "needs-TOTAL_FORMS": "2", "needs-INITIAL_FORMS": "0",
-        "consent-matching": "on", "consent-share_profile": "on", "consent-cross_border": "on",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 @pytest.fixture

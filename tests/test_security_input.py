@@ -18,7 +18,7 @@ from matchmaking import services as match_services
 from matchmaking.digests import IsoWeek, Status, deliver_firm_digest
 from tests.factories import (
     ChamberFactory, CompanyFactory, EventFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
-    register_firm,
+    profile_data, register_firm,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,22 +54,6 @@ def member_client(client):
     client.force_login(user)
     client.user = user
     return client
-
-
-def profile_data(**changes) -> dict:
-    data = {
-        "firm-name": "Tay Nguyen Coffee", "firm-country": "VN", "firm-city": "Buon Ma Thuot",
-        "firm-activity_code": "1077", "firm-sectors": ["10"], "firm-size": "small", "firm-languages": ["vi", "en"],
-        "firm-contact_name": "Nguyen Thi Lan", "firm-contact_email": "lan@firm.example",
-        "firm-contact_phone": "+84 262 000 111",
-        "offers-TOTAL_FORMS": "2", "offers-INITIAL_FORMS": "0",
-        "offers-0-kind": "product", "offers-0-cooperation": ["supply"],
-        "offers-0-text": "Roasted Robusta coffee, 1,200 t a year, UTZ and HACCP certified, shipped from Da Nang.",
-        "needs-TOTAL_FORMS": "2", "needs-INITIAL_FORMS": "0",
-        "consent-matching": "on", "consent-share_profile": "on", "consent-cross_border": "on",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def import_errors(tmp_path: Path, records: list) -> str:
