@@ -88,7 +88,7 @@ class Match(models.Model):
             models.Index(F("confidence").desc(nulls_last=True), name="match_confidence"),
             # Only reviewed matches have a reviewer: the suggestions' NULLs need no index entries.
             models.Index(fields=["reviewed_by"], name="match_reviewer", condition=models.Q(reviewed_by__isnull=False)),
-            # The review workbench walks the suggestions in this order (matchmaking.selectors.QUEUE_KEY).
+            # The review workbench walks the suggestions in this order (matchmaking.review_queue.QUEUE_KEY).
             models.Index(
                 Func(Coalesce("confidence", "score") * -100, function="ROUND", output_field=models.FloatField()),
                 F("created_at"), F("id"), name="match_review_queue",

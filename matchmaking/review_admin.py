@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company, CooperationForm, Country, Language, Organisation, Sector
 from companies.selectors import sectors_by_code
-from matchmaking import selectors, services
+from matchmaking import review_queue, selectors, services
 from matchmaking.explain import STAFF, explain
 from matchmaking.models import Match
 
@@ -54,7 +54,7 @@ COUNT_UP_TO = 1000  # the page says "1,000+ pairs wait" rather than count a mill
 
 
 class ReviewFilterForm(forms.Form):
-    """The queue's filters (selectors.ReviewFilters) from the query string; an unknown value is ignored."""
+    """The queue's filters (review_queue.ReviewFilters) from the query string; an unknown value is ignored."""
 
     chamber = forms.TypedChoiceField(label=_("Chamber"), required=False, coerce=int, empty_value=None)
     country = forms.ChoiceField(label=_("Firms of"), required=False)
@@ -81,8 +81,8 @@ class ReviewFilterForm(forms.Form):
     def _value(self, name: str):
         return getattr(self, "cleaned_data", {}).get(name) or None
 
-    def filters(self) -> selectors.ReviewFilters:
-        return selectors.ReviewFilters(
+    def filters(self) -> review_queue.ReviewFilters:
+        return review_queue.ReviewFilters(
             chamber=self._value("chamber"), country=self._value("country"), sector=self._value("sector"),
             band=self._value("band"), waiting_days=self._value("waiting"),
         )
@@ -257,11 +257,11 @@ def workbench(model_admin, request: HttpRequest, pk: int | None = None) -> HttpR
     _may_view(model_admin, request)
     form = ReviewFilterForm(request.GET, user=request.user)
     query = form.query()
-    queue = selectors.review_queue(request.user, filters=form.filters())
+    queue = review_queue.review_queue(request.user, filters=form.filters())
     skipped = _skipped(request)
     if pk is None:
         pk = queue.first(skip=skipped)
-    pair = None if pk is None else selectors.review_pair(request.user, pk)
+    pair = None if pk is None else review_queue.review_pair(request.user, pk)
     if pk is not None and pair is None:
         raise Http404
     waiting = queue.count(up_to=COUNT_UP_TO)
@@ -298,7 +298,7 @@ def navigate(model_admin, request: HttpRequest, pk: int, *, forward: bool) -> Ht
     _may_view(model_admin, request)
     _visible_match(request, pk)
     form = ReviewFilterForm(request.GET, user=request.user)
-    queue = selectors.review_queue(request.user, filters=form.filters())
+    queue = review_queue.review_queue(request.user, filters=form.filters())
     place = queue.place(pk)
     if forward:
         found = queue.after(place) if place is not None else queue.first()
@@ -322,7 +322,7 @@ def decide(model_admin, request: HttpRequest, pk: int) -> HttpResponse:
         _may_decide(model_admin, request)
     match = _visible_match(request, pk)
     form = ReviewFilterForm(request.GET, user=request.user)
-    queue = selectors.review_queue(request.user, filters=form.filters())
+    queue = review_queue.review_queue(request.user, filters=form.filters())
     place = queue.place(pk)  # before the decision takes the pair out of the queue
     try:
         if action == "approve":
@@ -394,14 +394,14 @@ class TopForm(forms.Form):
 def firm(model_admin, request: HttpRequest, company_pk: int) -> HttpResponse:
     """One firm's suggestions in its own order, with "approve the top N"; and its earlier matches."""
     _may_view(model_admin, request)
-    review = selectors.firm_review(request.user, company_pk)
+    review = review_queue.firm_review(request.user, company_pk)
     if review is None:
         raise Http404
     if request.method == "POST":
         _may_decide(model_admin, request)
         form = TopForm(request.POST)
         if form.is_valid():
-            top = list(selectors.firm_suggestions(request.user, review.firm)[: form.cleaned_data["top"]])
+            top = list(review_queue.firm_suggestions(request.user, review.firm)[: form.cleaned_data["top"]])
             try:
                 changed = services.approve(top, by=request.user, note=request.POST.get("note", "").strip()[:1000])
             except services.MatchWorkflowError as error:
@@ -442,7 +442,7 @@ def bulk_approve(model_admin, request: HttpRequest) -> HttpResponse:
     _may_view(model_admin, request)
     filter_form = ReviewFilterForm(request.GET, user=request.user)
     query = filter_form.query()
-    queue = selectors.review_queue(request.user, filters=filter_form.filters())
+    queue = review_queue.review_queue(request.user, filters=filter_form.filters())
     form = BulkApproveForm(request.POST if request.method == "POST" else request.GET or None)
     count = None
     if form.is_valid():

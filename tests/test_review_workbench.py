@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from companies.services import make_chamber_staff
 from matchmaking.models import Match, MatchEvent
-from matchmaking.selectors import ReviewFilters, review_queue
+from matchmaking.review_queue import ReviewFilters, review_queue
 from tests.factories import ChamberFactory, CompanyFactory, ListingFactory, MatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

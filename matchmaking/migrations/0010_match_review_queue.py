@@ -1,4 +1,4 @@
-"""The review workbench's queue (matchmaking.selectors.ReviewQueue) walks the suggestions in the order of this
+"""The review workbench's queue (matchmaking.review_queue.ReviewQueue) walks the suggestions in the order of this
 index: quality to the whole percent, best first, then the oldest. Partial, so decided matches leave it; built
 concurrently, so a live table of a million matches takes writes meanwhile."""
 
