@@ -114,3 +114,31 @@ def order(confidence: list[float], rivals: list[bool]) -> list[int]:
         if first is not None:
             ranked.insert(0, ranked.pop(first))
     return ranked
+
+
+def rival_reasons(d: dict, *, offers: list[str], needs: list[str]) -> tuple[list[dict | None], list[dict | None]]:
+    """The data of a ``rivals`` reason for each pair, from x's side and from y's: the most alike offers and
+    needs, quoted as written (None where a firm has none); built only for the pairs that look like rivals.
+    ``d`` is the engine's pair details; ``offers`` and ``needs`` the texts its rows index."""
+
+    def text(texts: list[str], row: int) -> str | None:
+        return texts[row] if row >= 0 else None
+
+    for_x: list[dict | None] = []
+    for_y: list[dict | None] = []
+    for rival, xo, yo, xn, yn, alike in zip(
+        d["rivals"].tolist(), d["x_offer"].tolist(), d["y_offer"].tolist(), d["x_need"].tolist(),
+        d["y_need"].tolist(), d["offers_alike"].tolist(),
+    ):
+        if not rival:
+            for_x.append(None)
+            for_y.append(None)
+            continue
+        mine = {"offer": text(offers, xo), "need": text(needs, xn)}
+        theirs = {"offer": text(offers, yo), "need": text(needs, yn)}
+        similarity = round(alike, 3)
+        for_x.append({**mine, "counterpart_offer": theirs["offer"], "counterpart_need": theirs["need"],
+                      "similarity": similarity})
+        for_y.append({**theirs, "counterpart_offer": mine["offer"], "counterpart_need": mine["need"],
+                      "similarity": similarity})
+    return for_x, for_y

@@ -28,7 +28,7 @@ from scipy import sparse
 
 from companies.languages import detect_language
 from matchmaking.engine import kernels
-from matchmaking.engine.confidence import ConfidenceModel, default_model, order, pair_features
+from matchmaking.engine.confidence import ConfidenceModel, default_model, order, pair_features, rival_reasons
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import fit_tfidf
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking, Reason, Suggestion
@@ -420,7 +420,8 @@ def _suggestions(
     met_y = quoted(d["b_found"], d["b_value"], d["b_need"], d["b_offer"])  # y's need met by x's offer
     confidence = d["confidence"].tolist() if "confidence" in d else [None] * len(x)
     rivals = d["rivals"].tolist() if "rivals" in d else [False] * len(x)
-    rival_x, rival_y = _rival_reasons(corpus, d) if "rivals" in d else ([None] * len(x), [None] * len(x))
+    rival_x, rival_y = rival_reasons(d, offers=corpus.offers.texts, needs=corpus.needs.texts) if "rivals" in d \
+        else ([None] * len(x), [None] * len(x))
     score, forward, backward = d["score"].tolist(), d["forward"].tolist(), d["backward"].tolist()
     cooperation, sectors, language = d["cooperation"].tolist(), d["sectors"].tolist(), d["language"].tolist()
     x_keys, y_keys = [keys[i] for i in x.tolist()], [keys[i] for i in y.tolist()]
@@ -452,34 +453,6 @@ def _suggestions(
                 confidence=confidence[p], rivals=rivals[p],
             )
     return out_x, out_y
-
-
-def _rival_reasons(corpus: _Corpus, d: dict) -> tuple[list[dict | None], list[dict | None]]:
-    """The data of a ``rivals`` reason for each pair, from x's side and from y's: the most alike offers and
-    needs, quoted as written (None where a firm has none); built only for the pairs that look like rivals."""
-    offers, needs = corpus.offers.texts, corpus.needs.texts
-
-    def text(texts: list[str], row: int) -> str | None:
-        return texts[row] if row >= 0 else None
-
-    for_x: list[dict | None] = []
-    for_y: list[dict | None] = []
-    for rival, xo, yo, xn, yn, alike in zip(
-        d["rivals"].tolist(), d["x_offer"].tolist(), d["y_offer"].tolist(), d["x_need"].tolist(),
-        d["y_need"].tolist(), d["offers_alike"].tolist(),
-    ):
-        if not rival:
-            for_x.append(None)
-            for_y.append(None)
-            continue
-        mine = {"offer": text(offers, xo), "need": text(needs, xn)}
-        theirs = {"offer": text(offers, yo), "need": text(needs, yn)}
-        similarity = round(alike, 3)
-        for_x.append({**mine, "counterpart_offer": theirs["offer"], "counterpart_need": theirs["need"],
-                      "similarity": similarity})
-        for_y.append({**theirs, "counterpart_offer": mine["offer"], "counterpart_need": mine["need"],
-                      "similarity": similarity})
-    return for_x, for_y
 
 
 # Numba's default thread pool aborts the process if two threads start parallel kernels at once (a
