@@ -38,6 +38,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_load.py --firms $(FIRMS) --seconds 15
 	$(BIN)/python bench/scheduling.py
 	$(BIN)/python bench/event_schedule.py
+	$(BIN)/python bench/admin_pages.py --firms $(FIRMS) --copy-from bench_api_load
+	@if [ -x /usr/bin/chromium ]; then $(BIN)/python bench/review_speed.py --firms $(FIRMS); \
+	else echo "/usr/bin/chromium missing: bench/review_speed.py skipped (apt-get install chromium)"; fi
 	@if [ -n "$$REDIS_URL" ]; then \
 		$(BIN)/python bench/digests.py --firms $$(( $(FIRMS) / 10 )) && \
 		$(BIN)/python bench/scale_out.py --firms $(FIRMS); \
