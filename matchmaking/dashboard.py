@@ -30,7 +30,8 @@ CACHE_VERSION = 1  # raise when Figures changes shape, so no process reads anoth
 
 # The MatchEvent actions the dashboard counts (matchmaking.services writes them).
 DECISIONS = ("approved", "rejected")
-COUNTED_ACTIONS = (*DECISIONS, "introduced", "accepted", "declined", "expired", "outcome")
+# "undone": a decision taken back in the workbench (from_status is what it undid) no longer counts as one.
+COUNTED_ACTIONS = (*DECISIONS, "undone", "introduced", "accepted", "declined", "expired", "outcome")
 
 # Weekly series, in the order of the page's charts and table and of the CSV.
 SERIES = (
@@ -189,9 +190,11 @@ def compute_figures(scope: Scope, weeks: list[date]) -> Figures:
         MatchEvent.objects.filter(_match_scope(scope, "match__"), action__in=COUNTED_ACTIONS, at__gte=start)
         .annotate(week=TruncWeek("at", tzinfo=zone)).values("week")
         .annotate(
-            decisions=Count("pk", filter=Q(action__in=DECISIONS)),
-            approved=Count("pk", filter=Q(action="approved")),
-            rejected=Count("pk", filter=Q(action="rejected")),
+            decisions=Count("pk", filter=Q(action__in=DECISIONS)) - Count("pk", filter=Q(action="undone")),
+            approved=Count("pk", filter=Q(action="approved"))
+            - Count("pk", filter=Q(action="undone", from_status=Match.Status.APPROVED)),
+            rejected=Count("pk", filter=Q(action="rejected"))
+            - Count("pk", filter=Q(action="undone", from_status=Match.Status.REJECTED)),
             delay=Median(F("at") - F("match__created_at"), filter=Q(action__in=DECISIONS)),
             introduced=Count("pk", filter=Q(action="introduced")),
             connected=Count("pk", filter=Q(action="accepted", to_status=Match.Status.CONNECTED)),

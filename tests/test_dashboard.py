@@ -327,3 +327,17 @@ def test_the_admin_index_summary_costs_a_fixed_number_of_queries(
     cache.clear()
     with django_assert_max_num_queries(12):
         assert 'id="dashboard-summary"' in staff_client.get("/admin/").content.decode()
+
+
+def test_a_decision_taken_back_in_the_workbench_is_not_counted(staff_client, vcci, rival):
+    reviewer = staff_client.user
+    vn, ru = CompanyFactory(country="VN", chamber=vcci), CompanyFactory(country="RU", city="Moscow", chamber=rival)
+    kept, taken_back = MatchFactory(company_vn=vn, company_ru=ru), MatchFactory(
+        company_vn=vn, company_ru=CompanyFactory(country="RU", city="Kazan", chamber=rival))
+    services.approve([kept], by=reviewer)
+    services.reject([taken_back], by=reviewer, note="already in contact")
+    services.undo_decision(taken_back, by=reviewer)
+    cache.clear()
+
+    weekly = figures_of(staff_client.get(DASHBOARD)).weekly
+    assert (weekly["decisions"][-1], weekly["approved"][-1], weekly["rejected"][-1]) == (1, 1, 0)
