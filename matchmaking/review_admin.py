@@ -280,7 +280,10 @@ def workbench(model_admin, request: HttpRequest, pk: int | None = None) -> HttpR
                 {
                     "side": side, "panel": _firm_panel(pair.firms[side], quotes=quotes[side], sectors=sectors),
                     "history": pair.history[side], "waiting": pair.waiting[side],
-                    "place": getattr(match, f"ahead_{side}") + 1,
+                    # A firm's place counts its matches with every chamber: told only for a firm whose matches
+                    # are all the reader's to see (their own chamber's), or it would betray the others.
+                    "place": getattr(match, f"ahead_{side}") + 1 if _sees_all_of(request.user, pair.firms[side])
+                    else None,
                 }
                 for side in ("vn", "ru")
             ],
@@ -291,6 +294,11 @@ def workbench(model_admin, request: HttpRequest, pk: int | None = None) -> HttpR
             next_url=_url("review_next", query, match.pk), previous_url=_url("review_previous", query, match.pk),
         )
     return TemplateResponse(request, "admin/matchmaking/match/review.html", context)
+
+
+def _sees_all_of(user, firm: Company) -> bool:
+    staff = getattr(user, "chamber_staff", None)
+    return user.is_superuser or (staff is not None and firm.chamber_id == staff.chamber_id)
 
 
 def navigate(model_admin, request: HttpRequest, pk: int, *, forward: bool) -> HttpResponse:

@@ -559,3 +559,20 @@ def test_the_workbench_pages_render_in_the_staff_members_language(staff_client, 
                 reverse("admin:matchmaking_match_review_bulk") + "?least=50"]:
         response = staff_client.get(url, headers=headers)
         assert response.status_code == 200 and f'lang="{language}"' in response.content.decode(), url
+
+
+def test_a_firm_of_another_chamber_shows_no_place_that_would_count_pairs_hidden_from_the_reader(
+    staff_client, vcci, other_client, other_chamber,
+):
+    theirs_vn = vn(chamber=vcci)
+    ours_ru, hidden_ru = ru(chamber=other_chamber), ru(chamber=vcci)
+    pair(theirs_vn, hidden_ru, confidence=0.9)  # VCCI's own pair: Delovaya Rossiya may not know it exists
+    shared = pair(theirs_vn, ours_ru, confidence=0.5)
+
+    page = other_client.get(f"{WORKBENCH}{shared.pk}/")
+    places = {side["side"]: side["place"] for side in page.context["sides"]}
+    assert places == {"vn": None, "ru": 1}  # the VCCI firm's place (2nd) would betray the hidden pair
+    assert "no. 2" not in page.content.decode()
+
+    places = {side["side"]: side["place"] for side in staff_client.get(f"{WORKBENCH}{shared.pk}/").context["sides"]}
+    assert places["vn"] == 2  # VCCI sees all of its firm's pairs
