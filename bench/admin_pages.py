@@ -59,6 +59,8 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from databases import use_database  # noqa: E402
+
 from companies.models import Company, Organisation  # noqa: E402
 from companies.services import make_chamber_staff  # noqa: E402
 from matchmaking.models import Match, MatchEvent  # noqa: E402
@@ -74,16 +76,7 @@ WORKBENCH = "/admin/matchmaking/match/review/"
 # --- setup (not timed) ----------------------------------------------------------------------------------------
 
 def use_bench_database(copy_from: str | None) -> str:
-    if copy_from:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT datname FROM pg_database WHERE datname IN (%s, %s)", [BENCH_DB, copy_from])
-            present = {row[0] for row in cursor.fetchall()}
-            if BENCH_DB not in present and copy_from in present:
-                print(f"copying {copy_from} into {BENCH_DB}…", file=sys.stderr, flush=True)
-                cursor.execute(f'CREATE DATABASE "{BENCH_DB}" TEMPLATE "{copy_from}"')
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = BENCH_DB
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
+    return use_database(BENCH_DB, copy_from=copy_from)
 
 
 def ensure_history(per_firm: int) -> None:

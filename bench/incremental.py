@@ -45,6 +45,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from databases import use_database  # noqa: E402  (bench/, the script's folder)
+
 from companies.models import Company, Listing  # noqa: E402
 from matchmaking import services, tasks, warm_index  # noqa: E402
 from matchmaking.engine import default_embedder  # noqa: E402
@@ -84,17 +86,8 @@ class StandInEmbedder:
         return out
 
 
-def use_bench_database(copy_from: str | None) -> None:
-    if copy_from:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT datname FROM pg_database WHERE datname IN (%s, %s)", [BENCH_DB, copy_from])
-            present = {row[0] for row in cursor.fetchall()}
-            if BENCH_DB not in present and copy_from in present:
-                print(f"copying {copy_from} into {BENCH_DB}…", file=sys.stderr, flush=True)
-                cursor.execute(f'CREATE DATABASE "{BENCH_DB}" TEMPLATE "{copy_from}"')
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = BENCH_DB
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
+def use_bench_database(copy_from: str | None) -> str:
+    return use_database(BENCH_DB, copy_from=copy_from)
 
 
 def ensure_market(firms: int) -> StandInEmbedder:
