@@ -121,3 +121,14 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def member_client(client):
+    """A signed-in user who has no firm yet: the profile page's first visitor (password: MEMBER_PASSWORD)."""
+    from tests.factories import MEMBER_PASSWORD, UserFactory
+
+    user = UserFactory(username="lan@firm.example", email="lan@firm.example", password=MEMBER_PASSWORD)
+    client.force_login(user)
+    client.user = user
+    return client

@@ -8,6 +8,9 @@ from companies.models import ChamberStaff, Company, Listing, Membership, Organis
 from matchmaking.models import Match
 
 
+MEMBER_PASSWORD = "Mekong-Volga-2026!"  # the member_client fixture's (tests/conftest.py)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

@@ -10,11 +10,11 @@ from django.test import Client
 from companies.models import Company, Membership
 from matchmaking import services
 from matchmaking.models import Match
-from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory, profile_data
+from tests.factories import MEMBER_PASSWORD, CompanyFactory, MatchFactory, MembershipFactory, UserFactory, profile_data
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Mekong-Volga-2026!"
+PASSWORD = MEMBER_PASSWORD
 VERIFY_LINK = re.compile(r"http://testserver(/accounts/verify/\S+/)")
 
 
@@ -22,14 +22,6 @@ def sign_up(client: Client, email: str = "lan@firm.example") -> str:
     response = client.post("/accounts/signup/", {"email": email})
     assert response.status_code == 302 and response.url == "/accounts/signup/sent/"
     return VERIFY_LINK.search(mail.outbox[-1].body).group(1)
-
-
-@pytest.fixture
-def member_client(client):
-    user = UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def test_sign_up_sends_a_link_and_the_account_works_only_after_it(client):

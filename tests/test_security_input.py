@@ -24,7 +24,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 INJECTED_NAME = "Acme\r\nBcc: x@y"
-PASSWORD = "Mekong-Volga-2026!"
 
 
 def new_profile(**overrides) -> dict:
@@ -44,14 +43,6 @@ def api_for(company: Company | None = None) -> APIClient:
     if company is not None:
         MembershipFactory(user=user, company=company)
     client.force_authenticate(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def member_client(client):
-    user = UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
-    client.force_login(user)
     client.user = user
     return client
 
