@@ -178,3 +178,19 @@ def profile_data(**changes) -> dict:
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def signed_in(client, membership_or_user):
+    """``client`` logged in as a user (or a membership's user)."""
+    user = getattr(membership_or_user, "user", membership_or_user)
+    client.force_login(user)
+    return client
+
+
+def api_for(user):
+    """An API client authenticated as ``user``."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api

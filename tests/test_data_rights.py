@@ -10,7 +10,9 @@ from rest_framework.test import APIClient
 from companies.models import Company, DigestFrequency, Listing, Membership, StatusChange
 from matchmaking import selectors
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
-from tests.factories import CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory, api_for, signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,18 +75,6 @@ def connected(vn_firm, ru_firm):
         note=f"{vn_firm.name} (VN) accepted",
     )
     return match
-
-
-def signed_in(client, membership_or_user):
-    user = getattr(membership_or_user, "user", membership_or_user)
-    client.force_login(user)
-    return client
-
-
-def api_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 # --- preferences ----------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from events import selectors, services
 from events.models import AvailabilityWindow, Event, Meeting, MeetingRequest, Participant
-from tests.factories import CompanyFactory, EventFactory, MembershipFactory, UserFactory, register_firm
+from tests.factories import (
+    CompanyFactory, EventFactory, MembershipFactory, UserFactory, api_for, register_firm, signed_in,
+)
 
 PASSWORD = "correct horse battery staple"  # the factories' password
 EXPORT, DELETE = "/my/data.json", "/my/delete/"
@@ -30,17 +31,6 @@ QUOTING = [
     {"kind": "need_met", "data": {"need": "Robusta cà phê rang xay", "offer": "Кофе", "similarity": 0.8}},
     {"kind": "cooperation", "data": {"common": ["distribution"]}},
 ]
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def api_for(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 class Firms:
