@@ -1,19 +1,49 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
 from companies import selectors, services
-from companies.models import ChamberStaff, Company, Listing, Membership, Organisation, Sector, StatusChange
+from companies.models import (
+    ChamberStaff, Company, ConsentPurpose, Listing, Membership, Organisation, Sector, StatusChange,
+)
 from companies.resources import CompanyResource
 
+# The review workbench's page of one firm's suggestions. Named, not imported: companies must not import
+# matchmaking, and without it the firm's page simply shows no link.
+FIRM_SUGGESTIONS_URL = "admin:matchmaking_match_review_firm"
 
-class ListingInline(admin.StackedInline):
+
+def _labels(choices: type[models.TextChoices], values: list[str]) -> str:
+    """Codes as their labels in the active language ("distribution, supply" → "Distribution, Supply")."""
+    labels = dict(choices.choices)
+    return ", ".join(str(labels.get(value, value)) for value in values) or "–"
+
+
+class ChoiceArrayAdmin:
+    """Lists of codes (business languages, cooperation forms) as labelled checkboxes rather than the text
+    "vi,en" that an ArrayField's own form field shows and expects."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, ArrayField) and db_field.base_field.choices:
+            return forms.TypedMultipleChoiceField(
+                choices=db_field.base_field.choices, required=not db_field.blank, label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text, widget=forms.CheckboxSelectMultiple,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class ListingInline(ChoiceArrayAdmin, admin.StackedInline):
     model = Listing
     extra = 0
     fields = ["direction", "kind", "text", "language", "cooperation", "sectors"]
@@ -45,7 +75,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Company)
-class CompanyAdmin(ImportExportModelAdmin):
+class CompanyAdmin(ChoiceArrayAdmin, ImportExportModelAdmin):
     resource_classes = [CompanyResource]
     list_display = [
         "name", "country", "city", "activity_code", "activity_division", "size", "chamber", "status",
@@ -55,7 +85,10 @@ class CompanyAdmin(ImportExportModelAdmin):
     list_select_related = ["chamber", "activity_division"]
     search_fields = ["name", "city", "external_id", "activity_code", "contact_email"]
     autocomplete_fields = ["sectors"]
-    readonly_fields = ["activity_division", "consent_version", "consent_purposes", "consent_given_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "activity_division", "consent_version", "consent_purposes_labels", "consent_given_at", "created_at",
+        "updated_at", "suggestions",
+    ]
     inlines = [ListingInline, MembershipInline, StatusChangeInline]
     actions = ["publish", "suspend"]
     date_hierarchy = "created_at"
@@ -64,8 +97,8 @@ class CompanyAdmin(ImportExportModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "country", "city", "activity_code", "activity_division", "sectors", "size", "founded", "languages", "website"]}),
         (_("Contact (never public)"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
-        (_("Vetting"), {"fields": ["chamber", "status"]}),
-        (_("Consent"), {"fields": ["consent_version", "consent_purposes", "consent_given_at"]}),
+        (_("Vetting"), {"fields": ["chamber", "status", "suggestions"]}),
+        (_("Consent"), {"fields": ["consent_version", "consent_purposes_labels", "consent_given_at"]}),
         (_("Origin"), {"fields": ["external_id", "source", "source_ref", "created_at", "updated_at"]}),
     ]
 
@@ -78,6 +111,25 @@ class CompanyAdmin(ImportExportModelAdmin):
                 need_total=Count("listings", filter=Q(listings__direction=Listing.Direction.NEED)),
             )
         )
+
+    def get_fieldsets(self, request, obj=None):
+        # The link to the firm's suggestions is for a saved firm, and for staff who may read matches.
+        if obj is not None and request.user.has_perm("matchmaking.view_match"):
+            return self.fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "suggestions"]})
+                for name, options in self.fieldsets]
+
+    @admin.display(description=_("consent purposes"))
+    def consent_purposes_labels(self, company: Company) -> str:
+        return _labels(ConsentPurpose, company.consent_purposes)
+
+    @admin.display(description=_("suggested matches"))
+    def suggestions(self, company: Company) -> str:
+        try:
+            url = reverse(FIRM_SUGGESTIONS_URL, args=[company.pk])
+        except NoReverseMatch:  # the matchmaking app is not installed
+            return "–"
+        return format_html('<a href="{}">{}</a>', url, gettext("This firm’s suggestions in the review workbench"))
 
     @admin.display(description=_("offers"), ordering="offer_total")
     def offer_count(self, company: Company) -> int:

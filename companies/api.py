@@ -25,11 +25,27 @@ from companies.serializers import ListingSerializer, OwnCompanySerializer, Publi
 
 
 class DirectorySearchFilter(filters.SearchFilter):
-    """DRF's search over name, city and offers and needs (terms, quoted phrases, the same matches), through
-    selectors.search_companies_by_terms: indexed, and with no join whose duplicates must then be removed."""
+    """The directory's search (selectors.search_directory, as the page's ?q=): firms found by what the text
+    means in any of vi/ru/en and those containing its words, best first. Where the model cannot run, DRF's
+    lexical rule over name, city and offers and needs (terms, quoted phrases), indexed and without a join."""
 
     def filter_queryset(self, request, queryset, view):
-        return selectors.search_companies_by_terms(queryset, self.get_search_terms(request))
+        self.get_search_terms(request)  # DRF's validation of the parameter (a NUL character is a 400)
+        return selectors.search_directory(queryset, request.query_params.get(self.search_param, ""), lexical="terms")
+
+
+class DirectoryOrderingFilter(filters.OrderingFilter):
+    """An explicit ?ordering= wins; without one, a search keeps its ranking (best first) instead of the
+    default name order."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not self.get_ordering_fields_param(request) and "search_rank" in queryset.query.annotations:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+    def get_ordering_fields_param(self, request) -> list[str]:
+        param = request.query_params.get(self.ordering_param, "")
+        return [term.strip() for term in param.split(",") if term.strip()]
 
 
 COUNT_CACHE_ABOVE = 1000
@@ -69,7 +85,7 @@ class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PublicCompanySerializer
     filterset_class = CompanyFilter
-    filter_backends = [DjangoFilterBackend, DirectorySearchFilter, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, DirectorySearchFilter, DirectoryOrderingFilter]
     pagination_class = DirectoryPagination
     search_fields = ["name", "city", "listings__text"]
     ordering_fields = ["name", "founded", "updated_at"]

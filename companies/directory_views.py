@@ -47,7 +47,8 @@ class DirectoryFilter(CompanyFilter):
         self.filters["sector"].extra["choices"] = selectors.division_choices()
 
     def filter_search(self, queryset, name: str, value: str):
-        return selectors.search_companies(queryset, value)
+        # By meaning in any language, ranked, as the API's ?search= (lexical when the model cannot run here).
+        return selectors.search_directory(queryset, value)
 
 
 def _public_sectors(company: Company) -> list[Sector]:
@@ -107,6 +108,8 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     website = company.website if company.website.lower().startswith(("https://", "http://")) else ""
     return render(request, "companies/directory_company.html", {
         "company": company,
+        # What to suggest next depends on the reader's own firm: a member is never asked to sign up again.
+        "viewer_company": selectors.company_of(request.user),
         "sectors": _public_sectors(company),
         "business_languages": [Language(code).label for code in company.languages if code in Language.values],
         "website": website,

@@ -121,7 +121,10 @@ class Organisation(models.Model):
         PUBLIC_BODY = "public_body", _("Public body")
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, help_text=_("The official name in English."))
+    # The service names chambers in the reader's language; blank falls back to the English name.
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200, blank=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
     country = models.CharField(_("country"), max_length=2, choices=Country.choices)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     vets_companies = models.BooleanField(
@@ -136,7 +139,13 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
+
+    @property
+    def localized_name(self) -> str:
+        """The organisation's name in the active language, or its English name when none is given."""
+        language = (get_language() or "en")[:2]
+        return getattr(self, f"name_{language}", "") or self.name
 
 
 class ChamberStaff(models.Model):

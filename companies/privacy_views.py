@@ -10,14 +10,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from companies import privacy
+from companies import privacy, services
 from companies.forms import DigestPreferencesForm
+from companies.preference_forms import ConsentPreferencesForm
+from companies.models import Company
 from companies.recipients import profile_language
 
 EXPORT_FILENAME = "sme-match-data.json"
@@ -26,24 +29,42 @@ EXPORT_FILENAME = "sme-match-data.json"
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_preferences(request: HttpRequest) -> HttpResponse:
-    """The weekly digest and the language of the member's emails, with the links to export and delete."""
+    """The weekly digest and the language of the member's emails, the firm's consent purpose by purpose, and the
+    links to export and delete. Each form posts on its own (``form=consent`` names the consent one)."""
     membership = privacy.membership_of(request.user)
-    form = None
+    form = consent = None
+    status = 200
     if membership is not None:
-        if request.method == "POST":
-            form = DigestPreferencesForm(request.POST)
+        company = membership.company
+        posted = request.POST if request.method == "POST" else None
+        if posted is not None and posted.get("form") == "consent":
+            consent = ConsentPreferencesForm(posted, given=company.consent_purposes)
+            if consent.is_valid():
+                try:
+                    changed = services.change_consent(company, consent.purposes)
+                except services.ConsentError as error:
+                    consent.add_error(None, str(error))
+                else:
+                    messages.success(request, _("Your consent is saved.") if changed else _("Nothing changed."))
+                    return redirect(f"{reverse('my-preferences')}#consent-heading")
+            status = 400
+        elif posted is not None:
+            form = DigestPreferencesForm(posted)
             if form.is_valid():
                 privacy.set_member_preferences(
                     membership, digest=form.cleaned_data["digest"], language=form.cleaned_data["language"]
                 )
                 messages.success(request, _("Your preferences are saved."))
                 return redirect("my-preferences")
-        else:
-            form = DigestPreferencesForm(initial={
-                "digest": membership.digest,
-                "language": membership.language or profile_language(membership.company),
-            })
-    return render(request, "companies/my_preferences.html", {"form": form, "membership": membership})
+        form = form or DigestPreferencesForm(initial={
+            "digest": membership.digest,
+            "language": membership.language or profile_language(company),
+        })
+        consent = consent or ConsentPreferencesForm(given=company.consent_purposes)
+    return render(request, "companies/my_preferences.html", {
+        "form": form, "consent": consent, "membership": membership,
+        "shown": membership is not None and Company.objects.shown_to_others().filter(pk=membership.company_id).exists(),
+    }, status=status)
 
 
 @login_required

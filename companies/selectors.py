@@ -87,7 +87,13 @@ def companies_visible_to_staff(user) -> QuerySet[Company]:
 # --- public pages (home, directory) ---------------------------------------------------------------
 # Imports of this section stay here, so the reads above keep their own imports untouched.
 
-from django.db.models import Count, IntegerField, Subquery  # noqa: E402
+import json  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.contrib.postgres.fields import ArrayField  # noqa: E402
+from django.db.models import Count, IntegerField, Subquery, Value  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
+from rest_framework.filters import search_smart_split  # noqa: E402
 
 from companies.models import Country  # noqa: E402
 
@@ -147,6 +153,58 @@ def search_companies_by_terms(queryset: QuerySet[Company], terms: list[str]) -> 
         *(Q(text__icontains=term) | Q(company__name__icontains=term) | Q(company__city__icontains=term) for term in terms),
     )
     return queryset.filter(Q(*in_profile) | Exists(in_one_listing))
+
+
+class _RankOf(Func):
+    """The rank of the row's key in a JSON object ``{"id": rank}``: a binary search per row, where
+    ``array_position`` over thousands of ranked ids would scan the array for each row."""
+
+    output_field = IntegerField()
+
+    def __init__(self, ranks: str, key) -> None:
+        super().__init__(Value(ranks), key)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (ranks_sql, ranks_params), (key_sql, key_params) = (compiler.compile(e) for e in self.source_expressions)
+        return f"(({ranks_sql})::jsonb ->> ({key_sql})::text)::integer", [*ranks_params, *key_params]
+
+
+def ranked_ids(text: str) -> list[int] | None:
+    """The firms ``text`` finds by meaning and by its words, best first, from the search settings.DIRECTORY_SEARCH
+    names (matchmaking's, which companies may not import); None when there is none or it cannot run here."""
+    path = getattr(settings, "DIRECTORY_SEARCH", "")
+    text = " ".join(text.split())
+    if not path or not text:
+        return None
+    return import_string(path)(text)
+
+
+def in_rank_order(queryset: QuerySet[Company], ids: list[int]) -> QuerySet[Company]:
+    """The firms of ``queryset`` (its filters kept) among ``ids``, in the order of ``ids``."""
+    ranks = json.dumps({str(pk): rank for rank, pk in enumerate(ids)})
+    return (
+        queryset.filter(_KeyInArray(F("pk"), Value(ids, output_field=ArrayField(IntegerField()))))
+        .annotate(search_rank=_RankOf(ranks, F("pk")))
+        .order_by("search_rank", "pk")
+    )
+
+
+def search_directory(queryset: QuerySet[Company], text: str, *, lexical: str = "phrase") -> QuerySet[Company]:
+    """The directory's search, the same on the page and in the API: firms found by what ``text`` means in any
+    language, and those containing its words, ranked best first (see matchmaking/directory_search.py).
+
+    Without the search by meaning the lexical rule of each client applies, as before it: ``lexical="phrase"``
+    (the page: the whole text in the name, city or an offer or need) or ``"terms"`` (the API: DRF's rule).
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    ids = ranked_ids(text)
+    if ids is not None:
+        return in_rank_order(queryset, ids)
+    if lexical == "terms":
+        return search_companies_by_terms(queryset, search_smart_split(text))
+    return search_companies(queryset, text)
 
 
 def division_choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -11,9 +11,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from companies import tasks
 from companies.classification import division_of
 from companies.models import (
-    LISTINGS_PER_DIRECTION_MAX, Company, Country, Listing, Membership, Organisation, Source, StatusChange,
+    LISTINGS_PER_DIRECTION_MAX, PURPOSES_TO_MATCH, Company, ConsentPurpose, ConsentSource, Country, Listing,
+    Membership, Organisation, Source, StatusChange,
 )
 
 
@@ -82,6 +84,34 @@ def record_consent(company: Company, purposes: Sequence[str], version: str | Non
     company.consent_given_at = timezone.now()
 
 
+class ConsentError(ValueError):
+    """A change of consent the rules do not allow here (withdrawing matching is deleting the account)."""
+
+
+@transaction.atomic
+def change_consent(company: Company, purposes: Sequence[str]) -> bool:
+    """A member gives or withdraws the firm's consent, purpose by purpose (the Preferences page). Recorded as the
+    firm's own consent, to the current text version, at this time; returns False when nothing changed.
+
+    Matching, once given, is withdrawn only by leaving the service (companies.privacy.withdraw_member), which
+    also erases the data, as 152-FZ asks of a withdrawal."""
+    wanted = sorted(set(purposes))
+    unknown = set(wanted) - set(ConsentPurpose.values)
+    if unknown:
+        raise ConsentError(_("Unknown purposes: %(purposes)s.") % {"purposes": ", ".join(sorted(unknown))})
+    # The firm's row is the lock: two members changing consent at once must not each undo the other's change.
+    current = Company.objects.select_for_update().get(pk=company.pk)
+    if set(PURPOSES_TO_MATCH) <= set(current.consent_purposes) and not set(PURPOSES_TO_MATCH) <= set(wanted):
+        raise ConsentError(_("Consent to matching is withdrawn by deleting your account."))
+    if wanted == sorted(current.consent_purposes):
+        return False
+    record_consent(company, wanted)
+    company.consent_source = ConsentSource.FIRM
+    company.save(update_fields=["consent_version", "consent_purposes", "consent_given_at", "consent_source",
+                                "updated_at"])
+    return True
+
+
 @transaction.atomic
 def create_company_for_member(
     *, user, fields: dict, sector_codes: Sequence[str], listings: Sequence[ListingData], consent_purposes: Sequence[str]
@@ -147,6 +177,10 @@ def change_status(company: Company, to_status: str, *, by=None, note: str = "") 
     )
     company.status = to_status
     company.save(update_fields=["status", "updated_at"])
+    if to_status == Company.Status.PUBLISHED:
+        # Its members hear of it once the publication commits (never of one rolled back), from a worker that
+        # retries while the mail server is down; the publication stands whatever the mail does.
+        transaction.on_commit(lambda: tasks.send_published_email.delay(change.pk), robust=True)
     return change
 
 

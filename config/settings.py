@@ -271,6 +271,10 @@ MATCHING_RECOMPUTE_ON_SAVE = env.bool("MATCHING_RECOMPUTE_ON_SAVE", default=True
 # many published firms (below it, reading every profile again is quick), for at most MAX_AGE seconds.
 MATCHING_INDEX_MIN_FIRMS = env.int("MATCHING_INDEX_MIN_FIRMS", default=5000)
 MATCHING_INDEX_MAX_AGE = env.int("MATCHING_INDEX_MAX_AGE", default=3600)
+# The directory's search by meaning (page ?q= and API ?search=): a function of the search text returning the
+# ids of the firms it finds, best first, or None to search lexically. companies names it here rather than
+# importing matchmaking; empty: lexical search only.
+DIRECTORY_SEARCH = env("DIRECTORY_SEARCH", default="matchmaking.directory_search.search_directory")
 # A suggestion counts as confident from this calibrated confidence (0–1) up; a firm with none is listed in the
 # admin as needing a better profile. 0.15 on the development sets: no firm of the first set without a real
 # counterpart reaches it, and 90 % of its labelled partners do (bench/matching_quality.py).

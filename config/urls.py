@@ -4,13 +4,21 @@ from django.contrib import admin
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from companies.api import ObtainTokenView
 from config.views import home
 from matchmaking import dashboard_views
+from seeds import views as seeds_views
 
 logger = logging.getLogger(__name__)
+
+# The admin is Django's own site, named for the service instead of "Django administration" (lazy: each page
+# shows it in the staff member's language).
+admin.site.site_header = _("SME Match · Vietnam–Russia SME matchmaking")
+admin.site.site_title = _("SME Match admin")
+admin.site.index_title = _("Chamber staff administration")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -37,6 +45,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", home, name="home"),
+    path("sources/", seeds_views.source_list, name="sources"),
+    path("sources/<str:file>/", seeds_views.source_article, name="source-article"),
     path("", include("companies.web_urls")),
     path("", include("matchmaking.web_urls")),
     path("", include("events.urls")),

@@ -69,7 +69,7 @@ def agenda_ics(participant: Participant, items: list[AgendaItem] | None = None) 
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{event.name} · {participant.company.name}")
+    calendar.add("x-wr-calname", f"{event.local_name} · {participant.company.name}")
     host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0] or "sme-match.example"
     stamp = timezone.now()
     for item in items:
@@ -79,7 +79,7 @@ def agenda_ics(participant: Participant, items: list[AgendaItem] | None = None) 
         entry.add("dtstart", item.starts_at)
         entry.add("dtend", item.ends_at)
         entry.add("summary", _("Meeting with %(firm)s") % {"firm": item.counterpart.name})
-        place = ", ".join(part for part in (event.venue, event.city) if part)
+        place = ", ".join(part for part in (event.local_venue, event.local_city) if part)
         entry.add("location", _("Table %(table)d") % {"table": item.table} + (f", {place}" if place else ""))
         lines = [_("Table %(table)d") % {"table": item.table}]
         if item.interpreter:

@@ -221,7 +221,7 @@ def _render(participant: Participant, items: list[agendas.AgendaItem], fp: str,
                 }
                 for item in items
             ],
-            "place": ", ".join(part for part in (event.venue, event.city) if part),
+            "place": ", ".join(part for part in (event.local_venue, event.local_city) if part),
             "updated": bool(participant.agenda_sent_hash),
             "previous_sent_at": participant.agenda_sent_at,
             "agenda_url": _reader_url(event, participant, recipient),

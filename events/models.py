@@ -11,10 +11,12 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from companies.models import Company, Organisation
+from events.places import city_name, zone_label
 from matchmaking.models import Match
 
 EVENT_TIME_ZONES = [("Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh"), ("Europe/Moscow", "Europe/Moscow"), ("UTC", "UTC")]
@@ -49,6 +51,16 @@ class Event(models.Model):
     city = models.CharField(_("city"), max_length=100)
     venue = models.CharField(_("venue"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # What the service itself writes about an event (the demo day) in the readers' languages; blank: as written
+    # above. An organiser's own words stay as they wrote them.
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200, blank=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    city_vi = models.CharField(_("city (Vietnamese)"), max_length=100, blank=True)
+    city_ru = models.CharField(_("city (Russian)"), max_length=100, blank=True)
+    venue_vi = models.CharField(_("venue (Vietnamese)"), max_length=200, blank=True)
+    venue_ru = models.CharField(_("venue (Russian)"), max_length=200, blank=True)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_ru = models.TextField(_("description (Russian)"), blank=True)
     # Blank only for past events taken from an article that names no day.
     starts_on = models.DateField(_("first day"), null=True, blank=True)
     ends_on = models.DateField(_("last day"), null=True, blank=True)
@@ -91,6 +103,35 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def _localized(self, field: str) -> str:
+        language = (get_language() or "en")[:2]
+        return getattr(self, f"{field}_{language}", "") or getattr(self, field)
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language when the event has one, else as written."""
+        return self._localized("name")
+
+    @property
+    def local_venue(self) -> str:
+        return self._localized("venue")
+
+    @property
+    def local_city(self) -> str:
+        """The city in the active language: the event's own translation, else the service's name for a city
+        it knows, else as written."""
+        language = (get_language() or "en")[:2]
+        return getattr(self, f"city_{language}", "") or city_name(self.city)
+
+    @property
+    def local_description(self) -> str:
+        return self._localized("description")
+
+    @property
+    def zone_label(self) -> str:
+        """The event's clock as a reader says it ("Hanoi time (UTC+7)"), on its first day."""
+        return zone_label(self.time_zone, self.starts_on)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -199,7 +240,7 @@ class AvailabilityWindow(models.Model):
     """A stretch of the event's time when the firm can meet; the slots inside its windows are its own."""
 
     participant = models.ForeignKey(Participant, models.CASCADE, related_name="windows")
-    starts_at = models.DateTimeField(_("from"))
+    starts_at = models.DateTimeField(pgettext_lazy("start of a time window", "from"))
     ends_at = models.DateTimeField(_("until"))
 
     class Meta:
@@ -218,8 +259,8 @@ class MeetingRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")
         ACCEPTED = "accepted", pgettext_lazy("meeting request status", "Accepted")
-        DECLINED = "declined", _("Declined")
-        CANCELLED = "cancelled", _("Cancelled")
+        DECLINED = "declined", pgettext_lazy("meeting request status", "Declined")
+        CANCELLED = "cancelled", pgettext_lazy("meeting request status", "Cancelled")
 
     event = models.ForeignKey(Event, models.CASCADE, related_name="requests")
     requester = models.ForeignKey(Participant, models.CASCADE, related_name="requests_sent", verbose_name=_("from"))

@@ -155,7 +155,7 @@ def register(
 ) -> Participant:
     """Register a firm (or change its registration while registration is open) with the times it can meet."""
     if not registration_open(event):
-        raise ValidationError(_("Registration for %(event)s is closed.") % {"event": event.name})
+        raise ValidationError(_("Registration for %(event)s is closed.") % {"event": event.local_name})
     if company.status != Company.Status.PUBLISHED:
         raise ValidationError(_("Your firm's profile must be published before it can take part in events."))
     covered = check_windows(event, windows)
@@ -263,7 +263,7 @@ def request_meeting(
     if requester.pk == invitee.pk:
         raise ValidationError(_("A firm cannot request a meeting with itself."))
     if event.status not in REQUESTABLE_STATUSES:
-        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": event.name})
+        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": event.local_name})
     for participant in (requester, invitee):
         problem = _standing(participant)
         if problem:
@@ -305,7 +305,7 @@ def answer_request(request: MeetingRequest, participant: Participant, accept: bo
     if request.invitee_id != participant.pk:
         raise ValidationError(_("Only the invited firm can answer this request."))
     if request.event.status not in REQUESTABLE_STATUSES:
-        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": request.event.name})
+        raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": request.event.local_name})
     if request.status != MeetingRequest.Status.PENDING:
         raise ValidationError(_("This request was already answered: it is %(status)s.") % {
             "status": request.get_status_display().lower()})

@@ -8,6 +8,7 @@ exchanged by double opt-in on introductions, never through an event's pages.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,7 +47,11 @@ def event_list(request: HttpRequest) -> HttpResponse:
     events = Event.objects.select_related("organiser")
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if query:
-        events = events.filter(Q(name__icontains=query) | Q(city__icontains=query))
+        # The names the reader sees (events.models.Event.local_name, local_city) are searched too.
+        events = events.filter(
+            Q(name__icontains=query) | Q(name_vi__icontains=query) | Q(name_ru__icontains=query)
+            | Q(city__icontains=query) | Q(city_vi__icontains=query) | Q(city_ru__icontains=query)
+        )
     upcoming = events.filter(status__in=UPCOMING).order_by("starts_on", "name", "pk")
     past = events.filter(status__in=PAST).order_by("-starts_on", "name", "pk")
     company = company_selectors.company_of(request.user) if request.user.is_authenticated else None
@@ -76,6 +81,57 @@ def _my_participant(request: HttpRequest, event: Event) -> Participant:
 
 def _local(event: Event, moment: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(moment, ZoneInfo(event.time_zone)) if moment else None
+
+
+@dataclass(frozen=True)
+class RegistrationState:
+    open: bool
+    sentence: str  # whether firms may register, and why not, in the reader's language
+    not_yet: bool = False  # open for registration later
+
+
+def registration_state(event: Event, now: dt.datetime | None = None) -> RegistrationState:
+    """The one thing the event's page says about registration: open until when, or closed since when and why.
+    Times are the event's own clock, named as a reader says it."""
+    now = now or timezone.now()
+    zone = event.zone_label
+
+    def when(moment: dt.datetime, format: str = "DATETIME_FORMAT") -> str:
+        return formats.date_format(_local(event, moment), format)
+
+    opens, closes, published = event.registration_opens_at, event.registration_closes_at, event.schedule_built_at
+    closed_by_date = closes is not None and closes <= now
+    by_date = (_("Registration closed on %(date)s, %(zone)s: the closing date the organisers set.")
+               % {"date": when(closes), "zone": zone}) if closes else ""
+    if event.status == Event.Status.OPEN:
+        if opens is not None and now < opens:
+            return RegistrationState(False, _("Registration opens on %(date)s, %(zone)s.") % {
+                "date": when(opens), "zone": zone}, not_yet=True)
+        if closed_by_date:
+            return RegistrationState(False, by_date)
+        if closes is not None:
+            return RegistrationState(services.registration_open(event, now), _(
+                "Registration is open until %(date)s, %(zone)s.") % {"date": when(closes), "zone": zone})
+        return RegistrationState(services.registration_open(event, now), _("Registration is open."))
+    if event.status == Event.Status.CLOSED:
+        if closed_by_date:
+            return RegistrationState(False, by_date)
+        return RegistrationState(False, _("Registration is closed: the organisers closed it before its closing date.")
+                                 if closes else _("Registration is closed: the organisers closed it."))
+    if event.status == Event.Status.SCHEDULED:
+        if published is None:
+            return RegistrationState(False, _(
+                "Registration is closed because the organisers published the meeting schedule."))
+        if closed_by_date and closes <= published:
+            return RegistrationState(False, _(
+                "Registration closed on %(closed)s, %(zone)s. The organisers published the meeting schedule on "
+                "%(published)s.") % {"closed": when(closes), "zone": zone, "published": when(published, "DATE_FORMAT")})
+        return RegistrationState(False, _(
+            "Registration closed on %(date)s because the organisers published the meeting schedule that day."
+        ) % {"date": when(published, "DATE_FORMAT")})
+    if event.status == Event.Status.CANCELLED:
+        return RegistrationState(False, _("There is no registration: the event is cancelled."))
+    return RegistrationState(False, _("Registration is over: the event has been held."))
 
 
 def _firm_facts(company: Company) -> dict:
@@ -142,7 +198,8 @@ def _detail_context(request: HttpRequest, event: Event, form: RegistrationForm |
     participant = selectors.participant_of(event, company)
     if participant is not None:
         participant.event = event
-    registration_open = services.registration_open(event)
+    state = registration_state(event)
+    registration_open = state.open
     # A firm turned down by the organisers cannot register again; one that left may come back.
     may_register = (
         registration_open and company is not None and company.status == Company.Status.PUBLISHED
@@ -152,7 +209,7 @@ def _detail_context(request: HttpRequest, event: Event, form: RegistrationForm |
         form = RegistrationForm(initial=RegistrationForm.initial_for(event, participant), event=event)
     context = {
         "event": event,
-        "registration_closes_at": _local(event, event.registration_closes_at),
+        "registration_state": state,
         "registration_open": registration_open,
         "company": company,
         "participant": participant,
@@ -203,13 +260,13 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_service_error(error)
         else:
             messages.success(request, _("Your registration for %(event)s is saved: %(status)s.") % {
-                "event": event.name, "status": participant.get_status_display().lower()})
+                "event": event.local_name, "status": participant.get_status_display().lower()})
             return _back(event, "registration")
     context = _detail_context(request, event, form=form)
     if context["form"] is None:
         # The page offers no form any more (registration closed meanwhile, say): tell why on top.
-        fallback = (_("Registration for %(event)s is closed.") % {"event": event.name} if not context["registration_open"]
-                    else _("Your firm cannot register for this event."))
+        fallback = (_("Registration for %(event)s is closed.") % {"event": event.local_name}
+                    if not context["registration_open"] else _("Your firm cannot register for this event."))
         for message in form.non_field_errors() or [fallback]:
             messages.error(request, message)
     return render(request, "events/event_detail.html", context, status=400)
@@ -226,7 +283,7 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         services.withdraw(participant)
         messages.success(request, _("Your firm has left %(event)s; its meeting requests are cancelled.") % {
-            "event": event.name})
+            "event": event.local_name})
     return _back(event, "registration")
 
 

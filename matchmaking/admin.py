@@ -163,6 +163,27 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+# The engine's score parts by name, in the workbench's order and words; the confidence is a share.
+SCORE_PART_LABELS = {**review_admin.SCORE_PARTS, "confidence": _("Confidence")}
+
+
+def score_parts_table(parts: dict | None) -> str:
+    """The score parts as a small table of labelled values rather than the stored JSON."""
+    if not parts:
+        return "–"
+    names = [name for name in SCORE_PART_LABELS if name in parts] + sorted(set(parts) - set(SCORE_PART_LABELS))
+    rows = []
+    for name in names:
+        value = parts[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = _percent(value) if name == "confidence" else _two_decimals(value)
+        rows.append((SCORE_PART_LABELS.get(name, name), value))
+    return format_html(
+        '<table class="score-parts"><tbody>{}</tbody></table>',
+        format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
+    )
+
+
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
     # One line a match, narrow enough for a laptop beside the filters (the fits and the engine version are on
@@ -186,7 +207,7 @@ class MatchAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["company_vn", "company_ru", "status", "confidence_display", "competitors_warning",
                            "reasons_display"]}),
-        (_("Score"), {"fields": ["score", "fit_for_vn", "fit_for_ru", "score_parts", "engine_version"]}),
+        (_("Score"), {"fields": ["score", "fit_for_vn", "fit_for_ru", "score_parts_display", "engine_version"]}),
         (_("Review"), {"fields": ["review_note", "reviewed_by", "reviewed_at", "introduced_at"]}),
         (_("Answers"), {"fields": ["response_vn", "response_ru", "connected_at", "outcome_vn", "outcome_ru"]}),
         (_("Stored reasons"), {"fields": ["reasons"], "classes": ["collapse"]}),
@@ -217,6 +238,10 @@ class MatchAdmin(admin.ModelAdmin):
     def reasons_display(self, match: Match) -> str:
         # The change page; the list page uses the same column with the sector names fetched once.
         return " ".join(explain(match, STAFF))
+
+    @admin.display(description=_("score parts"))
+    def score_parts_display(self, match: Match) -> str:
+        return score_parts_table(match.score_parts)
 
     @admin.display(description=_("score"), ordering="score")
     def score_display(self, match: Match) -> str:

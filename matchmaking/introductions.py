@@ -22,6 +22,9 @@ pages, as long as one firm may see the other (a pair hidden from each other for 
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import transaction
 
 from companies.models import Company
@@ -136,3 +139,11 @@ def unsent_introductions() -> list[int]:
             status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.FAILED],
         ).order_by("match_id").values_list("match_id", flat=True).distinct()
     )
+
+
+def answer_by(introduced_at: dt.datetime | None) -> dt.date | None:
+    """The last day to answer an introduction made at ``introduced_at``: the day it expires
+    (services.expire_introductions), as the digest's item tells it (digests._render_firm_digest)."""
+    if introduced_at is None:
+        return None
+    return (introduced_at + dt.timedelta(days=settings.DIGEST_INTRODUCTION_EXPIRY_DAYS)).date()

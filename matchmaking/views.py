@@ -23,6 +23,7 @@ from companies.recipients import load_action, profile_language
 from companies.views import speak_language
 from matchmaking import selectors, services
 from matchmaking.digests import ANSWER_SALT, claim_url, public_profile
+from matchmaking.introductions import answer_by
 from matchmaking.explain import LazySectorNames, explain
 from matchmaking.models import Match
 from matchmaking.serializers import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES
@@ -103,14 +104,20 @@ def my_introductions(request: HttpRequest) -> HttpResponse:
     page = Paginator(matches, 20).get_page(request.GET.get("page"))
     side = "vn" if company.country == "VN" else "ru"
     names = LazySectorNames()
+    # The other firm's public page exists only while it is shown to others (directory_views.company_detail).
+    public = set(Company.objects.shown_to_others().filter(
+        pk__in={match.counterpart_of(company).pk for match in page}).values_list("pk", flat=True))
     rows = []
     for match in page:
         counterpart = match.counterpart_of(company)
         mine, theirs = getattr(match, f"response_{side}"), getattr(match, f"response_{'ru' if side == 'vn' else 'vn'}")
+        waiting = match.status == Match.Status.INTRODUCED
         rows.append({
             "match": match, "counterpart": public_profile(counterpart, names), "reasons": explain(match, side, sector_names=names),
+            "profile_url": reverse("directory-company", args=[counterpart.pk]) if counterpart.pk in public else "",
+            "answer_by": answer_by(match.introduced_at) if waiting else None,
             "my_answer": mine, "their_answer": theirs,
-            "answerable": match.status == Match.Status.INTRODUCED and mine == Match.Response.PENDING,
+            "answerable": waiting and mine == Match.Response.PENDING,
             # Contact details are what both firms agree to exchange by accepting; never before.
             "contact": counterpart if match.status == Match.Status.CONNECTED else None,
             "my_outcome": getattr(match, f"outcome_{side}"),

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from seeds.models import Event, TradeFigure
+from seeds.models import Article, Event, TradeFigure
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["file", "title", "date", "date_precision", "date_approximate", "publisher"]
+    search_fields = ["file", "title", "title_vi", "title_ru"]
 
 
 @admin.register(Event)

@@ -17,7 +17,7 @@ from companies.models import Company, Listing, Organisation, Sector, Source
 from companies.services import ListingData, replace_listings
 from events.models import Event as B2BEvent
 from events.models import Participant
-from seeds.models import Event, TradeFigure
+from seeds.models import Article, Event, TradeFigure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -81,9 +81,19 @@ def _same_listings(company: Company, wanted: list[ListingData]) -> bool:
 
 def load_article_facts(counts: Counter) -> None:
     data = json.loads((DATA_DIR / "articles.json").read_text(encoding="utf-8"))
+    for row in data["articles"]:
+        values = {
+            **{k: row[k] for k in ("title", "title_vi", "title_ru", "date_precision", "date_approximate", "publisher")},
+            "date": _date(row["date"]), "url": row.get("url", ""),
+        }
+        _upsert(Article, {"file": row["file"]}, values, counts)
+
     organisations = {}
     for row in data["organisations"]:
-        values = {k: row[k] for k in ("name", "country", "kind", "vets_companies", "description", "source_article")}
+        values = {
+            **{k: row[k] for k in ("name", "country", "kind", "vets_companies", "description", "source_article")},
+            "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
+        }
         organisations[row["slug"]] = _upsert(Organisation, {"slug": row["slug"]}, values, counts)
 
     companies = {}
@@ -109,7 +119,8 @@ def load_article_facts(counts: Counter) -> None:
 
     for row in data["events"]:
         values = {
-            "name": row["name"], "kind": row["kind"], "city": row["city"], "date": _date(row["date"]),
+            "name": row["name"], "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
+            "kind": row["kind"], "city": row["city"], "date": _date(row["date"]),
             "year": row["year"], "approx_participants": row["approx_participants"], "summary": row["summary"],
             "source_article": row["source_article"],
         }
@@ -127,7 +138,7 @@ def load_article_facts(counts: Counter) -> None:
         values = {
             "period_start": _date(row["period_start"]), "period_end": _date(row["period_end"]),
             "value_usd_million": row["value_usd_million"], "growth_percent": row.get("growth_percent"),
-            "note": row["note"],
+            "note": row["note"], "note_vi": row.get("note_vi", ""), "note_ru": row.get("note_ru", ""),
         }
         _upsert(TradeFigure, lookup, values, counts)
 
@@ -138,7 +149,8 @@ def _load_past_b2b_event(row: dict, organiser: Organisation, companies, counts: 
     day = _date(row["date"])
     summary = row["summary"] if day else f"{row['year']} (the article gives no day). {row['summary']}"
     values = {
-        "name": row["name"], "organiser": organiser, "city": row["city"], "starts_on": day, "ends_on": day,
+        "name": row["name"], "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
+        "organiser": organiser, "city": row["city"], "starts_on": day, "ends_on": day,
         "time_zone": "Asia/Ho_Chi_Minh" if organiser.country == "VN" else "Europe/Moscow",
         "description": summary, "status": B2BEvent.Status.FINISHED, "source_article": row["source_article"],
     }

@@ -100,7 +100,7 @@ SEARCHES = [
 ]
 
 
-def test_directory_search_finds_what_drf_search_found(api):
+def test_directory_search_finds_what_drf_search_found(api, settings):
     """The indexed search keeps DRF SearchFilter's rule over name, city and offers and needs: every term is in
     the name, the city or one and the same listing; case-insensitive in Cyrillic and Vietnamese too, accents
     kept (as UPPER(...) LIKE did)."""
@@ -108,6 +108,7 @@ def test_directory_search_finds_what_drf_search_found(api):
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
+    settings.DIRECTORY_SEARCH = ""  # the lexical rule; by meaning: tests/test_directory_search.py
     coffee = CompanyFactory(name="Tây Nguyên Coffee", city="Buôn Ma Thuột")
     ListingFactory(company=coffee, text="Robusta beans, 200 tonnes a year")
     ListingFactory(company=coffee, direction="need", text="Robusta roaster partners")

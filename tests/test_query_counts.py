@@ -23,7 +23,8 @@ def add_published_firms(count: int) -> None:
         ListingFactory(company=firm)
 
 
-def test_the_directory_costs_the_same_for_3_or_20_firms(client):
+def test_the_directory_costs_the_same_for_3_or_20_firms(client, settings):
+    settings.DIRECTORY_SEARCH = ""  # the lexical rule; by meaning: tests/test_directory_search.py
     add_published_firms(3)
     few = queries(client, "/directory/")
     add_published_firms(17)
@@ -71,7 +72,8 @@ def sectors_read():
 
 
 @pytest.mark.parametrize("query", ["", "?country=RU&sector=21&page=2", "?search=diagnostic", "?search=rapid%20kits&cooperation=distribution"])
-def test_the_api_directory_costs_the_same_for_25_or_60_firms(client, query, sectors_read):
+def test_the_api_directory_costs_the_same_for_25_or_60_firms(client, query, sectors_read, settings):
+    settings.DIRECTORY_SEARCH = ""  # the lexical rule; by meaning: tests/test_directory_search.py
     add_published_firms(25)  # two pages
     assert queries(client, f"/api/v1/companies/{query}") == DIRECTORY_QUERIES
     add_published_firms(35)

@@ -69,7 +69,7 @@ def sign_up_and_describe(browser: Browser, base: str, firm: dict, language: str,
     page.select_option("#id_firm-country", firm["country"])
     page.fill("#id_firm-city", firm["city"])
     page.fill("#id_firm-activity_code", firm["code"])
-    page.select_option("#id_firm-sectors", [firm["sector"]])
+    page.check(f"input[name=firm-sectors][value='{firm['sector']}']")  # its section opens with the code
     page.select_option("#id_firm-size", "small")
     for index in range(3):  # vi, ru, en
         page.check(f"#id_firm-languages_{index}")
@@ -135,8 +135,8 @@ def test_two_firms_go_from_sign_up_to_a_connected_partner(browser, live_server, 
     call_command("send_digests", verbosity=0)  # the weekly digest introduces the approved match
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
-    assert "lời giới thiệu" in next(m for m in mail.outbox if VIETNAMESE_FIRM["email"] in m.to and
-                                    "SME Match ·" in m.subject and "verify" not in m.body).subject
+    mails_to_vn = [m.subject for m in mail.outbox if VIETNAMESE_FIRM["email"] in m.to]
+    assert any("lời giới thiệu" in subject for subject in mails_to_vn), mails_to_vn
 
     for page, other in ((vn_page, RUSSIAN_FIRM), (ru_page, VIETNAMESE_FIRM)):
         page.goto(base + "/my/introductions/")

@@ -28,7 +28,8 @@ def batched(items: Iterable[Profile], size: int) -> Iterator[list[Profile]]:
 class Command(BaseCommand):
     help = (
         "Insert N deterministic synthetic companies (source=generated) with offers and needs, for load tests "
-        "and matching experiments. External ids depend only on the index, so a rerun adds only missing firms."
+        "and matching experiments. About half of each country's firms write in their own language (Vietnamese, "
+        "Russian), the rest in English. External ids depend only on the index, so a rerun adds only missing firms."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

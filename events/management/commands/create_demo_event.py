@@ -13,6 +13,17 @@ from events import selectors, services
 from events.models import Event, Interpreter, Participant
 
 SLUG = "demo-b2b-day"
+# The service writes the demo day's words, so it gives them in each reader's language (Event.local_name...).
+DEMO_TEXTS = {
+    "name": "Vietnam–Russia B2B day (demo)",
+    "name_vi": "Ngày gặp gỡ doanh nghiệp Việt Nam – Nga (minh họa)",
+    "name_ru": "День деловых встреч Вьетнам – Россия (демо)",
+    "city": "Hanoi", "city_vi": "Hà Nội", "city_ru": "Ханой",
+    "venue": "Demo venue", "venue_vi": "Địa điểm minh họa", "venue_ru": "Демонстрационная площадка",
+    "description": "Generated demo data: firms, requests and schedule are synthetic.",
+    "description_vi": "Dữ liệu minh họa do hệ thống tạo: các doanh nghiệp, yêu cầu gặp và lịch gặp đều là giả lập.",
+    "description_ru": "Демонстрационные данные: компании, запросы и расписание созданы автоматически.",
+}
 
 
 class Command(BaseCommand):
@@ -49,9 +60,8 @@ class Command(BaseCommand):
     def _event(self, organiser: Organisation) -> Event:
         day = timezone.localdate() + dt.timedelta(days=14)
         event = Event.objects.create(
-            slug=SLUG, name="Vietnam–Russia B2B day (demo)", organiser=organiser, city="Hanoi",
-            venue="Demo venue", description="Generated demo data: firms, requests and schedule are synthetic.",
-            starts_on=day, ends_on=day, tables=12, status=Event.Status.OPEN,
+            slug=SLUG, organiser=organiser, **DEMO_TEXTS, starts_on=day, ends_on=day, tables=12,
+            status=Event.Status.OPEN,
             registration_closes_at=timezone.now() + dt.timedelta(days=10),
         )
         services.generate_slots(event)
