@@ -19,14 +19,15 @@ the firms whose texts name the topic in any language (precision 0.51, recall 0.4
 cut-off) the same in a directory of ten firms and of 100,000.
 
 The index is brought up to date at each search with the firms saved since it last looked (by ``updated_at``,
-with an overlap for late commits); it is rebuilt after ``MAX_AGE_SECONDS``. What the directory shows is
-decided by the caller's queryset, never by the index, so a firm that stopped being shown is never returned
+with an overlap for late commits); after ``MAX_AGE_SECONDS`` it is rebuilt in a thread while searches use
+the old one. What the directory shows is decided by the caller's queryset, never by the index, so a firm that stopped being shown is never returned
 even before the index hears of it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -37,6 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from django.db import connection
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
@@ -46,6 +48,7 @@ from matchmaking.engine.embedding import PASSAGE, QUERY, CachedEmbedder, Embedde
 from matchmaking.store import DatabaseEmbeddingStore
 
 CALIBRATION_FILE = Path(__file__).with_name("directory_search_calibration.json")
+logger = logging.getLogger(__name__)
 # Added to the score of a firm in which every word of the search is found: a lexical hit ranks above a firm
 # found only by meaning at a similar score, and is always returned whatever its score.
 LEXICAL_BONUS = 0.15
@@ -54,7 +57,7 @@ LEXICAL_BONUS = 0.15
 # firms, bench/directory_search.py). A lexical hit outranks a firm found by meaning at a similar score, so
 # it is cut only when a thousand better ones come first.
 MAX_RESULTS = 1000
-MAX_AGE_SECONDS = 3600
+MAX_AGE_SECONDS = 3600  # then rebuilt in the background, dropping what sync() cannot see (deleted texts)
 # An edit saved before the last look but committed after it carries an older updated_at: look back this far.
 SYNC_OVERLAP = timedelta(minutes=5)
 QUERY_CACHE_SIZE = 1000  # searches whose vector this process keeps (the model takes tens of ms per search)
@@ -334,13 +337,34 @@ def ready_index() -> DirectoryIndex | None:
         if embedder is None:
             return None
         index = _state.get("index")
-        if index is None or time.monotonic() - index.built > MAX_AGE_SECONDS:
+        if index is None:
             index = DirectoryIndex(embedder, _state["calibration"])
             index.load()
             _state["index"] = index
-        else:
-            index.sync()
+            return index
+        if time.monotonic() - index.built > MAX_AGE_SECONDS and not _state.get("rebuilding"):
+            _rebuild_in_background(embedder, _state["calibration"])
+        index.sync()
         return index
+
+
+def _rebuild_in_background(embedder: Embedder, calibration: Calibration) -> None:
+    # A rebuild reads every shown firm (25 s at 100,000): searches meanwhile use the old index, kept up to date
+    # by sync(), instead of one reader an hour waiting for it. Called with _lock held.
+    def build() -> None:
+        try:
+            fresh = DirectoryIndex(embedder, calibration)
+            fresh.load()
+            with _lock:
+                _state["index"] = fresh
+        except Exception:
+            logger.exception("rebuilding the directory's search index failed; the old one stays")
+        finally:
+            _state.pop("rebuilding", None)
+            connection.close()  # this thread's own connection
+
+    _state["rebuilding"] = True
+    threading.Thread(target=build, name="directory-index-rebuild", daemon=True).start()
 
 
 def _query_vector(index: DirectoryIndex, text: str) -> np.ndarray:
