@@ -20,8 +20,8 @@ cut-off) the same in a directory of ten firms and of 100,000.
 
 The index is brought up to date at each search with the firms saved since it last looked (by ``updated_at``,
 with an overlap for late commits); after ``MAX_AGE_SECONDS`` it is rebuilt in a thread while searches use
-the old one. What the directory shows is decided by the caller's queryset, never by the index, so a firm that stopped being shown is never returned
-even before the index hears of it.
+the old one. What the directory shows is decided by the caller's queryset, never by the index, so a firm
+that stopped being shown is never returned, even before the index hears of it.
 """
 
 from __future__ import annotations
