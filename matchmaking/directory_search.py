@@ -62,6 +62,8 @@ MAX_AGE_SECONDS = 3600  # then rebuilt in the background, dropping what sync() c
 SYNC_OVERLAP = timedelta(minutes=5)
 QUERY_CACHE_SIZE = 1000  # searches whose vector this process keeps (the model takes tens of ms per search)
 FIRM_CHUNK = 2000
+# Firms holding a search's longest word up to which its other words are checked firm by firm (see lexical_firms).
+CHECK_IN_PLACE_MAX = 5000
 
 _lock = threading.Lock()
 _state: dict = {}  # "index", "embedder", "calibration"
@@ -267,18 +269,31 @@ class DirectoryIndex:
 
     def lexical_firms(self, terms: list[str]) -> np.ndarray:
         """Boolean per firm position: every term is found in its name, city or one of its texts."""
-        texts, text_starts, names, name_starts = self._haystacks()
-        found = np.ones(len(self.firm_ids), dtype=bool)
-        live = self.row_alive[: self.rows]
-        for term in terms:
-            in_slot = np.zeros(self.slots, dtype=bool)
-            in_slot[np.searchsorted(text_starts, _occurrences(texts, term), side="right") - 1] = True
-            in_firm = np.zeros(len(self.firm_ids), dtype=bool)
-            in_firm[np.searchsorted(name_starts, _occurrences(names, term), side="right") - 1] = True
-            rows = np.flatnonzero(live & in_slot[self.row_slot[: self.rows]])
-            in_firm[self.row_firm[rows]] = True
-            found &= in_firm
+        # Scanning every text costs 10-30 ms a word at 100,000 firms: only the first (longest, so usually
+        # rarest) word is looked for everywhere; the others only in the firms that have it, while they are few.
+        terms = sorted(dict.fromkeys(terms), key=len, reverse=True)
+        found = self._firms_with(terms[0])
+        for term in terms[1:]:
+            candidates = np.flatnonzero(found)
+            if len(candidates) > CHECK_IN_PLACE_MAX:
+                found &= self._firms_with(term)
+                continue
+            for position in candidates:
+                if term not in self.firm_words[position] and not any(
+                    term in self.slot_words[slot] for slot in self.row_slot[self.firm_rows[position]]
+                ):
+                    found[position] = False
         return found & np.asarray(self.firm_alive, dtype=bool)
+
+    def _firms_with(self, term: str) -> np.ndarray:
+        texts, text_starts, names, name_starts = self._haystacks()
+        in_slot = np.zeros(self.slots, dtype=bool)
+        in_slot[np.searchsorted(text_starts, _occurrences(texts, term), side="right") - 1] = True
+        in_firm = np.zeros(len(self.firm_ids), dtype=bool)
+        in_firm[np.searchsorted(name_starts, _occurrences(names, term), side="right") - 1] = True
+        rows = np.flatnonzero(self.row_alive[: self.rows] & in_slot[self.row_slot[: self.rows]])
+        in_firm[self.row_firm[rows]] = True
+        return in_firm
 
     def search(self, query: np.ndarray, terms: list[str]) -> list[int]:
         """Firm ids, best first: found by meaning (centred cosine of their best text at least the cut-off)

@@ -200,3 +200,20 @@ def test_an_old_index_is_rebuilt_while_searches_go_on(client, market, monkeypatc
     assert directory_search._state["index"] is not old
     assert COFFEE_EN[0] not in api_names(client, search="кофе", country="VN")
     assert COFFEE_VI[0] in api_names(client, search="кофе", country="VN")
+
+
+@pytest.mark.parametrize("in_place_max", [0, 5000])
+def test_every_word_of_a_search_is_looked_for_in_the_name_city_and_texts(market, monkeypatch, in_place_max):
+    # Found lexically: each word somewhere in the firm (name, city or any text), whichever way it is checked.
+    monkeypatch.setattr(directory_search, "CHECK_IN_PLACE_MAX", in_place_max)
+    index = directory_search.ready_index()
+    position = {firm_id: i for i, firm_id in enumerate(index.firm_ids)}
+
+    def lexical(text: str) -> set[str]:
+        hits = index.lexical_firms(directory_search.search_terms(text))
+        return {name for name, firm in market.items() if hits[position[firm.pk]]}
+
+    assert lexical("robusta buôn") == {"coffee_vi"}  # a word of the offer and one of the city
+    assert lexical("dak robusta") == {"coffee_en"}
+    assert lexical("Robusta") == {"coffee_vi", "coffee_en"}
+    assert lexical("robusta thép") == set()
