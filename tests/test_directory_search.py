@@ -183,7 +183,7 @@ def test_a_search_costs_the_same_queries_for_few_or_many_firms(client, market):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_old_index_is_rebuilt_while_searches_go_on(client, market, monkeypatch):
+def test_an_old_index_is_rebuilt_while_searches_go_on(sectors_loaded, client, market, monkeypatch):
     # After MAX_AGE a rebuild drops what an in-place update cannot see, without a reader waiting for it.
     assert COFFEE_EN[0] in api_names(client, search="кофе", country="VN")
     old = directory_search._state["index"]
