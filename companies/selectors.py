@@ -244,11 +244,3 @@ def directory_figures(top_sectors: int = 8) -> dict:
         ],
         "sectors": sectors,
     }
-
-
-def trade_figures() -> list:
-    """Vietnam–Russia trade figures as the articles report them (seeds.TradeFigure), latest period first;
-    each keeps its ``source_article``. Imported here, not at the top: companies does not need seeds to load."""
-    from seeds.models import TradeFigure
-
-    return list(TradeFigure.objects.order_by(F("period_end").desc(nulls_last=True), "flow", "kind", "pk"))

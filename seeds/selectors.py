@@ -21,7 +21,7 @@ def article_facts(article: Article) -> dict[str, list]:
     return {
         "organisations": list(Organisation.objects.filter(source_article=article.file).order_by("country", "name")),
         "companies": list(
-            Company.objects.filter(source=Source.ARTICLE, source_ref=article.file, status=Company.Status.PUBLISHED)
+            Company.objects.shown_to_others().filter(source=Source.ARTICLE, source_ref=article.file)
             .order_by("name", "pk")
         ),
         "events": list(Event.objects.filter(source_article=article.file).prefetch_related("organisers")),
