@@ -55,11 +55,10 @@ from api_load import (  # noqa: E402
     stop_gunicorn,
     wait_until_up,
 )
+from databases import use_database  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-
-from databases import use_database  # noqa: E402
 
 from companies.models import Company, Organisation  # noqa: E402
 from companies.services import make_chamber_staff  # noqa: E402
@@ -74,6 +73,7 @@ WORKBENCH = "/admin/matchmaking/match/review/"
 
 
 # --- setup (not timed) ----------------------------------------------------------------------------------------
+
 
 def use_bench_database(copy_from: str | None) -> str:
     return use_database(BENCH_DB, copy_from=copy_from)
@@ -93,14 +93,18 @@ def ensure_history(per_firm: int) -> None:
             UPDATE {company} SET created_at = now() - random() * interval '140 days',
                 status = CASE WHEN random() < 0.02 THEN 'pending' ELSE status END
             WHERE source = 'generated'""")
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             INSERT INTO {status_change} (company_id, from_status, to_status, note, changed_at)
             SELECT id, 'pending', 'published', %s, created_at + random() * interval '5 days'
-            FROM {company} WHERE source = 'generated' AND status = 'published'""", [MARK])
+            FROM {company} WHERE source = 'generated' AND status = 'published'""",
+            [MARK],
+        )
         cursor.execute("DROP TABLE IF EXISTS bench_pairs")
         # Each Vietnamese firm with per_firm × 2 Russian ones (as many matches as per_firm × all firms); some
         # pairs fall together and are dropped by the unique constraint.
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             CREATE TEMP TABLE bench_pairs AS
             WITH vn AS (SELECT id, row_number() OVER (ORDER BY id) AS i FROM {company}
                         WHERE source = 'generated' AND country = 'VN'),
@@ -109,7 +113,9 @@ def ensure_history(per_firm: int) -> None:
                  n AS (SELECT count(*) AS n FROM ru)
             SELECT vn.id AS vn, ru.id AS ru, random() AS fate, now() - random() * interval '112 days' AS created
             FROM vn CROSS JOIN generate_series(0, %s - 1) k CROSS JOIN n
-            JOIN ru ON ru.j = (vn.i * 7919 + k * 104729) %% n.n""", [per_firm * 2])
+            JOIN ru ON ru.j = (vn.i * 7919 + k * 104729) %% n.n""",
+            [per_firm * 2],
+        )
         cursor.execute(f"""
             INSERT INTO {match} (company_vn_id, company_ru_id, score, fit_for_vn, fit_for_ru, score_parts, reasons,
                 engine_version, status, review_note, response_vn, response_ru, outcome_vn, outcome_ru,
@@ -132,7 +138,8 @@ def ensure_history(per_firm: int) -> None:
             FROM bench_pairs ORDER BY vn, ru
             ON CONFLICT (company_vn_id, company_ru_id) DO NOTHING""")
         # Their events, as the services write them (approved/rejected, introduced, answers, outcomes).
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             INSERT INTO {event} (match_id, action, from_status, to_status, note, at)
             SELECT id, 'suggested', '', 'suggested', 'score, engine bench', created_at FROM {match}
                 WHERE engine_version = 'bench'
@@ -151,7 +158,9 @@ def ensure_history(per_firm: int) -> None:
                 FROM {match} WHERE engine_version = 'bench' AND status = 'expired'
             UNION ALL SELECT id, 'outcome', 'connected', 'connected', %(mark)s, connected_at + interval '10 days'
                 FROM {match} WHERE engine_version = 'bench' AND outcome_vn <> ''
-            """, {"mark": MARK})
+            """,
+            {"mark": MARK},
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"  history written in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
@@ -176,11 +185,16 @@ def ensure_static() -> None:
     if (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
         return
     env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "bench-admin-pages-collectstatic-" + "x" * 40}
-    subprocess.run([sys.executable, str(api_load.ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
-                   cwd=api_load.ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, str(api_load.ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        cwd=api_load.ROOT,
+        env=env,
+        check=True,
+    )
 
 
 # --- through the server ---------------------------------------------------------------------------------------
+
 
 def log_in(port: int, username: str) -> dict:
     """Log in through the admin's form, as a browser would; the headers that carry the session."""
@@ -193,9 +207,15 @@ def log_in(port: int, username: str) -> dict:
         cookies.load(header)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token, "next": "/admin/"})
-    conn.request("POST", "/admin/login/", body=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookies['csrftoken'].value}",
-    })
+    conn.request(
+        "POST",
+        "/admin/login/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookies['csrftoken'].value}",
+        },
+    )
     response = conn.getresponse()
     response.read()
     for header in response.headers.get_all("Set-Cookie") or []:
@@ -228,7 +248,10 @@ def workbench_target(port: int, headers: dict) -> tuple[str | None, str]:
         path = location
     if status == 200 and path.startswith(WORKBENCH) and not path.endswith("/change/"):
         return path, (f"{WORKBENCH} sends staff on to {path}: that page was timed." if hops else "")
-    return None, f"{WORKBENCH} is not built yet (HTTP {status} after {' → '.join(hops) or 'no redirect'}): not measured."
+    return (
+        None,
+        f"{WORKBENCH} is not built yet (HTTP {status} after {' → '.join(hops) or 'no redirect'}): not measured.",
+    )
 
 
 def measure(port: int, targets, clients: int, seconds: float) -> list:
@@ -269,9 +292,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--copy-from", metavar="DATABASE",
-                        help=f"start from a copy of this database when {BENCH_DB} does not exist yet (e.g. "
-                             f"{TEMPLATE_DB}, filled by api_load.py: faster than generating the firms again)")
+    parser.add_argument(
+        "--copy-from",
+        metavar="DATABASE",
+        help=f"start from a copy of this database when {BENCH_DB} does not exist yet (e.g. "
+        f"{TEMPLATE_DB}, filled by api_load.py: faster than generating the firms again)",
+    )
     args = parser.parse_args()
 
     database = use_bench_database(args.copy_from)
@@ -317,18 +343,22 @@ def main() -> None:
         stop_gunicorn(server)
 
     bare = results[0][3]
-    print(f"\nAdmin pages · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by client, gunicorn "
-          f"and PostgreSQL · database {database} · {firms:,} firms, {matches:,} matches, {events:,} match events · "
-          f"gunicorn gthread {args.workers} workers × {args.threads} threads · {args.clients} keep-alive clients × "
-          f"{args.seconds:g} s (cold: 1 client)")
+    print(
+        f"\nAdmin pages · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by client, gunicorn "
+        f"and PostgreSQL · database {database} · {firms:,} firms, {matches:,} matches, {events:,} match events · "
+        f"gunicorn gthread {args.workers} workers × {args.threads} threads · {args.clients} keep-alive clients × "
+        f"{args.seconds:g} s (cold: 1 client)"
+    )
     print("page | path | cache | body bytes | requests | req/s | p50 ms | p95 ms | p99 ms | errors | p95 target")
     print("--- | --- | --- | --- | --- | --- | --- | --- | --- | --- | ---")
     for label, path, size, o, cache in results:
         p95 = percentile(o.latencies, 95)
         verdict = "baseline" if o is bare else ("met" if p95 <= TARGET_MS and not o.errors else "missed")
-        print(f"{label} | `{path}` | {cache} | {size:,} | {len(o.latencies) + o.errors:,} | "
-              f"{len(o.latencies) / o.elapsed:,.1f} | {percentile(o.latencies, 50):.1f} | {p95:.1f} | "
-              f"{percentile(o.latencies, 99):.1f} | {o.errors}{' (' + o.first_error + ')' if o.errors else ''} | {verdict}")
+        print(
+            f"{label} | `{path}` | {cache} | {size:,} | {len(o.latencies) + o.errors:,} | "
+            f"{len(o.latencies) / o.elapsed:,.1f} | {percentile(o.latencies, 50):.1f} | {p95:.1f} | "
+            f"{percentile(o.latencies, 99):.1f} | {o.errors}{' (' + o.first_error + ')' if o.errors else ''} | {verdict}"
+        )
     for note in notes:
         print(note)
     print(f"Target: p95 ≤ {TARGET_MS:g} ms.")

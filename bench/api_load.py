@@ -40,7 +40,6 @@ import platform
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -77,6 +76,7 @@ CONN_MAX_AGE = os.environ.get("DATABASE_CONN_MAX_AGE", "60")
 
 # --- setup (not timed) ----------------------------------------------------------------------------------------
 
+
 def use_bench_database() -> str:
     # Django's test-database machinery (migrations on the first run, kept afterwards) under a name of its own.
     connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
@@ -97,27 +97,49 @@ def ensure_member() -> str:
     user, _ = get_user_model().objects.get_or_create(username=MEMBER, defaults={"email": "bench@example.com"})
     membership = Membership.objects.filter(user=user).select_related("company").first()
     if membership is None:
-        firm = Company.objects.filter(source="generated", status=Company.Status.PUBLISHED, country="VN").order_by("pk").first()
+        firm = (
+            Company.objects.filter(source="generated", status=Company.Status.PUBLISHED, country="VN")
+            .order_by("pk")
+            .first()
+        )
         membership = Membership.objects.create(user=user, company=firm)
     firm = membership.company
     have = Match.objects.filter(company_vn=firm, status=Match.Status.INTRODUCED).count()
     if have < MATCHES:
-        ru = list(Company.objects.filter(source="generated", status=Company.Status.PUBLISHED, country="RU")
-                  .exclude(matches_as_ru__company_vn=firm).order_by("pk").values_list("pk", flat=True)[: MATCHES - have])
+        ru = list(
+            Company.objects.filter(source="generated", status=Company.Status.PUBLISHED, country="RU")
+            .exclude(matches_as_ru__company_vn=firm)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: MATCHES - have]
+        )
         now = timezone.now()
-        Match.objects.bulk_create([
-            Match(company_vn=firm, company_ru_id=pk, score=round(0.9 - i * 0.01, 4), fit_for_vn=0.8, fit_for_ru=0.7,
-                  score_parts={"forward": 0.8, "backward": 0.7, "sectors": 0.5},
-                  reasons=[{"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
-                           {"kind": "sectors", "data": {"common": ["10", "46"]}}],
-                  engine_version="bench", status=Match.Status.INTRODUCED, introduced_at=now)
-            for i, pk in enumerate(ru)
-        ], ignore_conflicts=True)
+        Match.objects.bulk_create(
+            [
+                Match(
+                    company_vn=firm,
+                    company_ru_id=pk,
+                    score=round(0.9 - i * 0.01, 4),
+                    fit_for_vn=0.8,
+                    fit_for_ru=0.7,
+                    score_parts={"forward": 0.8, "backward": 0.7, "sectors": 0.5},
+                    reasons=[
+                        {"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
+                        {"kind": "sectors", "data": {"common": ["10", "46"]}},
+                    ],
+                    engine_version="bench",
+                    status=Match.Status.INTRODUCED,
+                    introduced_at=now,
+                )
+                for i, pk in enumerate(ru)
+            ],
+            ignore_conflicts=True,
+        )
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
 
 
 # --- server -----------------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -140,9 +162,24 @@ def start_gunicorn(database: str, port: int, workers: int, threads: int) -> subp
         "API_THROTTLE_USER": "1000000/min",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--chdir", str(ROOT),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-               "--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning"]
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "config.wsgi",
+        "--chdir",
+        str(ROOT),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--keep-alive",
+        "30",
+        "--log-level",
+        "warning",
+    ]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
@@ -174,6 +211,7 @@ def wait_until_up(server: subprocess.Popen, port: int, timeout: float = 60.0) ->
 
 
 # --- load -------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -311,10 +349,12 @@ def main() -> None:
         stop_gunicorn(server)
 
     bare_rate = len(results[0][3].latencies) / results[0][3].elapsed
-    print(f"\nAPI load · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by client, gunicorn "
-          f"and PostgreSQL · database {database} · {published:,} published firms · gunicorn gthread "
-          f"{args.workers} workers × {args.threads} threads · {args.clients} keep-alive clients × {args.seconds:g} s · "
-          f"CONN_MAX_AGE {CONN_MAX_AGE}")
+    print(
+        f"\nAPI load · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by client, gunicorn "
+        f"and PostgreSQL · database {database} · {published:,} published firms · gunicorn gthread "
+        f"{args.workers} workers × {args.threads} threads · {args.clients} keep-alive clients × {args.seconds:g} s · "
+        f"CONN_MAX_AGE {CONN_MAX_AGE}"
+    )
     print("endpoint | path | body bytes | requests | req/s | p50 ms | p95 ms | p99 ms | errors | vs bare | targets")
     print("--- | --- | --- | --- | --- | --- | --- | --- | --- | --- | ---")
     for label, path, size, o in results:
@@ -324,12 +364,21 @@ def main() -> None:
         if path == "/bench/bare/":
             verdict = "baseline"
         else:
-            misses = [name for name, ok in (("p95", p95 <= P95_TARGET_MS), ("throughput", share >= THROUGHPUT_TARGET),
-                                            ("errors", o.errors == 0)) if not ok]
+            misses = [
+                name
+                for name, ok in (
+                    ("p95", p95 <= P95_TARGET_MS),
+                    ("throughput", share >= THROUGHPUT_TARGET),
+                    ("errors", o.errors == 0),
+                )
+                if not ok
+            ]
             verdict = "met" if not misses else "missed: " + ", ".join(misses)
-        print(f"{label} | `{path}` | {size:,} | {len(o.latencies) + o.errors:,} | {rate:,.0f} | "
-              f"{percentile(o.latencies, 50):.1f} | {p95:.1f} | {percentile(o.latencies, 99):.1f} | {o.errors}"
-              f"{' (' + o.first_error + ')' if o.errors else ''} | {share:.0%} | {verdict}")
+        print(
+            f"{label} | `{path}` | {size:,} | {len(o.latencies) + o.errors:,} | {rate:,.0f} | "
+            f"{percentile(o.latencies, 50):.1f} | {p95:.1f} | {percentile(o.latencies, 99):.1f} | {o.errors}"
+            f"{' (' + o.first_error + ')' if o.errors else ''} | {share:.0%} | {verdict}"
+        )
     print(f"Targets: p95 ≤ {P95_TARGET_MS:g} ms, throughput ≥ {THROUGHPUT_TARGET:.0%} of the bare view, 0 errors.")
 
 

@@ -66,9 +66,16 @@ SETTLED = [DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED]
 WEEKS = ["2026-W50", "2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02"]  # one fresh week per run
 ENGINE_VERSION = "bench-digests"
 REASONS = [
-    {"kind": "need_met", "data": {"need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
-                                  "offer": "Cà phê Robusta rang xay, 1.200 tấn mỗi năm, chứng nhận UTZ.",
-                                  "need_ref": 1, "offer_ref": 2, "similarity": 0.61}},
+    {
+        "kind": "need_met",
+        "data": {
+            "need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
+            "offer": "Cà phê Robusta rang xay, 1.200 tấn mỗi năm, chứng nhận UTZ.",
+            "need_ref": 1,
+            "offer_ref": 2,
+            "similarity": 0.61,
+        },
+    },
     {"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
     {"kind": "sectors", "data": {"common": ["10", "46"]}},
 ]
@@ -101,15 +108,23 @@ def ensure_members(firms: list[Company]) -> int:
         return 0
     with transaction.atomic():
         User.objects.bulk_create(
-            [User(username=f"bench-digest-{firm.pk}", email=f"firm-{firm.pk}@bench.example", password="!bench")
-             for firm in missing],
+            [
+                User(username=f"bench-digest-{firm.pk}", email=f"firm-{firm.pk}@bench.example", password="!bench")
+                for firm in missing
+            ],
             ignore_conflicts=True,
         )
-        users = dict(User.objects.filter(username__in=[f"bench-digest-{firm.pk}" for firm in missing])
-                     .values_list("username", "pk"))
+        users = dict(
+            User.objects.filter(username__in=[f"bench-digest-{firm.pk}" for firm in missing]).values_list(
+                "username", "pk"
+            )
+        )
         Membership.objects.bulk_create(
-            Membership(user_id=users[f"bench-digest-{firm.pk}"], company_id=firm.pk,
-                       language="vi" if firm.country == "VN" else "ru")
+            Membership(
+                user_id=users[f"bench-digest-{firm.pk}"],
+                company_id=firm.pk,
+                language="vi" if firm.country == "VN" else "ru",
+            )
             for firm in missing
         )
     return len(missing)
@@ -126,9 +141,21 @@ def reset_matches(firms: list[Company]) -> int:
     now = timezone.now()
     pairs = [(vn[i % len(vn)], ru[i % len(ru)]) for i in range(max(len(vn), len(ru)))]
     Match.objects.bulk_create(
-        (Match(company_vn_id=a, company_ru_id=b, score=0.8, fit_for_vn=0.8, fit_for_ru=0.8,
-               score_parts={"forward": 0.8, "backward": 0.8, "sectors": 0.5}, reasons=REASONS,
-               engine_version=ENGINE_VERSION, status=Match.Status.APPROVED, reviewed_at=now) for a, b in pairs),
+        (
+            Match(
+                company_vn_id=a,
+                company_ru_id=b,
+                score=0.8,
+                fit_for_vn=0.8,
+                fit_for_ru=0.8,
+                score_parts={"forward": 0.8, "backward": 0.8, "sectors": 0.5},
+                reasons=REASONS,
+                engine_version=ENGINE_VERSION,
+                status=Match.Status.APPROVED,
+                reviewed_at=now,
+            )
+            for a, b in pairs
+        ),
         batch_size=2000,
     )
     return len(pairs)
@@ -173,8 +200,10 @@ class Worker:
 
     def __init__(self, redis_url: str, smtp_port: int, concurrency: int, log_dir: Path) -> None:
         self.prefix = f"bench-digests-{uuid.uuid4().hex[:8]}:"
-        self.transport_options = {"global_keyprefix": self.prefix,
-                                  "visibility_timeout": settings.CELERY_TASK_TIME_LIMIT + 600}
+        self.transport_options = {
+            "global_keyprefix": self.prefix,
+            "visibility_timeout": settings.CELERY_TASK_TIME_LIMIT + 600,
+        }
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -192,9 +221,24 @@ class Worker:
 
     def start(self, timeout: float = 60) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={self.concurrency}",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                f"--concurrency={self.concurrency}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while "ready." not in self.log.read_text():
@@ -245,8 +289,10 @@ def wait_until_settled(week: str, deliveries: int, worker: Worker, timeout: floa
             raise RuntimeError(f"the worker died:\n{worker.log.read_text()[-3000:]}")
         if time.monotonic() > deadline:
             states = Counter(rows.values_list("status", flat=True))
-            raise RuntimeError(f"{deliveries} deliveries of {week} expected to settle within {timeout:.0f} s, "
-                               f"got {dict(states)}; worker log: {worker.log}")
+            raise RuntimeError(
+                f"{deliveries} deliveries of {week} expected to settle within {timeout:.0f} s, "
+                f"got {dict(states)}; worker log: {worker.log}"
+            )
         time.sleep(0.25)
 
 
@@ -275,8 +321,17 @@ def worker_cpu(pid: int) -> float:
     return total
 
 
-def run(firms: list[Company], addresses: set[str], week: str, concurrency: int, sink: MailSink, port: int,
-        redis_url: str, log_dir: Path, timeout: float) -> dict:
+def run(
+    firms: list[Company],
+    addresses: set[str],
+    week: str,
+    concurrency: int,
+    sink: MailSink,
+    port: int,
+    redis_url: str,
+    log_dir: Path,
+    timeout: float,
+) -> dict:
     reset_matches(firms)
     deliveries = expected_deliveries(week)
     worker = Worker(redis_url, port, concurrency, log_dir)
@@ -298,24 +353,42 @@ def run(firms: list[Company], addresses: set[str], week: str, concurrency: int, 
         received, messages, last = Counter(sink.received), sink.messages, sink.last
     seconds = (last or settled) - started
     year, number = week.split("-W")
-    statuses = Counter(DigestDelivery.objects.filter(iso_year=int(year), iso_week=int(number))
-                       .values_list("status", flat=True))
+    statuses = Counter(
+        DigestDelivery.objects.filter(iso_year=int(year), iso_week=int(number)).values_list("status", flat=True)
+    )
     return {
-        "week": week, "concurrency": concurrency, "emails": messages, "seconds": seconds,
+        "week": week,
+        "concurrency": concurrency,
+        "emails": messages,
+        "seconds": seconds,
         "rate": messages / seconds if seconds > 0 else 0.0,
         "duplicates": sum(n - 1 for n in received.values() if n > 1),
-        "missing": len(addresses - set(received)), "deliveries": dict(statuses), "log": worker.log,
-        "machine_busy": (busy_after - busy_before) / (total_after - total_before) if total_after > total_before else 0.0,
+        "missing": len(addresses - set(received)),
+        "deliveries": dict(statuses),
+        "log": worker.log,
+        "machine_busy": (busy_after - busy_before) / (total_after - total_before)
+        if total_after > total_before
+        else 0.0,
         "worker_cpu": worker_seconds,
     }
 
 
 def smtp_baseline(count: int, port: int, sink: MailSink) -> float:
     """`count` prebuilt trivial messages over one connection with Django's SMTP backend: SMTP's own floor."""
-    messages = [EmailMessage("SME Match · baseline", "Hello.", settings.DEFAULT_FROM_EMAIL,
-                             [f"baseline-{i}@bench.example"]) for i in range(count)]
-    mail = get_connection("django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=port,
-                          username="", password="", use_tls=False, use_ssl=False, fail_silently=False)
+    messages = [
+        EmailMessage("SME Match · baseline", "Hello.", settings.DEFAULT_FROM_EMAIL, [f"baseline-{i}@bench.example"])
+        for i in range(count)
+    ]
+    mail = get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=port,
+        username="",
+        password="",
+        use_tls=False,
+        use_ssl=False,
+        fail_silently=False,
+    )
     sink.reset()
     started = time.perf_counter()
     sent = mail.send_messages(messages)
@@ -349,10 +422,13 @@ def main() -> None:
     try:
         for week, concurrency in zip(WEEKS, concurrencies):
             row = run(firms, addresses, week, concurrency, sink, port, redis_url, log_dir, args.timeout)
-            print(f"  {week}, {concurrency} worker process(es): {row['emails']:,} emails in {row['seconds']:.1f} s, "
-                  f"deliveries {row['deliveries']}, worker CPU {row['worker_cpu']:.1f} s "
-                  f"({1000 * row['worker_cpu'] / max(row['emails'], 1):.1f} ms an email), all {os.cpu_count()} cores "
-                  f"{100 * row['machine_busy']:.0f} % busy, log {row['log']}", flush=True)
+            print(
+                f"  {week}, {concurrency} worker process(es): {row['emails']:,} emails in {row['seconds']:.1f} s, "
+                f"deliveries {row['deliveries']}, worker CPU {row['worker_cpu']:.1f} s "
+                f"({1000 * row['worker_cpu'] / max(row['emails'], 1):.1f} ms an email), all {os.cpu_count()} cores "
+                f"{100 * row['machine_busy']:.0f} % busy, log {row['log']}",
+                flush=True,
+            )
             rows.append(row)
         emails = max((row["emails"] for row in rows), default=len(firms)) or len(firms)
         baseline = smtp_baseline(emails, port, sink)
@@ -362,16 +438,22 @@ def main() -> None:
 
     from matchmaking.digests import FIRMS_PER_TASK
 
-    print(f"\nWeekly digests · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
-          f"{len(firms):,} firms, one member each, {len(firms):,} approved matches needed to tell · "
-          f"{FIRMS_PER_TASK} firms per task")
+    print(
+        f"\nWeekly digests · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
+        f"{len(firms):,} firms, one member each, {len(firms):,} approved matches needed to tell · "
+        f"{FIRMS_PER_TASK} firms per task"
+    )
     print("firms | worker processes | emails | seconds | emails/s | speed-up | duplicates | missing | vs bare SMTP")
     print("--- | --- | --- | --- | --- | --- | --- | --- | ---")
     first = rows[0]["seconds"] if rows else None
     for row in rows:
-        print(f"{len(firms):,} | {row['concurrency']} | {row['emails']:,} | {row['seconds']:.1f} | {row['rate']:.0f} | "
-              f"{first / row['seconds']:.2f}× | {row['duplicates']} | {row['missing']} | {row['seconds'] / baseline:.1f}×")
-    print(f"bare SMTP loop, one connection | – | {emails:,} | {baseline:.2f} | {emails / baseline:.0f} | | 0 | 0 | 1.0×")
+        print(
+            f"{len(firms):,} | {row['concurrency']} | {row['emails']:,} | {row['seconds']:.1f} | {row['rate']:.0f} | "
+            f"{first / row['seconds']:.2f}× | {row['duplicates']} | {row['missing']} | {row['seconds'] / baseline:.1f}×"
+        )
+    print(
+        f"bare SMTP loop, one connection | – | {emails:,} | {baseline:.2f} | {emails / baseline:.0f} | | 0 | 0 | 1.0×"
+    )
     print(f"Setup (not in the figures): {setup_seconds:.1f} s. Target: ≥ 50 emails/s, 0 duplicates.")
 
 

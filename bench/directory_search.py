@@ -55,19 +55,22 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-from django.conf import settings  # noqa: E402
+from databases import use_database  # noqa: E402  (bench/, the script's folder)
 from django.core.management import call_command  # noqa: E402
 from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings, setup_test_environment  # noqa: E402
 
-from databases import use_database  # noqa: E402  (bench/, the script's folder)
-
 from companies.languages import detect_language  # noqa: E402
 from companies.models import Company  # noqa: E402
 from matchmaking import directory_search  # noqa: E402
 from matchmaking.engine.embedding import (  # noqa: E402
-    PASSAGE, QUERY, CachedEmbedder, MemoryStore, default_embedder, text_key,
+    PASSAGE,
+    QUERY,
+    CachedEmbedder,
+    MemoryStore,
+    default_embedder,
+    text_key,
 )
 from matchmaking.models import TextEmbedding  # noqa: E402
 
@@ -75,9 +78,15 @@ BENCH_DB = "bench_directory_search"
 TARGET_MS = 200.0
 STATEMENT_TIMEOUT_MS = 10_000
 QUERIES = [
-    ("ru", "кофе"), ("ru", "морепродукты"), ("ru", "поставщик удобрений"),
-    ("vi", "cà phê"), ("vi", "thiết bị khai thác mỏ"), ("vi", "gạo"),
-    ("en", "coffee"), ("en", "frozen shrimp"), ("en", "software development"),
+    ("ru", "кофе"),
+    ("ru", "морепродукты"),
+    ("ru", "поставщик удобрений"),
+    ("vi", "cà phê"),
+    ("vi", "thiết bị khai thác mỏ"),
+    ("vi", "gạo"),
+    ("en", "coffee"),
+    ("en", "frozen shrimp"),
+    ("en", "software development"),
 ]
 OTHER_SIDE = {"ru": "VN", "vi": "RU", "en": "VN"}
 EVALUATION = ROOT.parent / "shared" / "matching-eval"
@@ -85,8 +94,23 @@ EVALUATION = ROOT.parent / "shared" / "matching-eval"
 TOPICS = {
     "coffee": (["coffee", "кофе", "cà phê"], ["coffee", "кофе", "cà phê", "robusta", "arabica"]),
     "tea": (["tea", "чай", "chè"], [" tea", "чай", "chè", "trà "]),
-    "seafood": (["seafood", "морепродукты", "hải sản"], ["seafood", "fish", "shrimp", "crab", "рыб", "морепродукт", "краб",
-                                                        "креветк", "hải sản", "thủy sản", "tôm", "cá "]),
+    "seafood": (
+        ["seafood", "морепродукты", "hải sản"],
+        [
+            "seafood",
+            "fish",
+            "shrimp",
+            "crab",
+            "рыб",
+            "морепродукт",
+            "краб",
+            "креветк",
+            "hải sản",
+            "thủy sản",
+            "tôm",
+            "cá ",
+        ],
+    ),
     "rice": (["rice", "рис", "gạo"], ["rice", "рис ", "рис,", "gạo", "lúa"]),
     "fertiliser": (["fertiliser", "удобрения", "phân bón"], ["fertili", "удобрен", "phân bón", "npk"]),
     "software": (["software", "программное обеспечение", "phần mềm"], ["software", "программн", "phần mềm", " it "]),
@@ -101,6 +125,7 @@ def rss_mb() -> float:
 
 # --- calibration ------------------------------------------------------------------------------------------------
 
+
 def calibrate() -> None:
     model = default_embedder()
     if model is None:
@@ -109,8 +134,12 @@ def calibrate() -> None:
     firms = []
     for name in ("dev-companies.json", "dev2-companies.json"):
         firms += json.loads((EVALUATION / name).read_text())["companies"]
-    rows = [(i, role, firm[key]) for i, firm in enumerate(firms) for role, key in ((PASSAGE, "offers"), (QUERY, "needs"))
-            if firm.get(key)]
+    rows = [
+        (i, role, firm[key])
+        for i, firm in enumerate(firms)
+        for role, key in ((PASSAGE, "offers"), (QUERY, "needs"))
+        if firm.get(key)
+    ]
     groups = [f"{role}/{detect_language(text)}" for _, role, text in rows]
     vectors = np.zeros((len(rows), 384), dtype=np.float32)
     for role in (PASSAGE, QUERY):
@@ -120,7 +149,9 @@ def calibrate() -> None:
     calibration = directory_search.Calibration(model.name, means, vectors.mean(axis=0), 0.0)
     centred = calibration.centre(vectors, groups)
     owner = np.array([i for i, _, _ in rows])
-    haystacks = [" " + " ".join(str(firm.get(k, "")) for k in ("name", "offers", "needs")).lower() + " " for firm in firms]
+    haystacks = [
+        " " + " ".join(str(firm.get(k, "")) for k in ("name", "offers", "needs")).lower() + " " for firm in firms
+    ]
 
     cut_offs = np.round(np.arange(0.10, 0.36, 0.02), 2)
     hits = {c: [0, 0, 0] for c in cut_offs}  # true positives, found, relevant
@@ -136,7 +167,10 @@ def calibrate() -> None:
                 hits[c][0] += len(found & relevant)
                 hits[c][1] += len(found)
                 hits[c][2] += len(relevant)
-            counts = [f"{len(set(np.flatnonzero(best >= c)) & relevant)}/{int((best >= c).sum())}" for c in (0.16, 0.2, 0.24, 0.28)]
+            counts = [
+                f"{len(set(np.flatnonzero(best >= c)) & relevant)}/{int((best >= c).sum())}"
+                for c in (0.16, 0.2, 0.24, 0.28)
+            ]
             print(f"{topic:<11} {search:<24} {len(relevant):>8}  {'  '.join(counts)}")
     print(f"\n{'cut-off':>7} {'precision':>9} {'recall':>7} {'F1':>6} {'F0.5':>6}")
     best_cut, best_f = 0.2, -1.0
@@ -161,6 +195,7 @@ def calibrate() -> None:
 
 # --- the benchmark ----------------------------------------------------------------------------------------------
 
+
 def stand_in_vectors() -> int:
     """Hashed unit vectors for the published texts the cache lacks, under the real model's keys."""
     from matchmaking.selectors import texts_to_embed
@@ -171,7 +206,7 @@ def stand_in_vectors() -> int:
         keys = [text_key(model.name, role, text) for text in texts]
         have = set()
         for start in range(0, len(keys), 5000):
-            have |= set(TextEmbedding.objects.filter(key__in=keys[start:start + 5000]).values_list("key", flat=True))
+            have |= set(TextEmbedding.objects.filter(key__in=keys[start : start + 5000]).values_list("key", flat=True))
         vectors = {}
         for key in keys:
             if key not in have:
@@ -223,8 +258,11 @@ def timed_requests(client: Client, rounds: int, queries=QUERIES) -> dict[str, li
 def report(label: str, times: dict[str, list[float]]) -> None:
     for kind in ("page", "api"):
         values = times[kind]
-        print(f"{label + ', ' + kind:<34} {statistics.median(values):>7.1f} {percentile(values, 0.95):>7.1f} "
-              f"{len(values):>4}  slowest {max(values):.0f} ms", flush=True)
+        print(
+            f"{label + ', ' + kind:<34} {statistics.median(values):>7.1f} {percentile(values, 0.95):>7.1f} "
+            f"{len(values):>4}  slowest {max(values):.0f} ms",
+            flush=True,
+        )
 
 
 def counts(client: Client) -> list[tuple[str, int, list[str]]]:
@@ -239,7 +277,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--firms", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--copy-from", help="start from a copy of this database when the benchmark's does not exist yet")
+    parser.add_argument(
+        "--copy-from", help="start from a copy of this database when the benchmark's does not exist yet"
+    )
     parser.add_argument("--calibrate", action="store_true", help="write the calibration file and stop")
     parser.add_argument("--stand-in", action="store_true", help="hashed vectors for the texts the cache lacks")
     args = parser.parse_args()
@@ -258,18 +298,25 @@ def main() -> None:
     started = time.perf_counter()
     index = directory_search.ready_index()
     cold = time.perf_counter() - started
-    print(f"\n{date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
-          f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} · {shown:,} firms shown")
-    print(f"cold index build: {cold:.1f} s ({len(index.firm_ids):,} firms, {index.slots:,} distinct texts, "
-          f"{index.rows:,} offers and needs; peak RSS +{rss_mb() - before:,.0f} MB)")
+    print(
+        f"\n{date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} · {shown:,} firms shown"
+    )
+    print(
+        f"cold index build: {cold:.1f} s ({len(index.firm_ids):,} firms, {index.slots:,} distinct texts, "
+        f"{index.rows:,} offers and needs; peak RSS +{rss_mb() - before:,.0f} MB)"
+    )
 
     client.get("/directory/", {"q": "warm-up"})
     print(f"\n{'ms per search':<34} {'p50':>7} {'p95':>7} {'n':>4}", flush=True)
     by_meaning = timed_requests(client, args.rounds)
     report("by meaning", by_meaning)
     every = by_meaning["page"] + by_meaning["api"]
-    print(f"p95 by meaning, page and API: {percentile(every, 0.95):.1f} ms (target ≤ {TARGET_MS:.0f} ms): "
-          f"{'met' if percentile(every, 0.95) <= TARGET_MS else 'NOT met'}", flush=True)
+    print(
+        f"p95 by meaning, page and API: {percentile(every, 0.95):.1f} ms (target ≤ {TARGET_MS:.0f} ms): "
+        f"{'met' if percentile(every, 0.95) <= TARGET_MS else 'NOT met'}",
+        flush=True,
+    )
     found = counts(client)
     with override_settings(DIRECTORY_SEARCH=""):
         # The lexical search's multi-word searches scan an array per firm: minutes at 100,000 firms.

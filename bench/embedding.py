@@ -64,8 +64,10 @@ def main() -> None:
     for label, seconds, share in runs:
         print(f"{label} | {total:,} | {seconds:.2f} | {total / seconds:,.0f} | {share:.0%}")
     print(f"\nSecond run / first run: {runs[1][1] / runs[0][1]:.4f} of the time.")
-    print(f"100,000 generated firms have {distinct_100k:,} distinct texts: about {distinct_100k / rate / 60:.0f} min "
-          f"at {rate:.0f} texts/s on one process (run once; later runs embed only new texts).")
+    print(
+        f"100,000 generated firms have {distinct_100k:,} distinct texts: about {distinct_100k / rate / 60:.0f} min "
+        f"at {rate:.0f} texts/s on one process (run once; later runs embed only new texts)."
+    )
 
 
 if __name__ == "__main__":

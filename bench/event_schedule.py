@@ -28,9 +28,9 @@ import platform
 import random
 import sys
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date
+from datetime import time as clock
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,8 +67,16 @@ def bench_event(firms: int, requests: int, tables: int, interpreters: int, seed:
     day = date(2027, 3, 15)
     # 09:00–17:00 with 25-minute meetings and 5-minute breaks: 16 slots.
     event = Event.objects.create(
-        slug=slug, name=f"Bench event {slug}", organiser=organiser, city="Hanoi", starts_on=day, ends_on=day,
-        day_starts_at=clock(9, 0), day_ends_at=clock(17, 0), tables=tables, status=Event.Status.CLOSED,
+        slug=slug,
+        name=f"Bench event {slug}",
+        organiser=organiser,
+        city="Hanoi",
+        starts_on=day,
+        ends_on=day,
+        day_starts_at=clock(9, 0),
+        day_ends_at=clock(17, 0),
+        tables=tables,
+        status=Event.Status.CLOSED,
     )
     slots = services.generate_slots(event)
     assert len(slots) == 16, len(slots)
@@ -79,26 +87,38 @@ def bench_event(firms: int, requests: int, tables: int, interpreters: int, seed:
         company.languages = [own, "en"] if rng.random() < 0.8 else [own]
     Company.objects.bulk_update(vn + ru, ["languages"])
     participants = Participant.objects.bulk_create(
-        Participant(event=event, company=c, status=Participant.Status.ACCEPTED) for c in vn + ru)
+        Participant(event=event, company=c, status=Participant.Status.ACCEPTED) for c in vn + ru
+    )
     windows = []
     for participant in participants:
         length = rng.randint(len(slots) // 2, len(slots))
         start = rng.randint(0, len(slots) - length)
-        windows.append(AvailabilityWindow(participant=participant, starts_at=slots[start].starts_at,
-                                          ends_at=slots[start + length - 1].ends_at))
+        windows.append(
+            AvailabilityWindow(
+                participant=participant, starts_at=slots[start].starts_at, ends_at=slots[start + length - 1].ends_at
+            )
+        )
     AvailabilityWindow.objects.bulk_create(windows)
     by_company = {p.company_id: p for p in participants}
     pairs = set()
     while len(pairs) < requests:
         pairs.add((rng.choice(vn).pk, rng.choice(ru).pk))
     MeetingRequest.objects.bulk_create(
-        MeetingRequest(event=event, requester=by_company[a], invitee=by_company[b], status=MeetingRequest.Status.ACCEPTED,
-                       score=round(rng.uniform(0.1, 0.6), 3), added_by_staff=True)
+        MeetingRequest(
+            event=event,
+            requester=by_company[a],
+            invitee=by_company[b],
+            status=MeetingRequest.Status.ACCEPTED,
+            score=round(rng.uniform(0.1, 0.6), 3),
+            added_by_staff=True,
+        )
         for a, b in sorted(pairs)
     )
     extra = ["en-vi", "en-ru"]
     Interpreter.objects.bulk_create(
-        Interpreter(event=event, name=f"Interpreter {n}", pairs=sorted({"ru-vi"} | ({extra[n % 2]} if n % 3 else set())))
+        Interpreter(
+            event=event, name=f"Interpreter {n}", pairs=sorted({"ru-vi"} | ({extra[n % 2]} if n % 3 else set()))
+        )
         for n in range(interpreters)
     )
     return event
@@ -134,16 +154,20 @@ def main() -> None:
         runs.append((label, time.perf_counter() - started, result.placed, result.weight))
     needing = sum(1 for r in data.problem.requests if r.pair)
 
-    print(f"\nSchedule button · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
-          f"{args.firms} firms, {len(data.problem.requests):,} accepted requests ({needing} need an interpreter), "
-          f"{data.problem.slots} slots, {args.tables} tables, {args.interpreters} interpreters, solver limit {args.limit:g} s")
+    print(
+        f"\nSchedule button · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
+        f"{args.firms} firms, {len(data.problem.requests):,} accepted requests ({needing} need an interpreter), "
+        f"{data.problem.slots} slots, {args.tables} tables, {args.interpreters} interpreters, solver limit {args.limit:g} s"
+    )
     print("run | seconds | meetings | weight | vs scheduler alone")
     print("--- | --- | --- | --- | ---")
     for label, seconds, placed, weight in runs:
         print(f"{label} | {seconds:.2f} | {placed:,} | {weight:,.3f} | {seconds / solve:.2f}× the time")
     print(f"build_schedule alone (no database) | {solve:.2f} | {len(alone.placements):,} | {alone.weight:,.3f} | 1.00×")
-    print(f"greedy first fit (baseline) | {first_fit:.2f} | {len(greedy.placements):,} | {greedy.weight:,.3f} | "
-          f"{greedy.weight / alone.weight:.2%} of its weight")
+    print(
+        f"greedy first fit (baseline) | {first_fit:.2f} | {len(greedy.placements):,} | {greedy.weight:,.3f} | "
+        f"{greedy.weight / alone.weight:.2%} of its weight"
+    )
     print(f"reading the event: {read:.2f} s; database share of the first build: {runs[0][1] - solve:.2f} s")
     print("Target: ≤ 10 s for the button on this event.")
 

@@ -41,11 +41,10 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+from databases import use_database  # noqa: E402  (bench/, the script's folder)
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-
-from databases import use_database  # noqa: E402  (bench/, the script's folder)
 
 from companies.models import Company, Listing  # noqa: E402
 from matchmaking import services, tasks, warm_index  # noqa: E402
@@ -101,7 +100,9 @@ def ensure_market(firms: int) -> StandInEmbedder:
         print("ranking every firm once (setup)…", file=sys.stderr, flush=True)
         started = time.perf_counter()
         result = services.recompute_matches()
-        print(f"  full recompute: {time.perf_counter() - started:.0f} s, {result.created:,} suggestions", file=sys.stderr)
+        print(
+            f"  full recompute: {time.perf_counter() - started:.0f} s, {result.created:,} suggestions", file=sys.stderr
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return embedder
@@ -126,17 +127,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=100000)
     parser.add_argument("--edits", type=int, default=5)
-    parser.add_argument("--copy-from", metavar="DATABASE",
-                        help=f"start from a copy of this database when {BENCH_DB} does not exist yet (e.g. {TEMPLATE_DB}, "
-                             "filled by api_load.py: faster than generating the firms again)")
+    parser.add_argument(
+        "--copy-from",
+        metavar="DATABASE",
+        help=f"start from a copy of this database when {BENCH_DB} does not exist yet (e.g. {TEMPLATE_DB}, "
+        "filled by api_load.py: faster than generating the firms again)",
+    )
     args = parser.parse_args()
 
     use_bench_database(args.copy_from)
     embedder = ensure_market(args.firms)
     published = Company.objects.published().count()
     firms = list(
-        Company.objects.published().filter(country="VN", listings__direction=Listing.Direction.NEED)
-        .distinct().order_by("pk")[: args.edits + 1]
+        Company.objects.published()
+        .filter(country="VN", listings__direction=Listing.Direction.NEED)
+        .distinct()
+        .order_by("pk")[: args.edits + 1]
     )
     stamp = int(time.time())
     new_text = lambda i: f"Refrigerated trucks and cold rooms for {100 + i} tonnes of frozen seafood, batch {stamp}-{i}"  # noqa: E731
@@ -158,8 +164,10 @@ def main() -> None:
     warm_index.forget()
     cold_ms, cold_suggestions = edit_and_recompute(firms[1], new_text(args.edits + 1))
 
-    print(f"\nIncremental update · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
-          f"{published:,} published firms · database {connection.settings_dict['NAME']}")
+    print(
+        f"\nIncremental update · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
+        f"{published:,} published firms · database {connection.settings_dict['NAME']}"
+    )
     print("run | task ms | suggestions of the firm | texts embedded by the model")
     print("--- | --- | --- | ---")
     print(f"first edit in this process (builds the warm index) | {first_ms:,.0f} | | ")
@@ -167,9 +175,11 @@ def main() -> None:
         print(f"edit {i} (warm index) | {ms:,.0f} | {suggestions} | {embedded}")
     print(f"cold partial recompute (baseline) | {cold_ms:,.0f} | {cold_suggestions} | 1")
     median = statistics.median(ms for ms, _, _ in warm)
-    print(f"\nwarm index: median {median:,.0f} ms per edit ({cold_ms / median:,.0f}× faster than the cold path; "
-          f"target ≤ {TARGET_MS} ms: {'met' if median <= TARGET_MS else 'not met'}); index build {build_s:.1f} s once per process, "
-          f"about {index_mb:,.0f} MB resident")
+    print(
+        f"\nwarm index: median {median:,.0f} ms per edit ({cold_ms / median:,.0f}× faster than the cold path; "
+        f"target ≤ {TARGET_MS} ms: {'met' if median <= TARGET_MS else 'not met'}); index build {build_s:.1f} s once per process, "
+        f"about {index_mb:,.0f} MB resident"
+    )
 
 
 if __name__ == "__main__":

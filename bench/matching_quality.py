@@ -23,7 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.quality_sets import SETS, distractor_counts, firms_without_partner, load_set  # noqa: E402
 from matchmaking.engine import (  # noqa: E402
-    DEFAULT_WEIGHTS, CachedEmbedder, MemoryStore, default_embedder, rank_counterparts,
+    DEFAULT_WEIGHTS,
+    CachedEmbedder,
+    MemoryStore,
+    default_embedder,
+    rank_counterparts,
 )
 
 # The abstention threshold of the service (MATCHING_MIN_CONFIDENCE's default), chosen on these sets.
@@ -45,22 +49,30 @@ def sector_overlap_ranking(companies: list[dict]) -> dict[str, list[str]]:
 def calibration(data: dict, ranking, k: int) -> tuple[list[tuple[float, float, int]], float] | None:
     """Reliability bins (mean confidence, share of labelled fits, pairs) over the top ``k`` suggestions of
     every firm, and the expected calibration error; None when the ranking has no confidence."""
-    pairs = [(s.confidence, s.counterpart in data["labels"].get(firm, {}))
-             for firm, suggestions in ranking.suggestions.items() for s in suggestions[:k]]
+    pairs = [
+        (s.confidence, s.counterpart in data["labels"].get(firm, {}))
+        for firm, suggestions in ranking.suggestions.items()
+        for s in suggestions[:k]
+    ]
     if not pairs or pairs[0][0] is None:
         return None
     confidence = np.array([c for c, _ in pairs])
     fit = np.array([f for _, f in pairs], dtype=float)
     slot = np.minimum((confidence * BINS).astype(int), BINS - 1)
-    bins = [(float(confidence[slot == b].mean()), float(fit[slot == b].mean()), int((slot == b).sum()))
-            for b in range(BINS) if (slot == b).any()]
+    bins = [
+        (float(confidence[slot == b].mean()), float(fit[slot == b].mean()), int((slot == b).sum()))
+        for b in range(BINS)
+        if (slot == b).any()
+    ]
     return bins, sum(n * abs(c - f) for c, f, n in bins) / len(pairs)
 
 
 def abstention(data: dict, ranking) -> str:
     """Firms with no labelled counterpart that still get a suggestion at or above THRESHOLD."""
     lonely = firms_without_partner(data)
-    above = sum(1 for firm in lonely if any((s.confidence or 0) >= THRESHOLD for s in ranking.suggestions.get(firm, [])))
+    above = sum(
+        1 for firm in lonely if any((s.confidence or 0) >= THRESHOLD for s in ranking.suggestions.get(firm, []))
+    )
     return f"{above}/{len(lonely)}"
 
 
@@ -74,8 +86,13 @@ def plot(path: Path, curves: dict[str, list[tuple[float, float, int]]]) -> None:
     axes.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
     for name, bins in curves.items():
         axes.plot([c for c, _, _ in bins], [f for _, f, _ in bins], marker="o", label=name)
-    axes.set(xlabel="confidence (mean of the bin)", ylabel="share of labelled fits", xlim=(0, 1), ylim=(0, 1),
-             title="Reliability of the match confidence (top 10)")
+    axes.set(
+        xlabel="confidence (mean of the bin)",
+        ylabel="share of labelled fits",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title="Reliability of the match confidence (top 10)",
+    )
     axes.legend(loc="upper left")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100, bbox_inches="tight")
@@ -115,8 +132,10 @@ def main() -> int:
     for name, data in sets.items():
         r = data["score"].evaluate(data["parsed"], data["labels"], sector_overlap_ranking(data["companies"]), k)
         first, outranks, lists = distractor_counts(data, sector_overlap_ranking(data["companies"]))
-        print(f"| sector overlap (baseline) | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | "
-              f"{r['p@1']:.3f} | {r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | | | |")
+        print(
+            f"| sector overlap (baseline) | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | "
+            f"{r['p@1']:.3f} | {r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | | | |"
+        )
     for label, emb, weights in variants:
         if emb is None and model is not None and "without the model" not in label and "lexical only" not in label:
             continue
@@ -134,8 +153,10 @@ def main() -> int:
             lonely = abstention(data, ranking) if calibrated else ""
             if calibrated and label.startswith("**"):
                 curves[name] = calibrated[0]
-            print(f"| {label} | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | {r['p@1']:.3f} | "
-                  f"{r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | {lonely} | {ece} | {elapsed:.2f} |")
+            print(
+                f"| {label} | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | {r['p@1']:.3f} | "
+                f"{r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | {lonely} | {ece} | {elapsed:.2f} |"
+            )
     if curves:
         plot(args.plot, curves)
         print(f"\nReliability plot: {args.plot}")

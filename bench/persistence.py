@@ -26,8 +26,8 @@ import argparse
 import cProfile
 import io
 import os
-import pstats
 import platform
+import pstats
 import random
 import sys
 import time
@@ -64,13 +64,28 @@ def ensure_firms(count: int) -> None:
         call_command("generate_companies", count, "--seed", "7", verbosity=1)
 
 
-def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 0.0, replaced: float = 0.0,
-            base: dict | None = None, both_sides: bool = True) -> dict:
+def ranking(
+    vn: list[int],
+    ru: list[int],
+    top: int,
+    seed: int,
+    changed: float = 0.0,
+    replaced: float = 0.0,
+    base: dict | None = None,
+    both_sides: bool = True,
+) -> dict:
     rng = random.Random(seed)
     reasons = [
-        {"kind": "need_met", "data": {"need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
-                                      "offer": "Cà phê Robusta rang xay, 1.200 tấn mỗi năm, chứng nhận UTZ.",
-                                      "need_ref": 1, "offer_ref": 2, "similarity": 0.61}},
+        {
+            "kind": "need_met",
+            "data": {
+                "need": "Ищем поставщиков вьетнамского кофе робуста, от 20 тонн в месяц.",
+                "offer": "Cà phê Robusta rang xay, 1.200 tấn mỗi năm, chứng nhận UTZ.",
+                "need_ref": 1,
+                "offer_ref": 2,
+                "similarity": 0.61,
+            },
+        },
         {"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
         {"kind": "sectors", "data": {"common": ["10", "46"]}},
     ]
@@ -82,8 +97,11 @@ def ranking(vn: list[int], ru: list[int], top: int, seed: int, changed: float = 
         for pair in pairs:
             score = round(rng.random(), 4)
             wanted[pair] = services._PairValues(
-                score=score, fit_for_vn=score, fit_for_ru=score,
-                score_parts={"forward": score, "backward": score, "sectors": 0.5}, reasons=reasons,
+                score=score,
+                fit_for_vn=score,
+                fit_for_ru=score,
+                score_parts={"forward": score, "backward": score, "sectors": 0.5},
+                reasons=reasons,
             )
         return wanted
     for pair, values in base.items():
@@ -134,16 +152,28 @@ def copy_baseline(wanted: dict) -> float:
 
     buffer = io.StringIO()
     for (vn, ru), v in wanted.items():
-        buffer.write("\t".join([
-            str(vn), str(ru), str(v.score), str(v.fit_for_vn), str(v.fit_for_ru),
-            json.dumps(v.score_parts).replace("\\", "\\\\"), json.dumps(v.reasons, ensure_ascii=False).replace("\\", "\\\\"),
-        ]) + "\n")
+        buffer.write(
+            "\t".join(
+                [
+                    str(vn),
+                    str(ru),
+                    str(v.score),
+                    str(v.fit_for_vn),
+                    str(v.fit_for_ru),
+                    json.dumps(v.score_parts).replace("\\", "\\\\"),
+                    json.dumps(v.reasons, ensure_ascii=False).replace("\\", "\\\\"),
+                ]
+            )
+            + "\n"
+        )
     data = buffer.getvalue().encode()
     del buffer
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute("CREATE UNLOGGED TABLE bench_copy (company_vn_id int, company_ru_id int, score float8, "
-                       "fit_for_vn float8, fit_for_ru float8, score_parts jsonb, reasons jsonb)")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_copy (company_vn_id int, company_ru_id int, score float8, "
+            "fit_for_vn float8, fit_for_ru float8, score_parts jsonb, reasons jsonb)"
+        )
         started = time.perf_counter()
         with cursor.copy("COPY bench_copy FROM STDIN") as copy:
             copy.write(data)
@@ -156,8 +186,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--firms", type=int, default=20000)
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--sides", choices=["both", "vn"], default="both",
-                        help="whose top K make the pairs: every firm's (default) or the Vietnamese firms' only")
+    parser.add_argument(
+        "--sides",
+        choices=["both", "vn"],
+        default="both",
+        help="whose top K make the pairs: every firm's (default) or the Vietnamese firms' only",
+    )
     parser.add_argument("--profile", action="store_true", help="print SQL and Python profiles of each save")
     args = parser.parse_args()
     both = args.sides == "both"
@@ -177,18 +211,24 @@ def main() -> None:
     rows.append(("same ranking again", seconds, result))
     reviewed = list(Match.objects.order_by("pk").values_list("pk", flat=True)[:100])
     Match.objects.filter(pk__in=reviewed).update(status=Match.Status.APPROVED)
-    seconds, result = timed_save(ranking(vn, ru, args.top, seed=2, changed=0.10, replaced=0.05, base=first), args.profile)
+    seconds, result = timed_save(
+        ranking(vn, ru, args.top, seed=2, changed=0.10, replaced=0.05, base=first), args.profile
+    )
     rows.append(("10 % rescored, 5 % replaced", seconds, result))
     assert Match.objects.filter(pk__in=reviewed, status=Match.Status.APPROVED).count() == len(reviewed)
     copy_seconds = copy_baseline(first)
 
-    print(f"\nPersistence · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
-          f"{args.firms:,} firms, {len(first):,} pairs (top {args.top} of each {'firm' if both else 'VN firm'})")
+    print(
+        f"\nPersistence · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
+        f"{args.firms:,} firms, {len(first):,} pairs (top {args.top} of each {'firm' if both else 'VN firm'})"
+    )
     print("run | seconds | created | updated | dropped | kept reviewed | vs bare COPY")
     print("--- | --- | --- | --- | --- | --- | ---")
     for label, seconds, r in rows:
-        print(f"{label} | {seconds:.2f} | {r.created:,} | {r.updated:,} | {r.dropped:,} | {r.kept_reviewed:,} | "
-              f"{seconds / copy_seconds:.1f}×")
+        print(
+            f"{label} | {seconds:.2f} | {r.created:,} | {r.updated:,} | {r.dropped:,} | {r.kept_reviewed:,} | "
+            f"{seconds / copy_seconds:.1f}×"
+        )
     print(f"bare COPY of the same {len(first):,} rows | {copy_seconds:.2f} | | | | | 1.0×")
     print("Reviewed matches left untouched by every save: checked.")
 

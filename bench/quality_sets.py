@@ -28,11 +28,15 @@ def load_scorer(folder: Path) -> ModuleType:
 def profiles_of(companies: list[dict]) -> list[Profile]:
     return [
         Profile(
-            key=c["external_id"], country=c["country"], sectors=tuple(c["sectors"]),
-            activity_division=c["activity_code"][:2] or None, languages=tuple(c["languages"]),
+            key=c["external_id"],
+            country=c["country"],
+            sectors=tuple(c["sectors"]),
+            activity_division=c["activity_code"][:2] or None,
+            languages=tuple(c["languages"]),
             listings=tuple(
                 Listing(direction, c[key], tuple(c["cooperation"]))
-                for direction, key in ((OFFER, "offers"), (NEED, "needs")) if c[key].strip()
+                for direction, key in ((OFFER, "offers"), (NEED, "needs"))
+                if c[key].strip()
             ),
         )
         for c in companies
@@ -47,8 +51,14 @@ def load_set(shared: Path, name: str) -> dict:
     parsed = score.parse_companies({"format": "sme-match/1", "companies": companies})
     labels, _ = score.parse_labels(json.loads((folder / f"{name}-labels.json").read_text(encoding="utf-8")), parsed)
     hard = json.loads((folder / f"{name}-hard-cases.json").read_text(encoding="utf-8"))["cases"]
-    return {"companies": companies, "parsed": parsed, "labels": labels, "hard": hard,
-            "profiles": profiles_of(companies), "score": score}
+    return {
+        "companies": companies,
+        "parsed": parsed,
+        "labels": labels,
+        "hard": hard,
+        "profiles": profiles_of(companies),
+        "score": score,
+    }
 
 
 def distractor_lists(data: dict) -> dict[str, set[str]]:

@@ -44,7 +44,13 @@ sys.path.insert(0, str(ROOT))
 from companies.languages import detect_language  # noqa: E402
 from companies.synthetic import generate_profiles  # noqa: E402
 from matchmaking.engine import (  # noqa: E402
-    DEFAULT_WEIGHTS, NEED, OFFER, Listing, Profile, default_embedder, rank_counterparts,
+    DEFAULT_WEIGHTS,
+    NEED,
+    OFFER,
+    Listing,
+    Profile,
+    default_embedder,
+    rank_counterparts,
 )
 from matchmaking.engine import rank as rank_module  # noqa: E402
 
@@ -82,11 +88,20 @@ def engine_profiles(n: int, seed: int = 1) -> list[Profile]:
 
     return [
         Profile(
-            key=i, country=p.country, sectors=tuple(p.sectors), activity_division=p.activity_code[:2] or None,
+            key=i,
+            country=p.country,
+            sectors=tuple(p.sectors),
+            activity_division=p.activity_code[:2] or None,
             languages=tuple(p.languages),
             listings=tuple(
-                Listing(direction=x.direction, text=x.text, cooperation=x.cooperation, sectors=(), ref=(i, j),
-                        language=language(x.text))
+                Listing(
+                    direction=x.direction,
+                    text=x.text,
+                    cooperation=x.cooperation,
+                    sectors=(),
+                    ref=(i, j),
+                    language=language(x.text),
+                )
                 for j, x in enumerate(p.listings)
             ),
         )
@@ -111,8 +126,10 @@ def bare_matmul_seconds(profiles: list[Profile], block: int, distinct: bool = Fa
     firms_first = [p for p in profiles if p.country == first]
     other_offers = rng.standard_normal((count(second, OFFER, profiles), DIMENSIONS), dtype=np.float32)
     other_needs = rng.standard_normal((count(second, NEED, profiles), DIMENSIONS), dtype=np.float32)
-    shapes = [(count(first, NEED, firms_first[s : s + block]), count(first, OFFER, firms_first[s : s + block]))
-              for s in range(0, len(firms_first), block)]
+    shapes = [
+        (count(first, NEED, firms_first[s : s + block]), count(first, OFFER, firms_first[s : s + block]))
+        for s in range(0, len(firms_first), block)
+    ]
     started = time.perf_counter()
     for needs_rows, offers_rows in shapes:
         rng.standard_normal((needs_rows, DIMENSIONS), dtype=np.float32) @ other_offers.T
@@ -141,11 +158,17 @@ def _per_pair_score(a: Profile, b: Profile, vectors: dict, weights) -> float:
     def jaccard(s: set, t: set) -> float:
         return len(s & t) / len(s | t) if s | t else 0.0
 
-    cooperation = jaccard({f for x in a.listings for f in x.cooperation}, {f for x in b.listings for f in x.cooperation})
+    cooperation = jaccard(
+        {f for x in a.listings for f in x.cooperation}, {f for x in b.listings for f in x.cooperation}
+    )
     sectors = jaccard(set(a.sectors) | {a.activity_division}, set(b.sectors) | {b.activity_division})
     language = 1.0 if set(a.languages) & set(b.languages) else 0.0
-    return ((forward(a, b) + forward(b, a)) / 2 + weights.cooperation * cooperation + weights.sectors * sectors
-            + weights.language * language)
+    return (
+        (forward(a, b) + forward(b, a)) / 2
+        + weights.cooperation * cooperation
+        + weights.sectors * sectors
+        + weights.language * language
+    )
 
 
 def per_pair_seconds_extrapolated(profiles: list[Profile], sample: int, embedder) -> tuple[float, int]:
@@ -155,8 +178,7 @@ def per_pair_seconds_extrapolated(profiles: list[Profile], sample: int, embedder
     ru = [p for p in profiles if p.country == "RU"]
     rng = random.Random(0)
     pairs = [(rng.choice(vn), rng.choice(ru)) for _ in range(sample)]
-    texts = {(role, x.text) for a, b in pairs for p in (a, b) for x in p.listings
-             for role in ("query", "passage")}
+    texts = {(role, x.text) for a, b in pairs for p in (a, b) for x in p.listings for role in ("query", "passage")}
     vectors = {}
     for role in ("query", "passage"):
         chosen = [text for r, text in texts if r == role]
@@ -201,43 +223,78 @@ def measure(n: int, embedder_name: str, sample: int) -> dict:
     matmul_distinct = bare_matmul_seconds(profiles, rank_module.BLOCK, distinct=True)
     per_pair, pairs = per_pair_seconds_extrapolated(profiles, sample, embedder)
     return {
-        "n": n, "listings": sum(len(p.listings) for p in profiles),
+        "n": n,
+        "listings": sum(len(p.listings) for p in profiles),
         "distinct_texts": len({x.text for p in profiles for x in p.listings}),
         "suggestions": sum(len(s) for s in ranking.suggestions.values()),
-        "engine_s": engine_seconds, "score_only_s": score_only_seconds, "similarity_s": similarity["seconds"], "matmul_s": matmul,
+        "engine_s": engine_seconds,
+        "score_only_s": score_only_seconds,
+        "similarity_s": similarity["seconds"],
+        "matmul_s": matmul,
         "matmul_distinct_s": matmul_distinct,
-        "per_pair_s": per_pair, "pairs": pairs, "peak_mb": peak_mb,
+        "per_pair_s": per_pair,
+        "pairs": pairs,
+        "peak_mb": peak_mb,
     }
 
 
 def run_child(n: int, embedder: str, sample: int) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--one", str(n), "--embedder", embedder, "--sample", str(sample)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 def print_table(rows: list[dict], embedder: str) -> None:
-    print(f"\nFull ranking (rank_counterparts, top 10) · {date.today()} · {platform.machine()}, "
-          f"{os.cpu_count()} cores · embeddings: {embedder}")
-    header = ("firms", "listings", "distinct texts", "engine s", "by score only s", "similarity s", "bare matmul s", "sim/matmul",
-              "matmul of distinct s", "per-pair s (est.)", "speed-up", "peak MB")
+    print(
+        f"\nFull ranking (rank_counterparts, top 10) · {date.today()} · {platform.machine()}, "
+        f"{os.cpu_count()} cores · embeddings: {embedder}"
+    )
+    header = (
+        "firms",
+        "listings",
+        "distinct texts",
+        "engine s",
+        "by score only s",
+        "similarity s",
+        "bare matmul s",
+        "sim/matmul",
+        "matmul of distinct s",
+        "per-pair s (est.)",
+        "speed-up",
+        "peak MB",
+    )
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
-        print(" | ".join([
-            f"{r['n']:,}", f"{r['listings']:,}", f"{r['distinct_texts']:,}", f"{r['engine_s']:.1f}",
-            f"{r['score_only_s']:.1f} ({r['engine_s'] / r['score_only_s']:.2f}×)",
-            f"{r['similarity_s']:.1f}", f"{r['matmul_s']:.1f}", f"{r['similarity_s'] / r['matmul_s']:.2f}×",
-            f"{r['matmul_distinct_s']:.1f}", f"{r['per_pair_s']:,.0f}",
-            f"{r['per_pair_s'] / r['engine_s']:,.0f}×", f"{r['peak_mb']:,.0f}",
-        ]))
+        print(
+            " | ".join(
+                [
+                    f"{r['n']:,}",
+                    f"{r['listings']:,}",
+                    f"{r['distinct_texts']:,}",
+                    f"{r['engine_s']:.1f}",
+                    f"{r['score_only_s']:.1f} ({r['engine_s'] / r['score_only_s']:.2f}×)",
+                    f"{r['similarity_s']:.1f}",
+                    f"{r['matmul_s']:.1f}",
+                    f"{r['similarity_s'] / r['matmul_s']:.2f}×",
+                    f"{r['matmul_distinct_s']:.1f}",
+                    f"{r['per_pair_s']:,.0f}",
+                    f"{r['per_pair_s'] / r['engine_s']:,.0f}×",
+                    f"{r['peak_mb']:,.0f}",
+                ]
+            )
+        )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         growth = last["n"] / first["n"]
-        print(f"\nFrom {first['n']:,} to {last['n']:,} firms (×{growth:g}): time ×{last['engine_s'] / first['engine_s']:.1f}, "
-              f"peak memory ×{last['peak_mb'] / first['peak_mb']:.1f} (quadratic would be ×{growth ** 2:g}).")
+        print(
+            f"\nFrom {first['n']:,} to {last['n']:,} firms (×{growth:g}): time ×{last['engine_s'] / first['engine_s']:.1f}, "
+            f"peak memory ×{last['peak_mb'] / first['peak_mb']:.1f} (quadratic would be ×{growth**2:g})."
+        )
 
 
 def main() -> None:

@@ -56,8 +56,14 @@ from companies.services import make_chamber_staff  # noqa: E402
 from matchmaking.models import Match, MatchEvent  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--disable-component-update",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 REVIEWER = "bench-reviewer"
 PASSWORD = "bench-review-speed-password"
@@ -68,6 +74,7 @@ REJECT_EVERY = 4  # one rejection in four decisions
 
 
 # --- setup and clean-up (not timed) -----------------------------------------------------------------------------
+
 
 def ensure_reviewer() -> int:
     user, _ = get_user_model().objects.get_or_create(username=REVIEWER)
@@ -81,14 +88,18 @@ def take_back(reviewer: int) -> int:
     """Every decision of the reviewer undone in SQL: its matches suggested again, its events gone. How many."""
     match, event = Match._meta.db_table, MatchEvent._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             WITH decided AS (DELETE FROM {event} WHERE actor_id = %s RETURNING match_id)
             UPDATE {match} SET status = 'suggested', review_note = '', reviewed_by_id = NULL, reviewed_at = NULL
-            WHERE id IN (SELECT match_id FROM decided)""", [reviewer])
+            WHERE id IN (SELECT match_id FROM decided)""",
+            [reviewer],
+        )
         return cursor.rowcount
 
 
 # --- the reviewer ---------------------------------------------------------------------------------------------------
+
 
 def sign_in(browser, base: str):
     page = browser.new_context(viewport=VIEWPORT, locale="en").new_page()
@@ -171,8 +182,11 @@ def main() -> None:
     parser.add_argument("--matches-per-firm", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--copy-from", metavar="DATABASE",
-                        help=f"start from a copy of this database when {admin_pages.BENCH_DB} does not exist yet")
+    parser.add_argument(
+        "--copy-from",
+        metavar="DATABASE",
+        help=f"start from a copy of this database when {admin_pages.BENCH_DB} does not exist yet",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
@@ -213,17 +227,21 @@ def main() -> None:
         connection.close()
 
     keyboard_rate = len(results[0][1]) / results[0][2] * 60
-    print(f"\nReview speed · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by Chromium, gunicorn "
-          f"and PostgreSQL · database {database} · {firms:,} firms, {matches:,} matches ({waiting:,} suggested) · "
-          f"gunicorn gthread {args.workers} workers × {args.threads} threads · {args.decisions} decisions each way, "
-          f"one in {REJECT_EVERY} a rejection · Chromium {VIEWPORT['width']}×{VIEWPORT['height']}")
+    print(
+        f"\nReview speed · {date.today()} · {platform.machine()}, {os.cpu_count()} cores shared by Chromium, gunicorn "
+        f"and PostgreSQL · database {database} · {firms:,} firms, {matches:,} matches ({waiting:,} suggested) · "
+        f"gunicorn gthread {args.workers} workers × {args.threads} threads · {args.decisions} decisions each way, "
+        f"one in {REJECT_EVERY} a rejection · Chromium {VIEWPORT['width']}×{VIEWPORT['height']}"
+    )
     print("way | decisions | seconds | decisions/min | per decision p50 ms | p95 ms | max ms | vs keyboard | target")
     print("--- | --- | --- | --- | --- | --- | --- | --- | ---")
     for label, times, elapsed in results:
         rate = len(times) / elapsed * 60
         verdict = ("met" if rate >= TARGET_PER_MINUTE else "missed") if label.startswith("keyboard") else ""
-        print(f"{label} | {len(times)} | {elapsed:.1f} | {rate:.0f} | {percentile(times, 50):.0f} | "  # ms
-              f"{percentile(times, 95):.0f} | {max(times) * 1000:.0f} | {rate / keyboard_rate:.2f}× | {verdict}")
+        print(
+            f"{label} | {len(times)} | {elapsed:.1f} | {rate:.0f} | {percentile(times, 50):.0f} | "  # ms
+            f"{percentile(times, 95):.0f} | {max(times) * 1000:.0f} | {rate / keyboard_rate:.2f}× | {verdict}"
+        )
     print(f"{decided} decisions taken back afterwards. Target: ≥ {TARGET_PER_MINUTE:g} decisions a minute by keyboard.")
 
 

@@ -59,7 +59,9 @@ from matchmaking.store import DatabaseEmbeddingStore  # noqa: E402
 BENCH_DB = "bench_scale_out"
 DIMENSIONS = 384
 CHUNK_TASK = "matchmaking.tasks.recompute_companies_matches"
-SINGLE_THREAD = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+SINGLE_THREAD = {
+    name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+}
 
 
 def use_bench_database() -> None:
@@ -111,14 +113,35 @@ def run_workers(concurrency: int, chunks: list[list[int]], redis_url: str, log_d
     prefix = f"bench-scale-out-{uuid.uuid4().hex[:8]}:"
     options = {"global_keyprefix": prefix, "visibility_timeout": settings.CELERY_TASK_TIME_LIMIT + 600}
     log = log_dir / f"worker-c{concurrency}.log"
-    env = {**os.environ, **SINGLE_THREAD, "DJANGO_SETTINGS_MODULE": "config.settings",
-           "DATABASE_NAME": connection.settings_dict["NAME"], "REDIS_URL": redis_url,
-           "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options), "MATCHING_RECOMPUTE_ON_SAVE": "false",
-           "MATCHING_INDEX_MIN_FIRMS": "0"}
+    env = {
+        **os.environ,
+        **SINGLE_THREAD,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_NAME": connection.settings_dict["NAME"],
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(options),
+        "MATCHING_RECOMPUTE_ON_SAVE": "false",
+        "MATCHING_INDEX_MIN_FIRMS": "0",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={concurrency}", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     client = Celery("bench-scale-out", broker=redis_url)
     client.conf.broker_transport_options = options
@@ -127,8 +150,12 @@ def run_workers(concurrency: int, chunks: list[list[int]], redis_url: str, log_d
             if process.poll() is not None:
                 raise RuntimeError(log.read_text()[-3000:])
             time.sleep(0.1)
-        children = [int(pid) for pid in subprocess.run(["ps", "--ppid", str(process.pid), "-o", "pid="],
-                                                       capture_output=True, text=True).stdout.split()]
+        children = [
+            int(pid)
+            for pid in subprocess.run(
+                ["ps", "--ppid", str(process.pid), "-o", "pid="], capture_output=True, text=True
+            ).stdout.split()
+        ]
         empty_matches()
         connection.close()
         started = time.perf_counter()
@@ -175,15 +202,21 @@ def main() -> None:
     services.recompute_matches()
     in_process = time.perf_counter() - started
 
-    print(f"\nFull recompute fanned out · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
-          f"{Company.objects.published().count():,} firms · {len(chunks)} chunks of {args.chunk:,} firms")
+    print(
+        f"\nFull recompute fanned out · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · "
+        f"{Company.objects.published().count():,} firms · {len(chunks)} chunks of {args.chunk:,} firms"
+    )
     print("worker processes (1 thread each) | seconds | speed-up | matches | peak MB per process")
     print("--- | --- | --- | --- | ---")
     for row in rows:
-        print(f"{row['processes']} | {row['seconds']:.1f} | {rows[0]['seconds'] / row['seconds']:.2f}× | "
-              f"{row['matches']:,} | {', '.join(f'{mb:,.0f}' for mb in row['peak_mb'])}")
-    print(f"one process, every core, no fan-out (recompute_matches) | {in_process:.1f} | "
-          f"{rows[0]['seconds'] / in_process:.2f}× | {Match.objects.count():,} |")
+        print(
+            f"{row['processes']} | {row['seconds']:.1f} | {rows[0]['seconds'] / row['seconds']:.2f}× | "
+            f"{row['matches']:,} | {', '.join(f'{mb:,.0f}' for mb in row['peak_mb'])}"
+        )
+    print(
+        f"one process, every core, no fan-out (recompute_matches) | {in_process:.1f} | "
+        f"{rows[0]['seconds'] / in_process:.2f}× | {Match.objects.count():,} |"
+    )
 
 
 if __name__ == "__main__":

@@ -43,8 +43,13 @@ def examples(data: dict, embedder) -> tuple[np.ndarray, np.ndarray]:
     offers_alike = corpus.alike(corpus.offers, x, y)[0]
     needs_alike = corpus.alike(corpus.needs, x, y)[0]
     features = pair_features(
-        forward=d["forward"], backward=d["backward"], offers_alike=offers_alike, needs_alike=needs_alike,
-        cooperation=d["cooperation"], sectors=d["sectors"], language=d["language"],
+        forward=d["forward"],
+        backward=d["backward"],
+        offers_alike=offers_alike,
+        needs_alike=needs_alike,
+        cooperation=d["cooperation"],
+        sectors=d["sectors"],
+        language=d["language"],
     )
     keys, labels = corpus.keys, data["labels"]
     fit = np.array([labels.get(keys[a], {}).get(keys[b], 0) > 0 for a, b in zip(x, y)], dtype=np.int64)
@@ -55,8 +60,13 @@ def fit_model(features: np.ndarray, fit: np.ndarray, *, trained_on: str) -> Conf
     scaler = StandardScaler().fit(features)
     regression = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(features), fit)
     model = ConfidenceModel(
-        mean=scaler.mean_, scale=scaler.scale_, coef=regression.coef_[0], intercept=float(regression.intercept_[0]),
-        rivals_margin=RIVALS_MARGIN, rivals_floor=RIVALS_FLOOR, trained_on=trained_on,
+        mean=scaler.mean_,
+        scale=scaler.scale_,
+        coef=regression.coef_[0],
+        intercept=float(regression.intercept_[0]),
+        rivals_margin=RIVALS_MARGIN,
+        rivals_floor=RIVALS_FLOOR,
+        trained_on=trained_on,
     )
     # Among the pairs that look like rivals, the share that are fits against what the regression predicts.
     columns = {name: i for i, name in enumerate(FEATURES)}
@@ -79,11 +89,15 @@ def main() -> int:
     embedder = CachedEmbedder(model, MemoryStore())
     data = load_set(args.shared, args.train)
     features, fit = examples(data, embedder)
-    fitted = fit_model(features, fit, trained_on=f"{args.train}-labels.json ({int(fit.sum())} fits of {len(fit)} pairs)")
+    fitted = fit_model(
+        features, fit, trained_on=f"{args.train}-labels.json ({int(fit.sum())} fits of {len(fit)} pairs)"
+    )
     print(f"Fitted on {args.train}: {int(fit.sum())} fits among {len(fit)} pairs")
     for name, weight in zip(FEATURES, fitted.coef):
         print(f"  {name:24s} {weight:+.3f}")
-    print(f"  rivals: margin {fitted.rivals_margin}, floor {fitted.rivals_floor}, confidence scaled by {fitted.rivals_scale:.3f}")
+    print(
+        f"  rivals: margin {fitted.rivals_margin}, floor {fitted.rivals_floor}, confidence scaled by {fitted.rivals_scale:.3f}"
+    )
     if args.write:
         MODEL_FILE.write_text(json.dumps(fitted.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"Written to {MODEL_FILE.relative_to(ROOT)}; run bench/matching_quality.py for both sets' figures.")

@@ -71,20 +71,28 @@ def _account_for(email: str):
     if user is None:
         # No usable password: the holder of the link chooses it.
         user, _created = User.objects.get_or_create(
-            username=email, defaults={"email": email, "is_active": False, "password": make_password(None)},
+            username=email,
+            defaults={"email": email, "is_active": False, "password": make_password(None)},
         )
     return user
 
 
 def _send_verification(request: HttpRequest, user) -> None:
-    link = request.build_absolute_uri(reverse("verify-email", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": email_verification_token.make_token(user),
-    }))
+    link = request.build_absolute_uri(
+        reverse(
+            "verify-email",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": email_verification_token.make_token(user),
+            },
+        )
+    )
     context = {"link": link, "days": settings.EMAIL_VERIFICATION_MAX_AGE_DAYS}
     send_mail(
         _("SME Match · confirm your email address"),
         render_to_string("registration/verify_email.txt", context),
-        None, [user.email or user.username],
+        None,
+        [user.email or user.username],
     )
 
 
@@ -97,7 +105,8 @@ def _send_sign_up_notice(request: HttpRequest, user) -> None:
     send_mail(
         _("SME Match · someone tried to sign up with your address"),
         render_to_string("registration/signup_existing_email.txt", context),
-        None, [user.email or user.username],
+        None,
+        [user.email or user.username],
     )
 
 

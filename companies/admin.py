@@ -8,14 +8,20 @@ from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
 from companies import selectors, services
 from companies.models import (
-    ChamberStaff, Company, ConsentPurpose, Listing, Membership, Organisation, Sector, StatusChange,
+    ChamberStaff,
+    Company,
+    ConsentPurpose,
+    Listing,
+    Membership,
+    Organisation,
+    Sector,
+    StatusChange,
 )
 from companies.resources import CompanyResource
 
@@ -37,8 +43,11 @@ class ChoiceArrayAdmin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, ArrayField) and db_field.base_field.choices:
             return forms.TypedMultipleChoiceField(
-                choices=db_field.base_field.choices, required=not db_field.blank, label=capfirst(db_field.verbose_name),
-                help_text=db_field.help_text, widget=forms.CheckboxSelectMultiple,
+                choices=db_field.base_field.choices,
+                required=not db_field.blank,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+                widget=forms.CheckboxSelectMultiple,
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
@@ -78,16 +87,30 @@ class StatusChangeInline(admin.TabularInline):
 class CompanyAdmin(ChoiceArrayAdmin, ImportExportModelAdmin):
     resource_classes = [CompanyResource]
     list_display = [
-        "name", "country", "city", "activity_code", "activity_division", "size", "chamber", "status",
-        "offer_count", "need_count", "updated_at",
+        "name",
+        "country",
+        "city",
+        "activity_code",
+        "activity_division",
+        "size",
+        "chamber",
+        "status",
+        "offer_count",
+        "need_count",
+        "updated_at",
     ]
     list_filter = ["country", "status", "size", "chamber", "sectors", "source"]
     list_select_related = ["chamber", "activity_division"]
     search_fields = ["name", "city", "external_id", "activity_code", "contact_email"]
     autocomplete_fields = ["sectors"]
     readonly_fields = [
-        "activity_division", "consent_version", "consent_purposes_labels", "consent_given_at", "created_at",
-        "updated_at", "suggestions",
+        "activity_division",
+        "consent_version",
+        "consent_purposes_labels",
+        "consent_given_at",
+        "created_at",
+        "updated_at",
+        "suggestions",
     ]
     inlines = [ListingInline, MembershipInline, StatusChangeInline]
     actions = ["publish", "suspend"]
@@ -95,7 +118,23 @@ class CompanyAdmin(ChoiceArrayAdmin, ImportExportModelAdmin):
     list_per_page = 50
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
-        (None, {"fields": ["name", "country", "city", "activity_code", "activity_division", "sectors", "size", "founded", "languages", "website"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "country",
+                    "city",
+                    "activity_code",
+                    "activity_division",
+                    "sectors",
+                    "size",
+                    "founded",
+                    "languages",
+                    "website",
+                ]
+            },
+        ),
         (_("Contact (never public)"), {"fields": ["contact_name", "contact_email", "contact_phone"]}),
         (_("Vetting"), {"fields": ["chamber", "status", "suggestions"]}),
         (_("Consent"), {"fields": ["consent_version", "consent_purposes_labels", "consent_given_at"]}),
@@ -116,8 +155,10 @@ class CompanyAdmin(ChoiceArrayAdmin, ImportExportModelAdmin):
         # The link to the firm's suggestions is for a saved firm, and for staff who may read matches.
         if obj is not None and request.user.has_perm("matchmaking.view_match"):
             return self.fieldsets
-        return [(name, {**options, "fields": [f for f in options["fields"] if f != "suggestions"]})
-                for name, options in self.fieldsets]
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "suggestions"]})
+            for name, options in self.fieldsets
+        ]
 
     @admin.display(description=_("consent purposes"))
     def consent_purposes_labels(self, company: Company) -> str:
@@ -163,16 +204,24 @@ class CompanyAdmin(ChoiceArrayAdmin, ImportExportModelAdmin):
         # resource then rolled the whole file back, where the library would still log and announce success.
         if result.has_errors() or result.has_validation_errors():
             problems = [
-                (row.number, " ".join(row.non_field_specific_errors) if field == NON_FIELD_ERRORS
-                 else f"{field}: {' '.join(errors)}")
-                for row in result.invalid_rows for field, errors in row.error_dict.items()
+                (
+                    row.number,
+                    " ".join(row.non_field_specific_errors)
+                    if field == NON_FIELD_ERRORS
+                    else f"{field}: {' '.join(errors)}",
+                )
+                for row in result.invalid_rows
+                for field, errors in row.error_dict.items()
             ] + [(number, str(error.error)) for number, errors in result.row_errors() for error in errors]
             self.message_user(
                 request,
-                _("Nothing was imported. %(problems)s") % {"problems": "; ".join(
-                    [str(error.error) for error in result.base_errors]
-                    + [_("Row %(number)s: %(problem)s") % {"number": n, "problem": p} for n, p in problems]
-                )},
+                _("Nothing was imported. %(problems)s")
+                % {
+                    "problems": "; ".join(
+                        [str(error.error) for error in result.base_errors]
+                        + [_("Row %(number)s: %(problem)s") % {"number": n, "problem": p} for n, p in problems]
+                    )
+                },
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:companies_company_import"))

@@ -10,18 +10,23 @@ from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, mixins, permissions, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.views import APIView
 
 from companies import selectors, services
 from companies.filters import CompanyFilter
 from companies.models import Company, Listing
 from companies.parsers import JSONParser
-from companies.serializers import ListingSerializer, OwnCompanySerializer, PublicCompanySerializer, TokenRequestSerializer
+from companies.serializers import (
+    ListingSerializer,
+    OwnCompanySerializer,
+    PublicCompanySerializer,
+    TokenRequestSerializer,
+)
 
 
 class DirectorySearchFilter(filters.SearchFilter):
@@ -71,7 +76,7 @@ class _CountCachedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         # Sliced by the page size, not up to the count: a kept count may be a few firms behind.
-        return self._get_page(self.object_list[bottom:bottom + self.per_page], number, self)
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
 
 
 class DirectoryPagination(PageNumberPagination):
@@ -153,7 +158,9 @@ class MyCompanyView(generics.GenericAPIView):
             if purposes is not None:
                 services.record_consent(company, purposes)
             services.update_company(
-                company, fields=data, sector_codes=None if sectors is None else [s.code for s in sectors],
+                company,
+                fields=data,
+                sector_codes=None if sectors is None else [s.code for s in sectors],
                 by=request.user,
             )
         return Response(self.get_serializer(company).data)
@@ -177,8 +184,12 @@ class SubmitMyCompanyView(APIView):
 
 
 class _MyListingViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = ListingSerializer
     permission_classes = [permissions.IsAuthenticated]

@@ -32,7 +32,9 @@ class DirectoryFilter(CompanyFilter):
         method="filter_sector", label=_("Sector (ISIC division)"), empty_label=_("Any sector")
     )
     cooperation = django_filters.ChoiceFilter(
-        choices=CooperationForm.choices, method="filter_cooperation", label=_("Cooperation form"),
+        choices=CooperationForm.choices,
+        method="filter_cooperation",
+        label=_("Cooperation form"),
         empty_label=_("Any form"),
     )
     size = django_filters.ChoiceFilter(choices=Company.Size.choices, label=_("Size"), empty_label=_("Any size"))
@@ -67,16 +69,25 @@ def directory(request: HttpRequest) -> HttpResponse:
     rows = []
     for company in page:
         listings = list(company.listings.all())
-        rows.append({
-            "company": company,
-            "sectors": _public_sectors(company),
-            "offer": _first(listings, Listing.Direction.OFFER),
-            "need": _first(listings, Listing.Direction.NEED),
-        })
-    return render(request, "companies/directory.html", {
-        "filter": filterset, "form": filterset.form, "page_obj": page, "rows": rows,
-        "preview_chars": PREVIEW_CHARS,
-    })
+        rows.append(
+            {
+                "company": company,
+                "sectors": _public_sectors(company),
+                "offer": _first(listings, Listing.Direction.OFFER),
+                "need": _first(listings, Listing.Direction.NEED),
+            }
+        )
+    return render(
+        request,
+        "companies/directory.html",
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "rows": rows,
+            "preview_chars": PREVIEW_CHARS,
+        },
+    )
 
 
 @dataclass
@@ -106,13 +117,17 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(selectors.directory_companies(), pk=pk)
     listings = list(company.listings.all())
     website = company.website if company.website.lower().startswith(("https://", "http://")) else ""
-    return render(request, "companies/directory_company.html", {
-        "company": company,
-        # What to suggest next depends on the reader's own firm: a member is never asked to sign up again.
-        "viewer_company": selectors.company_of(request.user),
-        "sectors": _public_sectors(company),
-        "business_languages": [Language(code).label for code in company.languages if code in Language.values],
-        "website": website,
-        "offers": _public_listings(listings, Listing.Direction.OFFER),
-        "needs": _public_listings(listings, Listing.Direction.NEED),
-    })
+    return render(
+        request,
+        "companies/directory_company.html",
+        {
+            "company": company,
+            # What to suggest next depends on the reader's own firm: a member is never asked to sign up again.
+            "viewer_company": selectors.company_of(request.user),
+            "sectors": _public_sectors(company),
+            "business_languages": [Language(code).label for code in company.languages if code in Language.values],
+            "website": website,
+            "offers": _public_listings(listings, Listing.Direction.OFFER),
+            "needs": _public_listings(listings, Listing.Direction.NEED),
+        },
+    )

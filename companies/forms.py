@@ -5,8 +5,18 @@ from django.utils.translation import gettext_lazy as _
 from companies import selectors, services
 from companies.classification import ActivityCodeError, division_of
 from companies.models import (
-    LISTINGS_PER_DIRECTION_MAX, REQUIRED_PURPOSES, Company, ConsentPurpose, CooperationForm, Country,
-    DigestFrequency, Language, Listing, Organisation, Sector, required_purposes,
+    LISTINGS_PER_DIRECTION_MAX,
+    REQUIRED_PURPOSES,
+    Company,
+    ConsentPurpose,
+    CooperationForm,
+    Country,
+    DigestFrequency,
+    Language,
+    Listing,
+    Organisation,
+    Sector,
+    required_purposes,
 )
 from companies.validators import multi_line_text, one_line_text, validate_website, website_to_uri
 
@@ -26,7 +36,8 @@ class DigestPreferencesForm(forms.Form):
 
 class ClaimProfileForm(forms.Form):
     password1 = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),  # the rules, before any failure
     )
     password2 = forms.CharField(
@@ -39,7 +50,8 @@ class ClaimProfileForm(forms.Form):
         self.email = email
         for purpose in ConsentPurpose:
             self.fields[f"consent_{purpose.value}"] = forms.BooleanField(
-                label=purpose.label, required=purpose in REQUIRED_PURPOSES,
+                label=purpose.label,
+                required=purpose in REQUIRED_PURPOSES,
                 error_messages={"required": _("The service cannot introduce your firm without this consent.")},
             )
 
@@ -112,8 +124,11 @@ class SectorPicker(forms.CheckboxSelectMultiple):
         context = super().get_context(name, value, attrs)
         chosen = {str(v) for v in (value or [])}
         context["widget"]["sections"] = [
-            {"label": group, "options": options, "open": group in self.open_sections
-             or any(str(option["value"]) in chosen for option in options)}
+            {
+                "label": group,
+                "options": options,
+                "open": group in self.open_sections or any(str(option["value"]) in chosen for option in options),
+            }
             for group, options, _index in context["widget"]["optgroups"]
         ]
         return context
@@ -131,21 +146,30 @@ def country_hint(*, language: str | None, email: str = "") -> str:
 
 
 def activity_code_help() -> str:
-    return _("The code of your main activity, from your registration. Vietnam: VSIC 2018, 2 to 5 digits, such as "
-             "1077. Russia: OKVED2, two digits then groups after dots, such as 10.83. Its first two digits are "
-             "the ISIC division the firm is filed under.")
+    return _(
+        "The code of your main activity, from your registration. Vietnam: VSIC 2018, 2 to 5 digits, such as "
+        "1077. Russia: OKVED2, two digits then groups after dots, such as 10.83. Its first two digits are "
+        "the ISIC division the firm is filed under."
+    )
 
 
 class CompanyProfileForm(forms.ModelForm):
     sectors = SectorChoiceField(
-        queryset=None, required=False, label=_("Sectors"),
-        help_text=_("Tick each ISIC division your firm works in; open a section, or search by a word or a code. "
-                    "Left empty, the firm is filed under the division of its activity code."),
+        queryset=None,
+        required=False,
+        label=_("Sectors"),
+        help_text=_(
+            "Tick each ISIC division your firm works in; open a section, or search by a word or a code. "
+            "Left empty, the firm is filed under the division of its activity code."
+        ),
         widget=SectorPicker,
     )
     languages = forms.MultipleChoiceField(
-        choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple,
-        label=_("Business languages"), help_text=_("Languages your staff can negotiate in."),
+        choices=Language.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Business languages"),
+        help_text=_("Languages your staff can negotiate in."),
     )
     founded = forms.IntegerField(label=_("Year founded"), min_value=1800, max_value=2100, required=False)
     website = WebsiteFormField(label=_("Website"), required=False, assume_scheme="https")  # "firm.vn" is https
@@ -153,8 +177,19 @@ class CompanyProfileForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = [
-            "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages", "website",
-            "chamber", "contact_name", "contact_email", "contact_phone",
+            "name",
+            "country",
+            "city",
+            "activity_code",
+            "sectors",
+            "size",
+            "founded",
+            "languages",
+            "website",
+            "chamber",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
         ]
         help_texts = {
             "chamber": _("The chamber of commerce of your country that reviews your profile."),
@@ -247,9 +282,11 @@ class CompanyProfileForm(forms.ModelForm):
                 cleaned["activity_division"] = division_of(code, country)
             except ActivityCodeError:
                 example = {"VN": "2100", "RU": "21.20"}[country]
-                self.add_error("activity_code", _(
-                    "%(code)s is not an activity code of this country: use %(scheme)s, such as %(example)s."
-                ) % {"code": code, "scheme": "VSIC 2018" if country == "VN" else "OKVED2", "example": example})
+                self.add_error(
+                    "activity_code",
+                    _("%(code)s is not an activity code of this country: use %(scheme)s, such as %(example)s.")
+                    % {"code": code, "scheme": "VSIC 2018" if country == "VN" else "OKVED2", "example": example},
+                )
             cleaned["activity_code"] = code
         if "chamber" not in self.errors:
             problem = services.chamber_problem(self.instance, country=country, chamber=cleaned.get("chamber"))
@@ -276,12 +313,17 @@ class ListingForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Listing.Kind.choices, required=False)
     text = forms.CharField(
-        label=_("Description"), required=False, max_length=2000, validators=[multi_line_text],
+        label=_("Description"),
+        required=False,
+        max_length=2000,
+        validators=[multi_line_text],
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
         help_text=_("In Vietnamese, Russian or English: what, how much, where, with which certificates."),
     )
     cooperation = forms.MultipleChoiceField(
-        label=_("Forms of cooperation"), choices=CooperationForm.choices, required=False,
+        label=_("Forms of cooperation"),
+        choices=CooperationForm.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -317,7 +359,10 @@ class BaseListingFormSet(forms.BaseFormSet):
 
 
 ListingFormSet = forms.formset_factory(
-    ListingForm, formset=BaseListingFormSet, extra=2, max_num=LISTINGS_PER_DIRECTION_MAX,
+    ListingForm,
+    formset=BaseListingFormSet,
+    extra=2,
+    max_num=LISTINGS_PER_DIRECTION_MAX,
     absolute_max=LISTINGS_PER_DIRECTION_MAX,
 )
 
@@ -331,7 +376,9 @@ class ConsentForm(forms.Form):
         required = required_purposes(joining=joining)
         for purpose in ConsentPurpose:
             self.fields[purpose.value] = forms.BooleanField(
-                label=purpose.label, required=purpose in required, initial=purpose.value in (given or []),
+                label=purpose.label,
+                required=purpose in required,
+                initial=purpose.value in (given or []),
                 error_messages={"required": _("The service cannot introduce your firm without this consent.")},
             )
 

@@ -34,18 +34,22 @@ def profile_hints(*, sectors: Sequence[str], languages: Sequence[str], listings:
     if "offer" not in directions:
         hints.append(_("Add at least one offer: firms that need what you make or do can then find you."))
     if "need" not in directions:
-        hints.append(_("Add at least one need: the matching works both ways, and firms with both get more "
-                       "introductions."))
+        hints.append(
+            _("Add at least one need: the matching works both ways, and firms with both get more introductions.")
+        )
     for listing in listings:
         if len(listing.text.split()) < MIN_WORDS:
-            hints.append(_("“%(text)s” is short or vague: say what, how much, where and with which "
-                           "certificates.") % {"text": _quote(listing.text)})
+            hints.append(
+                _("“%(text)s” is short or vague: say what, how much, where and with which certificates.")
+                % {"text": _quote(listing.text)}
+            )
         if not listing.cooperation:
-            hints.append(_("Choose a form of cooperation for “%(text)s” (distribution, supply, joint venture…).")
-                         % {"text": _quote(listing.text)})
+            hints.append(
+                _("Choose a form of cooperation for “%(text)s” (distribution, supply, joint venture…).")
+                % {"text": _quote(listing.text)}
+            )
     if not sectors:
         hints.append(_("Pick your sectors: firms of related sectors are matched first."))
     if not languages:
-        hints.append(_("Say which business languages your staff speak: a common language counts in the "
-                       "matching."))
+        hints.append(_("Say which business languages your staff speak: a common language counts in the matching."))
     return hints

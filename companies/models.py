@@ -154,7 +154,10 @@ class ChamberStaff(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="chamber_staff")
     chamber = models.ForeignKey(Organisation, models.CASCADE, related_name="staff")
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, blank=True,
+        _("language"),
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
         help_text=_("Language of the staff digest; blank: the chamber's country's language."),
     )
     digest = models.CharField(
@@ -232,14 +235,21 @@ class Company(models.Model):
         _("activity code"), max_length=8, blank=True, help_text=_("VSIC 2018 in Vietnam, OKVED2 in Russia.")
     )
     activity_division = models.ForeignKey(
-        Sector, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ISIC division"),
+        Sector,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ISIC division"),
         help_text=_("Derived from the activity code."),
     )
     sectors = models.ManyToManyField(Sector, blank=True, related_name="companies", verbose_name=_("sectors"))
     size = models.CharField(_("size"), max_length=8, choices=Size.choices, blank=True)
     founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
     languages = ArrayField(
-        models.CharField(max_length=2, choices=Language.choices), default=list, blank=True,
+        models.CharField(max_length=2, choices=Language.choices),
+        default=list,
+        blank=True,
         verbose_name=_("business languages"),
     )
     website = models.URLField(_("website"), blank=True, validators=[validate_website])
@@ -247,22 +257,34 @@ class Company(models.Model):
     contact_email = models.EmailField(_("contact email"), blank=True, validators=[one_line_text])
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True, validators=[one_line_text])
     chamber = models.ForeignKey(
-        Organisation, models.PROTECT, null=True, blank=True, related_name="companies",
-        limit_choices_to={"vets_companies": True}, verbose_name=_("vetting chamber"),
+        Organisation,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="companies",
+        limit_choices_to={"vets_companies": True},
+        verbose_name=_("vetting chamber"),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     consent_version = models.CharField(_("consent text version"), max_length=20, blank=True)
     consent_purposes = ArrayField(
-        models.CharField(max_length=20, choices=ConsentPurpose.choices), default=list, blank=True,
+        models.CharField(max_length=20, choices=ConsentPurpose.choices),
+        default=list,
+        blank=True,
         verbose_name=_("consent purposes"),
     )
     consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     consent_source = models.CharField(
-        _("consent collected by"), max_length=8, choices=ConsentSource.choices, blank=True,
+        _("consent collected by"),
+        max_length=8,
+        choices=ConsentSource.choices,
+        blank=True,
         help_text=_("Who collected the consent: the firm on this site, or its chamber (an import)."),
     )
     contact_unsubscribed_at = models.DateTimeField(
-        _("contact unsubscribed at"), null=True, blank=True,
+        _("contact unsubscribed at"),
+        null=True,
+        blank=True,
         help_text=_("When the contact email of a firm without member accounts stopped the weekly digest."),
     )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
@@ -305,7 +327,10 @@ class Membership(models.Model):
     company = models.ForeignKey(Company, models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.OWNER)
     language = models.CharField(
-        _("language"), max_length=2, choices=Language.choices, blank=True,
+        _("language"),
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
         help_text=_("Language of the member's emails; blank: the language of the firm's profile."),
     )
     digest = models.CharField(
@@ -345,7 +370,9 @@ class Listing(models.Model):
     text = models.TextField(_("text"), max_length=settings.LISTING_TEXT_MAX_LENGTH, validators=[multi_line_text])
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, editable=False)
     cooperation = ArrayField(
-        models.CharField(max_length=20, choices=CooperationForm.choices), default=list, blank=True,
+        models.CharField(max_length=20, choices=CooperationForm.choices),
+        default=list,
+        blank=True,
         verbose_name=_("cooperation forms"),
     )
     sectors = models.ManyToManyField(Sector, blank=True, related_name="listings", verbose_name=_("sectors"))

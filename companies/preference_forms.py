@@ -19,7 +19,9 @@ class ConsentPreferencesForm(forms.Form):
             if self.fixed(purpose.value):
                 continue
             self.fields[purpose.value] = forms.BooleanField(
-                label=purpose.label, required=False, initial=purpose.value in self.given,
+                label=purpose.label,
+                required=False,
+                initial=purpose.value in self.given,
             )
 
     def fixed(self, purpose: str) -> bool:
@@ -29,7 +31,8 @@ class ConsentPreferencesForm(forms.Form):
     def purposes(self) -> list[str]:
         """The purposes the firm consents to after this change: the ticked boxes and the fixed ones."""
         return [
-            purpose.value for purpose in ConsentPurpose
+            purpose.value
+            for purpose in ConsentPurpose
             if self.fixed(purpose.value) or self.cleaned_data.get(purpose.value)
         ]
 
@@ -37,9 +40,12 @@ class ConsentPreferencesForm(forms.Form):
         """Each purpose in order, with its box (None for a fixed one) and what withdrawing it does."""
         return [
             {
-                "purpose": purpose.value, "label": purpose.label, "given": purpose.value in self.given,
+                "purpose": purpose.value,
+                "label": purpose.label,
+                "given": purpose.value in self.given,
                 "field": None if self.fixed(purpose.value) else self[purpose.value],
-                "shows": purpose.value in PURPOSES_TO_SHOW, "fixed": self.fixed(purpose.value),
+                "shows": purpose.value in PURPOSES_TO_SHOW,
+                "fixed": self.fixed(purpose.value),
             }
             for purpose in ConsentPurpose
         ]

@@ -186,6 +186,9 @@ def _anonymise(company: Company) -> None:
     company.contact_unsubscribed_at = timezone.now()
     company.save()
     StatusChange.objects.create(
-        company=company, from_status=from_status, to_status=Company.Status.WITHDRAWN, changed_by=None,
+        company=company,
+        from_status=from_status,
+        to_status=Company.Status.WITHDRAWN,
+        changed_by=None,
         note=WITHDRAWAL_NOTE,
     )

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from companies import privacy, services
 from companies.forms import DigestPreferencesForm
-from companies.preference_forms import ConsentPreferencesForm
 from companies.models import Company
+from companies.preference_forms import ConsentPreferencesForm
 from companies.recipients import profile_language
 
 EXPORT_FILENAME = "sme-match-data.json"
@@ -56,15 +56,25 @@ def my_preferences(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("Your preferences are saved."))
                 return redirect("my-preferences")
-        form = form or DigestPreferencesForm(initial={
-            "digest": membership.digest,
-            "language": membership.language or profile_language(company),
-        })
+        form = form or DigestPreferencesForm(
+            initial={
+                "digest": membership.digest,
+                "language": membership.language or profile_language(company),
+            }
+        )
         consent = consent or ConsentPreferencesForm(given=company.consent_purposes)
-    return render(request, "companies/my_preferences.html", {
-        "form": form, "consent": consent, "membership": membership,
-        "shown": membership is not None and Company.objects.shown_to_others().filter(pk=membership.company_id).exists(),
-    }, status=status)
+    return render(
+        request,
+        "companies/my_preferences.html",
+        {
+            "form": form,
+            "consent": consent,
+            "membership": membership,
+            "shown": membership is not None
+            and Company.objects.shown_to_others().filter(pk=membership.company_id).exists(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -72,8 +82,10 @@ def my_preferences(request: HttpRequest) -> HttpResponse:
 def export_my_data(request: HttpRequest) -> HttpResponse:
     """Everything held on the member and their firm, as a JSON file to download (the right of access)."""
     response = JsonResponse(
-        privacy.export_personal_data(request.user), encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2}, content_type="application/json; charset=utf-8",
+        privacy.export_personal_data(request.user),
+        encoder=DjangoJSONEncoder,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+        content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{EXPORT_FILENAME}"'
     add_never_cache_headers(response)  # personal data: no shared or browser cache keeps a copy
@@ -82,7 +94,8 @@ def export_my_data(request: HttpRequest) -> HttpResponse:
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label=gettext_lazy("Your current password"), strip=False,
+        label=gettext_lazy("Your current password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=gettext_lazy("To be sure it is you who deletes the account."),
     )
@@ -120,14 +133,17 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
             withdrawal = privacy.withdraw_member(user)
             logout(request)
             if withdrawal.company_withdrawn:
-                messages.success(request, _(
-                    "Your account is deleted and your firm’s profile is withdrawn: it no longer appears in the "
-                    "directory, in matching or in the weekly digests."
-                ))
+                messages.success(
+                    request,
+                    _(
+                        "Your account is deleted and your firm’s profile is withdrawn: it no longer appears in the "
+                        "directory, in matching or in the weekly digests."
+                    ),
+                )
             elif withdrawal.company_id is not None:
-                messages.success(request, _(
-                    "Your account is deleted. Your firm’s profile stays, with its other members."
-                ))
+                messages.success(
+                    request, _("Your account is deleted. Your firm’s profile stays, with its other members.")
+                )
             else:
                 messages.success(request, _("Your account is deleted."))
             return redirect("home")

@@ -24,16 +24,21 @@ def _listing_initial(company: Company | None, direction: str) -> list[dict]:
         return []
     return [
         {"kind": listing.kind, "text": listing.text, "cooperation": listing.cooperation}
-        for listing in company.listings.all() if listing.direction == direction
+        for listing in company.listings.all()
+        if listing.direction == direction
     ]
 
 
 def _listings(formset, direction: str) -> list[services.ListingData]:
     return [
-        services.ListingData(direction=direction, text=form.cleaned_data["text"].strip(),
-                             kind=form.cleaned_data.get("kind") or Listing.Kind.PRODUCT,
-                             cooperation=list(form.cleaned_data.get("cooperation") or []))
-        for form in formset if not form.is_blank
+        services.ListingData(
+            direction=direction,
+            text=form.cleaned_data["text"].strip(),
+            kind=form.cleaned_data.get("kind") or Listing.Kind.PRODUCT,
+            cooperation=list(form.cleaned_data.get("cooperation") or []),
+        )
+        for form in formset
+        if not form.is_blank
     ]
 
 
@@ -69,7 +74,8 @@ def _hints(company: Company | None) -> list[str]:
     if company is None:
         return []
     return profile_hints(
-        sectors=[sector.code for sector in company.sectors.all()], languages=company.languages,
+        sectors=[sector.code for sector in company.sectors.all()],
+        languages=company.languages,
         listings=[ListingDraft(x.direction, x.text, x.cooperation) for x in company.listings.all()],
     )
 
@@ -78,20 +84,36 @@ def _hints(company: Company | None) -> list[str]:
 def edit_profile(request: HttpRequest) -> HttpResponse:
     company = selectors.company_of(request.user)
     data = request.POST if request.method == "POST" else None
-    form = CompanyProfileForm(data, instance=company, prefix="firm", language=translation.get_language(),
-                              email=request.user.email or request.user.username)
-    offers = ListingFormSet(data, initial=_listing_initial(company, Listing.Direction.OFFER), prefix="offers",
-                            direction=Listing.Direction.OFFER)
-    needs = ListingFormSet(data, initial=_listing_initial(company, Listing.Direction.NEED), prefix="needs",
-                           direction=Listing.Direction.NEED)
+    form = CompanyProfileForm(
+        data,
+        instance=company,
+        prefix="firm",
+        language=translation.get_language(),
+        email=request.user.email or request.user.username,
+    )
+    offers = ListingFormSet(
+        data,
+        initial=_listing_initial(company, Listing.Direction.OFFER),
+        prefix="offers",
+        direction=Listing.Direction.OFFER,
+    )
+    needs = ListingFormSet(
+        data,
+        initial=_listing_initial(company, Listing.Direction.NEED),
+        prefix="needs",
+        direction=Listing.Direction.NEED,
+    )
     consent = ConsentForm(
         data, given=company.consent_purposes if company else [], joining=company is None, prefix="consent"
     )
     listing_error = ""
     if request.method == "POST":
         listings_valid = all([offers.is_valid(), needs.is_valid()])
-        listings = _listings(offers, Listing.Direction.OFFER) + _listings(needs, Listing.Direction.NEED) \
-            if listings_valid else []
+        listings = (
+            _listings(offers, Listing.Direction.OFFER) + _listings(needs, Listing.Direction.NEED)
+            if listings_valid
+            else []
+        )
         if listings_valid and not listings:  # said even when other fields fail too, so one round of fixes does
             listing_error = _("Describe at least one offer or one need: it is what the matching compares.")
         valid = all([form.is_valid(), consent.is_valid(), listings_valid, not listing_error])
@@ -99,24 +121,45 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
             fields = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "sectors"}
             created = company is None
             company = services.save_profile(
-                user=request.user, company=company, fields=fields,
-                sector_codes=[sector.code for sector in form.cleaned_data["sectors"]], listings=listings,
-                consent_purposes=consent.purposes, language=translation.get_language(),
+                user=request.user,
+                company=company,
+                fields=fields,
+                sector_codes=[sector.code for sector in form.cleaned_data["sectors"]],
+                listings=listings,
+                consent_purposes=consent.purposes,
+                language=translation.get_language(),
             )
             if request.POST.get("then") == "submit" and company.status == Company.Status.DRAFT:
                 return _submit(request, company)
-            messages.success(request, _("Your profile is saved.") if not created else _(
-                "Your profile is saved as a draft. Submit it for review when it is complete."))
+            messages.success(
+                request,
+                _("Your profile is saved.")
+                if not created
+                else _("Your profile is saved as a draft. Submit it for review when it is complete."),
+            )
             return redirect("my-profile")
-    errors = error_summary(form=form, offers=offers, needs=needs, consent=consent, listing_error=listing_error) \
-        if request.method == "POST" else []
+    errors = (
+        error_summary(form=form, offers=offers, needs=needs, consent=consent, listing_error=listing_error)
+        if request.method == "POST"
+        else []
+    )
     context = {
-        "company": company, "form": form, "offers": offers, "needs": needs, "consent": consent,
-        "listing_error": listing_error, "hints": _hints(company), "consent_version": settings.CONSENT_VERSION,
+        "company": company,
+        "form": form,
+        "offers": offers,
+        "needs": needs,
+        "consent": consent,
+        "listing_error": listing_error,
+        "hints": _hints(company),
+        "consent_version": settings.CONSENT_VERSION,
         "can_submit": company is not None and company.status == Company.Status.DRAFT,
-        "may_submit_on_save": company is None or company.status == Company.Status.DRAFT, "errors": errors,
-        "division_names": {code: sector.name for code, sector in selectors.sectors_by_code().items()
-                           if sector.level == Sector.Level.DIVISION},
+        "may_submit_on_save": company is None or company.status == Company.Status.DRAFT,
+        "errors": errors,
+        "division_names": {
+            code: sector.name
+            for code, sector in selectors.sectors_by_code().items()
+            if sector.level == Sector.Level.DIVISION
+        },
         "chambers_by_country": form.chambers_by_country(),
     }
     return render(request, "companies/my_profile.html", context, status=400 if request.method == "POST" else 200)
@@ -128,8 +171,9 @@ def _submit(request: HttpRequest, company: Company) -> HttpResponse:
     except services.WorkflowError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Thank you. Your chamber of commerce now reviews the profile; its status "
-                                    "shows on this page."))
+        messages.success(
+            request, _("Thank you. Your chamber of commerce now reviews the profile; its status shows on this page.")
+        )
     return redirect("my-profile")
 
 

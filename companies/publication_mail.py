@@ -34,13 +34,16 @@ def _address(membership: Membership) -> str:
     return ""
 
 
-def _message(company: Company, membership: Membership, change: StatusChange, *, shown: bool,
-             address: str) -> EmailMultiAlternatives:
+def _message(
+    company: Company, membership: Membership, change: StatusChange, *, shown: bool, address: str
+) -> EmailMultiAlternatives:
     language = membership.language or profile_language(company)
     user = membership.user
     with translation.override(language):
         context = {
-            "name": user.get_full_name() or user.get_username(), "firm": company, "language": language,
+            "name": user.get_full_name() or user.get_username(),
+            "firm": company,
+            "language": language,
             "chamber": str(company.chamber) if company.chamber_id else "",
             "shown": shown,
             "public_url": settings.SITE_URL + reverse("directory-company", args=[company.pk]) if shown else "",
@@ -53,7 +56,9 @@ def _message(company: Company, membership: Membership, change: StatusChange, *, 
         html = render_to_string(f"{TEMPLATE}.html", context)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
     message = EmailMultiAlternatives(
-        subject=subject, body=text, to=[address],
+        subject=subject,
+        body=text,
+        to=[address],
         headers={"Message-ID": f"<published-{change.pk}-{membership.pk}@{domain}>", "Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")
@@ -63,8 +68,11 @@ def _message(company: Company, membership: Membership, change: StatusChange, *, 
 def send_published_email(change_id: int) -> int:
     """Email the members of the firm the StatusChange ``change_id`` published; returns how many messages went.
     Nothing when the firm is no longer published when this runs, or a later publication has its own email."""
-    change = StatusChange.objects.select_related("company__chamber").filter(
-        pk=change_id, to_status=Company.Status.PUBLISHED).first()
+    change = (
+        StatusChange.objects.select_related("company__chamber")
+        .filter(pk=change_id, to_status=Company.Status.PUBLISHED)
+        .first()
+    )
     if change is None or change.company.status != Company.Status.PUBLISHED:
         return 0
     company = change.company
@@ -80,4 +88,3 @@ def send_published_email(change_id: int) -> int:
         return 0
     with get_connection() as connection:
         return connection.send_messages(messages) or 0
-

@@ -27,8 +27,16 @@ from rest_framework import serializers
 
 from companies import services
 from companies.models import (
-    COUNTRY_TIME_ZONES, Company, ConsentPurpose, ConsentSource, CooperationForm, Language, Listing, Organisation,
-    Sector, Source,
+    COUNTRY_TIME_ZONES,
+    Company,
+    ConsentPurpose,
+    ConsentSource,
+    CooperationForm,
+    Language,
+    Listing,
+    Organisation,
+    Sector,
+    Source,
 )
 from companies.serializers import WebsiteField, check_activity_code
 from companies.spreadsheets import escape_row, unescape_formula
@@ -36,18 +44,33 @@ from companies.validators import multi_line_text, one_line_text
 
 FORMAT = "sme-match/1"
 CSV_COLUMNS = [
-    "external_id", "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages",
-    "offers", "needs", "cooperation", "website", "contact_name", "contact_email", "contact_phone",
-    "consent_purposes", "consent_version", "consent_given_at",  # optional: files without them still import
+    "external_id",
+    "name",
+    "country",
+    "city",
+    "activity_code",
+    "sectors",
+    "size",
+    "founded",
+    "languages",
+    "offers",
+    "needs",
+    "cooperation",
+    "website",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "consent_purposes",
+    "consent_version",
+    "consent_given_at",  # optional: files without them still import
 ]
 CSV_LIST_COLUMNS = {"sectors", "languages", "cooperation"}
 CSV_LIST_SEPARATOR = ";"
 CONTACT_FIELDS = {"name", "email", "phone"}
 CONSENT_FIELDS = {"purposes", "version", "given_at"}
-RECORD_FIELDS = (
-    set(CSV_COLUMNS) - {f"contact_{key}" for key in CONTACT_FIELDS} - {f"consent_{key}" for key in CONSENT_FIELDS}
-    | {"contact", "consent"}
-)
+RECORD_FIELDS = set(CSV_COLUMNS) - {f"contact_{key}" for key in CONTACT_FIELDS} - {
+    f"consent_{key}" for key in CONSENT_FIELDS
+} | {"contact", "consent"}
 DEFAULT_CHAMBER_BY_COUNTRY = {"VN": "vcci", "RU": "delovaya-rossiya"}
 
 
@@ -79,21 +102,31 @@ class CompanyRecordSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, validators=[one_line_text])
     name = serializers.CharField(max_length=200, validators=[one_line_text])
     country = serializers.ChoiceField(Company._meta.get_field("country").choices)
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", validators=[one_line_text])
+    city = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", validators=[one_line_text]
+    )
     activity_code = serializers.CharField(max_length=8, required=False, allow_blank=True, default="")
     sectors = serializers.ListField(child=serializers.CharField(max_length=2), required=False, default=list)
     size = serializers.ChoiceField(Company.Size.choices, required=False, allow_blank=True, default="")
     founded = serializers.IntegerField(min_value=1800, max_value=2100, required=False, allow_null=True, default=None)
     languages = serializers.ListField(child=serializers.ChoiceField(Language.choices), required=False, default=list)
     offers = serializers.CharField(
-        max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="",
+        max_length=settings.LISTING_TEXT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
         validators=[multi_line_text],
     )
     needs = serializers.CharField(
-        max_length=settings.LISTING_TEXT_MAX_LENGTH, required=False, allow_blank=True, default="",
+        max_length=settings.LISTING_TEXT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
         validators=[multi_line_text],
     )
-    cooperation = serializers.ListField(child=serializers.ChoiceField(CooperationForm.choices), required=False, default=list)
+    cooperation = serializers.ListField(
+        child=serializers.ChoiceField(CooperationForm.choices), required=False, default=list
+    )
     website = WebsiteField(required=False, allow_blank=True, default="")
     contact = ContactSerializer(required=False, default=dict)
     consent = ConsentSerializer(required=False, allow_null=True, default=None)
@@ -103,7 +136,8 @@ class CompanyRecordSerializer(serializers.Serializer):
         unknown = [code for code in codes if code not in known]
         if unknown:
             raise serializers.ValidationError(
-                _("Unknown sector %(codes)s: give ISIC Rev.4 division codes such as 21.") % {"codes": ", ".join(unknown)}
+                _("Unknown sector %(codes)s: give ISIC Rev.4 division codes such as 21.")
+                % {"codes": ", ".join(unknown)}
             )
         return list(dict.fromkeys(codes))
 
@@ -163,7 +197,7 @@ def _parse_json(text: str) -> ParsedFile:
         return ParsedFile([], [f'format: expected an object with "format": "{FORMAT}".'])
     companies = document.get("companies")
     if not isinstance(companies, list):
-        return ParsedFile([], ['companies: expected a list of company records.'])
+        return ParsedFile([], ["companies: expected a list of company records."])
     parsed = ParsedFile([])
     for index, record in enumerate(companies, start=1):
         label = f"record {index}"
@@ -255,7 +289,9 @@ def validate_records(parsed: ParsedFile, progress: Callable[[Iterable], Iterable
             continue
         data = serializer.validated_data
         if data["external_id"] in seen:
-            errors.append(f"{label}: external_id: {data['external_id']} already appears in {seen[data['external_id']]}.")
+            errors.append(
+                f"{label}: external_id: {data['external_id']} already appears in {seen[data['external_id']]}."
+            )
             continue
         seen[data["external_id"]] = label
         cleaned.append(dict(data))
@@ -303,10 +339,16 @@ def import_records(
 def _save_record(record: dict, company: Company | None, *, source_ref: str, status: str, chamber) -> None:
     contact = record.get("contact") or {}
     fields = {
-        "name": record["name"], "country": record["country"], "city": record["city"],
-        "activity_code": record["activity_code"], "size": record["size"], "founded": record["founded"],
-        "languages": list(dict.fromkeys(record["languages"])), "website": record["website"],
-        "contact_name": contact.get("name", ""), "contact_email": contact.get("email", ""),
+        "name": record["name"],
+        "country": record["country"],
+        "city": record["city"],
+        "activity_code": record["activity_code"],
+        "size": record["size"],
+        "founded": record["founded"],
+        "languages": list(dict.fromkeys(record["languages"])),
+        "website": record["website"],
+        "contact_name": contact.get("name", ""),
+        "contact_email": contact.get("email", ""),
         "contact_phone": contact.get("phone", ""),
     }
     consent = _comparable_consent(record.get("consent"))
@@ -315,13 +357,18 @@ def _save_record(record: dict, company: Company | None, *, source_ref: str, stat
     if consent is not None and (company is None or consent != consent_of(company)):
         zone = ZoneInfo(COUNTRY_TIME_ZONES[record["country"]])
         fields.update(
-            consent_purposes=consent["purposes"], consent_version=consent["version"],
+            consent_purposes=consent["purposes"],
+            consent_version=consent["version"],
             consent_given_at=datetime.datetime.combine(record["consent"]["given_at"], datetime.time(), tzinfo=zone),
             consent_source=ConsentSource.CHAMBER,
         )
     if company is None:
         company = Company(
-            external_id=record["external_id"], status=status, chamber=chamber, source=Source.IMPORT, source_ref=source_ref
+            external_id=record["external_id"],
+            status=status,
+            chamber=chamber,
+            source=Source.IMPORT,
+            source_ref=source_ref,
         )
     services.update_company(company, fields=fields, sector_codes=record["sectors"])
     cooperation = list(dict.fromkeys(record["cooperation"]))
@@ -346,7 +393,8 @@ def _comparable_consent(consent: dict | None) -> dict | None:
         return None
     given_at = consent["given_at"]
     return {
-        "purposes": sorted(set(consent["purposes"])), "version": consent["version"],
+        "purposes": sorted(set(consent["purposes"])),
+        "version": consent["version"],
         "given_at": given_at.isoformat() if isinstance(given_at, datetime.date) else given_at,
     }
 
@@ -356,8 +404,11 @@ def consent_of(company: Company) -> dict | None:
     if company.consent_given_at is None:
         return None
     given_on = timezone.localtime(company.consent_given_at, ZoneInfo(COUNTRY_TIME_ZONES[company.country])).date()
-    return {"purposes": sorted(company.consent_purposes), "version": company.consent_version,
-            "given_at": given_on.isoformat()}
+    return {
+        "purposes": sorted(company.consent_purposes),
+        "version": company.consent_version,
+        "given_at": given_on.isoformat(),
+    }
 
 
 def _current(company: Company, record: dict) -> dict:
@@ -371,12 +422,21 @@ def _current(company: Company, record: dict) -> dict:
 def _comparable(record: dict) -> dict:
     contact = record.get("contact") or {}
     consent = _comparable_consent(record.get("consent"))
-    return {**({"consent": consent} if consent is not None else {}),
-        "external_id": record["external_id"], "name": record["name"], "country": record["country"],
-        "city": record["city"], "activity_code": record["activity_code"], "sectors": sorted(record["sectors"]),
-        "size": record["size"], "founded": record["founded"], "languages": list(dict.fromkeys(record["languages"])),
-        "offers": record["offers"].strip(), "needs": record["needs"].strip(),
-        "cooperation": list(dict.fromkeys(record["cooperation"])), "website": record["website"],
+    return {
+        **({"consent": consent} if consent is not None else {}),
+        "external_id": record["external_id"],
+        "name": record["name"],
+        "country": record["country"],
+        "city": record["city"],
+        "activity_code": record["activity_code"],
+        "sectors": sorted(record["sectors"]),
+        "size": record["size"],
+        "founded": record["founded"],
+        "languages": list(dict.fromkeys(record["languages"])),
+        "offers": record["offers"].strip(),
+        "needs": record["needs"].strip(),
+        "cooperation": list(dict.fromkeys(record["cooperation"])),
+        "website": record["website"],
         "contact": {key: contact.get(key, "") for key in ("name", "email", "phone")},
     }
 
@@ -417,11 +477,17 @@ def export_records(companies: Iterable[Company], fmt: str, out) -> int:
         for record in records:
             contact = record.pop("contact")
             consent = record.pop("consent", None)
-            row = {key: CSV_LIST_SEPARATOR.join(value) if key in CSV_LIST_COLUMNS else value for key, value in record.items()}
+            row = {
+                key: CSV_LIST_SEPARATOR.join(value) if key in CSV_LIST_COLUMNS else value
+                for key, value in record.items()
+            }
             row.update({f"contact_{key}": value for key, value in contact.items()})
             if consent is not None:
-                row.update(consent_purposes=CSV_LIST_SEPARATOR.join(consent["purposes"]),
-                           consent_version=consent["version"], consent_given_at=consent["given_at"])
+                row.update(
+                    consent_purposes=CSV_LIST_SEPARATOR.join(consent["purposes"]),
+                    consent_version=consent["version"],
+                    consent_given_at=consent["given_at"],
+                )
             row["founded"] = "" if record["founded"] is None else record["founded"]
             # A CSV file is opened in a spreadsheet: escape what it would run (the import undoes it).
             writer.writerow(dict(zip(row, escape_row(row.values()))))

@@ -27,8 +27,23 @@ class CompanyResource(resources.ModelResource):
         model = Company
         import_id_fields = ["external_id"]
         fields = [
-            "external_id", "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages",
-            "website", "contact_name", "contact_email", "contact_phone", "chamber", "status", "offers", "needs",
+            "external_id",
+            "name",
+            "country",
+            "city",
+            "activity_code",
+            "sectors",
+            "size",
+            "founded",
+            "languages",
+            "website",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "chamber",
+            "status",
+            "offers",
+            "needs",
         ]
         skip_unchanged = True
         report_skipped = True
@@ -49,13 +64,26 @@ class CompanyResource(resources.ModelResource):
             raise ValidationError(_("Your account is not linked to a chamber: it cannot import companies."))
         return staff.chamber
 
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ):
         # All or nothing, at the confirmation too: the admin asks for a rollback on refused rows only when it
         # skips the confirmation, and a firm may have changed hands between the dry run and the confirmation.
         return super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True,
-            collect_failed_rows=collect_failed_rows, rollback_on_validation_errors=True, **kwargs,
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=True,
+            **kwargs,
         )
 
     def before_import_row(self, row, **kwargs) -> None:
@@ -67,15 +95,24 @@ class CompanyResource(resources.ModelResource):
         if chamber is None:
             return
         if not new and instance.chamber_id != chamber.pk:
-            raise ValidationError({"external_id": _(
-                "This company is vetted by another chamber, or by none: you may import only your own "
-                "chamber's companies."
-            )})
+            raise ValidationError(
+                {
+                    "external_id": _(
+                        "This company is vetted by another chamber, or by none: you may import only your own "
+                        "chamber's companies."
+                    )
+                }
+            )
         named = row.get("chamber")
         if named not in (None, "") and str(named).strip() != chamber.slug:
-            raise ValidationError({"chamber": _(
-                "An import cannot move a company to another chamber: leave the column empty or write %(slug)s."
-            ) % {"slug": chamber.slug}})
+            raise ValidationError(
+                {
+                    "chamber": _(
+                        "An import cannot move a company to another chamber: leave the column empty or write %(slug)s."
+                    )
+                    % {"slug": chamber.slug}
+                }
+            )
 
     def export_field(self, field, instance, **kwargs):
         # The admin's files are opened in spreadsheets; its import undoes the escaping.
@@ -102,8 +139,12 @@ class CompanyResource(resources.ModelResource):
         if chamber is not None:
             instance.chamber = chamber
         if instance.chamber is not None and instance.chamber.country != instance.country:
-            raise ValidationError({"chamber": _("%(chamber)s vets the companies of %(country)s only.") % {
-                "chamber": instance.chamber.name, "country": Country(instance.chamber.country).label}})
+            raise ValidationError(
+                {
+                    "chamber": _("%(chamber)s vets the companies of %(country)s only.")
+                    % {"chamber": instance.chamber.name, "country": Country(instance.chamber.country).label}
+                }
+            )
         if instance._state.adding:
             # A new firm waits for its chamber's review, which publishes it with a StatusChange row.
             instance.status = Company.Status.PENDING

@@ -7,7 +7,14 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from companies import selectors
 from companies.classification import ActivityCodeError, division_of
 from companies.models import (
-    LISTINGS_PER_DIRECTION_MAX, Company, ConsentPurpose, CooperationForm, Language, Listing, Organisation, Sector,
+    LISTINGS_PER_DIRECTION_MAX,
+    Company,
+    ConsentPurpose,
+    CooperationForm,
+    Language,
+    Listing,
+    Organisation,
+    Sector,
     required_purposes,
 )
 from companies.services import chamber_problem
@@ -70,10 +77,15 @@ class SectorSerializer(serializers.ModelSerializer):
 
 class ListingSerializer(serializers.ModelSerializer):
     text = serializers.CharField(
-        max_length=settings.LISTING_TEXT_MAX_LENGTH, trim_whitespace=True, validators=[multi_line_text],
-        help_text=_("In Vietnamese, Russian or English; at most %(n)d characters.") % {"n": settings.LISTING_TEXT_MAX_LENGTH},
+        max_length=settings.LISTING_TEXT_MAX_LENGTH,
+        trim_whitespace=True,
+        validators=[multi_line_text],
+        help_text=_("In Vietnamese, Russian or English; at most %(n)d characters.")
+        % {"n": settings.LISTING_TEXT_MAX_LENGTH},
     )
-    cooperation = serializers.ListField(child=serializers.ChoiceField(CooperationForm.choices), required=False, max_length=9)
+    cooperation = serializers.ListField(
+        child=serializers.ChoiceField(CooperationForm.choices), required=False, max_length=9
+    )
     sectors = DivisionField(many=True, required=False)
 
     class Meta:
@@ -102,7 +114,10 @@ def public_listing_data(listing: Listing) -> dict:
     """ListingSerializer's representation of a listing, without building its fields for every listing."""
     codes = getattr(listing, "sector_codes", None)  # from selectors.with_public_profile
     return {
-        "id": listing.id, "kind": listing.kind, "text": listing.text, "language": listing.language,
+        "id": listing.id,
+        "kind": listing.kind,
+        "text": listing.text,
+        "language": listing.language,
         "cooperation": list(listing.cooperation),
         "sectors": list(codes) if codes is not None else [sector.code for sector in listing.sectors.all()],
     }
@@ -128,8 +143,19 @@ class PublicCompanySerializer(serializers.ModelSerializer):
     class Meta:
         model = Company
         fields = [
-            "id", "name", "country", "city", "activity_code", "sectors", "size", "founded", "languages",
-            "website", "chamber", "offers", "needs",
+            "id",
+            "name",
+            "country",
+            "city",
+            "activity_code",
+            "sectors",
+            "size",
+            "founded",
+            "languages",
+            "website",
+            "chamber",
+            "offers",
+            "needs",
         ]
 
     def to_representation(self, company: Company) -> dict:
@@ -151,11 +177,17 @@ class PublicCompanySerializer(serializers.ModelSerializer):
 def public_company_data(company: Company) -> dict:
     """PublicCompanySerializer's representation of a company; with_public_profile() fetches what it reads."""
     return {
-        "id": company.id, "name": company.name, "country": company.country, "city": company.city,
+        "id": company.id,
+        "name": company.name,
+        "country": company.country,
+        "city": company.city,
         "activity_code": company.activity_code,
         "sectors": [{"code": sector.code, "name": sector.name} for sector in _public_sectors(company)],
-        "size": company.size, "founded": company.founded, "languages": list(company.languages),
-        "website": company.website, "chamber": company.chamber.slug if company.chamber_id else None,
+        "size": company.size,
+        "founded": company.founded,
+        "languages": list(company.languages),
+        "website": company.website,
+        "chamber": company.chamber.slug if company.chamber_id else None,
         "offers": _public_listings(company, Listing.Direction.OFFER),
         "needs": _public_listings(company, Listing.Direction.NEED),
     }
@@ -175,24 +207,58 @@ class OwnCompanySerializer(serializers.ModelSerializer):
     offers = ListingSerializer(many=True, required=False, max_length=LISTINGS_PER_DIRECTION_MAX)
     needs = ListingSerializer(many=True, required=False, max_length=LISTINGS_PER_DIRECTION_MAX)
     consent_purposes = serializers.ListField(
-        child=serializers.ChoiceField(ConsentPurpose.choices), required=False, min_length=1,
-        help_text=_("Purposes the firm consents to, each given separately. A new profile needs matching, share_profile "
-                    "and cross_border; afterwards share_profile and cross_border may be withdrawn (the firm leaves "
-                    "the directory) while matching stays, until the account is deleted."),
+        child=serializers.ChoiceField(ConsentPurpose.choices),
+        required=False,
+        min_length=1,
+        help_text=_(
+            "Purposes the firm consents to, each given separately. A new profile needs matching, share_profile "
+            "and cross_border; afterwards share_profile and cross_border may be withdrawn (the firm leaves "
+            "the directory) while matching stays, until the account is deleted."
+        ),
     )
 
     class Meta:
         model = Company
         fields = [
-            "id", "name", "country", "city", "activity_code", "activity_division", "sectors", "size", "founded",
-            "languages", "website", "contact_name", "contact_email", "contact_phone", "chamber", "status",
-            "consent_purposes", "consent_version", "consent_given_at", "offers", "needs", "created_at", "updated_at",
+            "id",
+            "name",
+            "country",
+            "city",
+            "activity_code",
+            "activity_division",
+            "sectors",
+            "size",
+            "founded",
+            "languages",
+            "website",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "chamber",
+            "status",
+            "consent_purposes",
+            "consent_version",
+            "consent_given_at",
+            "offers",
+            "needs",
+            "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["id", "activity_division", "status", "consent_version", "consent_given_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "activity_division",
+            "status",
+            "consent_version",
+            "consent_given_at",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {
             "activity_code": {"required": True, "allow_blank": False},
-            **{name: {"validators": [one_line_text]} for name in ("name", "city", "contact_name", "contact_email",
-                                                                  "contact_phone")},
+            **{
+                name: {"validators": [one_line_text]}
+                for name in ("name", "city", "contact_name", "contact_email", "contact_phone")
+            },
         }
 
     def validate_languages(self, value: list[str]) -> list[str]:
@@ -221,7 +287,8 @@ class OwnCompanySerializer(serializers.ModelSerializer):
         check_activity_code(attrs, self.instance)
         if "chamber" in attrs or "country" in attrs:
             problem = chamber_problem(
-                self.instance, country=attrs.get("country", getattr(self.instance, "country", None)),
+                self.instance,
+                country=attrs.get("country", getattr(self.instance, "country", None)),
                 chamber=attrs.get("chamber", getattr(self.instance, "chamber", None)),
             )
             if problem:
@@ -229,8 +296,10 @@ class OwnCompanySerializer(serializers.ModelSerializer):
         if self.instance is None:
             if not attrs.get("offers") and not attrs.get("needs"):
                 raise serializers.ValidationError(
-                    {"offers": [_("A profile needs at least one offer or one need.")],
-                     "needs": [_("A profile needs at least one offer or one need.")]}
+                    {
+                        "offers": [_("A profile needs at least one offer or one need.")],
+                        "needs": [_("A profile needs at least one offer or one need.")],
+                    }
                 )
             if not attrs.get("consent_purposes"):
                 raise serializers.ValidationError({"consent_purposes": [_("This field is required.")]})
@@ -246,5 +315,9 @@ class TokenRequestSerializer(AuthTokenSerializer):
 
     username = serializers.CharField(label=_("Username"), write_only=True, max_length=150)
     password = serializers.CharField(
-        label=_("Password"), style={"input_type": "password"}, trim_whitespace=False, write_only=True, max_length=4096,
+        label=_("Password"),
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=4096,
     )

@@ -14,8 +14,17 @@ from django.utils.translation import gettext as _
 from companies import tasks
 from companies.classification import division_of
 from companies.models import (
-    LISTINGS_PER_DIRECTION_MAX, PURPOSES_TO_MATCH, Company, ConsentPurpose, ConsentSource, Country, Listing,
-    Membership, Organisation, Source, StatusChange,
+    LISTINGS_PER_DIRECTION_MAX,
+    PURPOSES_TO_MATCH,
+    Company,
+    ConsentPurpose,
+    ConsentSource,
+    Country,
+    Listing,
+    Membership,
+    Organisation,
+    Source,
+    StatusChange,
 )
 
 
@@ -49,7 +58,9 @@ ALLOWED_TRANSITIONS = {
 
 def apply_activity_code(company: Company) -> None:
     """Derive the ISIC division from the activity code (already validated for the country)."""
-    company.activity_division_id = division_of(company.activity_code, company.country) if company.activity_code else None
+    company.activity_division_id = (
+        division_of(company.activity_code, company.country) if company.activity_code else None
+    )
 
 
 def replace_listings(company: Company, listings: Iterable[ListingData]) -> list[Listing]:
@@ -72,9 +83,10 @@ def add_own_listing(company: Company, data: ListingData) -> Listing:
     # The firm's row is the lock: two requests at once must not both find room for the last one.
     Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True).get()
     if company.listings.filter(direction=data.direction).count() >= LISTINGS_PER_DIRECTION_MAX:
-        raise ListingLimitError(_(
-            "A profile has at most %(count)d offers and %(count)d needs: change or delete one instead."
-        ) % {"count": LISTINGS_PER_DIRECTION_MAX})
+        raise ListingLimitError(
+            _("A profile has at most %(count)d offers and %(count)d needs: change or delete one instead.")
+            % {"count": LISTINGS_PER_DIRECTION_MAX}
+        )
     return add_listing(company, data)
 
 
@@ -107,8 +119,9 @@ def change_consent(company: Company, purposes: Sequence[str]) -> bool:
         return False
     record_consent(company, wanted)
     company.consent_source = ConsentSource.FIRM
-    company.save(update_fields=["consent_version", "consent_purposes", "consent_given_at", "consent_source",
-                                "updated_at"])
+    company.save(
+        update_fields=["consent_version", "consent_purposes", "consent_given_at", "consent_source", "updated_at"]
+    )
     return True
 
 
@@ -136,16 +149,26 @@ def chamber_problem(company: Company | None, *, country: str | None, chamber: Or
     review or suspend it."""
     if chamber is not None and country and chamber.country != country:
         return _("%(chamber)s reviews the firms of %(country)s: choose a chamber of your firm's country.") % {
-            "chamber": chamber.name, "country": Country(chamber.country).label}
-    if chamber is None and company is not None and company.chamber_id is not None \
-            and company.status != Company.Status.DRAFT:
+            "chamber": chamber.name,
+            "country": Country(chamber.country).label,
+        }
+    if (
+        chamber is None
+        and company is not None
+        and company.chamber_id is not None
+        and company.status != Company.Status.DRAFT
+    ):
         return _("A profile under review or published keeps a vetting chamber: choose one of your country's.")
     return ""
 
 
 @transaction.atomic
 def update_company(
-    company: Company, *, fields: dict, sector_codes: Sequence[str] | None = None, by=None,
+    company: Company,
+    *,
+    fields: dict,
+    sector_codes: Sequence[str] | None = None,
+    by=None,
 ) -> Company:
     """Change a firm's profile. A published firm that changes its vetting chamber goes back to review (with its
     StatusChange row): the new chamber has not vetted it."""
@@ -284,8 +307,15 @@ def claim_company(company: Company, *, email: str, password: str, consent_purpos
     membership = Membership.objects.create(user=user, company=company, role=Membership.Role.OWNER, language=language)
     record_consent(company, consent_purposes)
     company.contact_unsubscribed_at = None
-    company.save(update_fields=["consent_version", "consent_purposes", "consent_given_at", "contact_unsubscribed_at",
-                                "updated_at"])
+    company.save(
+        update_fields=[
+            "consent_version",
+            "consent_purposes",
+            "consent_given_at",
+            "contact_unsubscribed_at",
+            "updated_at",
+        ]
+    )
     return membership
 
 
@@ -302,8 +332,14 @@ def _same_listings(company: Company, listings: Sequence[ListingData]) -> bool:
 
 @transaction.atomic
 def save_profile(
-    *, user, company: Company | None, fields: dict, sector_codes: Sequence[str], listings: Sequence[ListingData],
-    consent_purposes: Sequence[str], language: str,
+    *,
+    user,
+    company: Company | None,
+    fields: dict,
+    sector_codes: Sequence[str],
+    listings: Sequence[ListingData],
+    consent_purposes: Sequence[str],
+    language: str,
 ) -> Company:
     """Create or change the member's firm from the profile page: fields, sectors, offers and needs, consent.
 
@@ -311,7 +347,10 @@ def save_profile(
     references to them (and their suggestions) alone."""
     if company is None:
         company = create_company_for_member(
-            user=user, fields=fields, sector_codes=sector_codes, listings=listings,
+            user=user,
+            fields=fields,
+            sector_codes=sector_codes,
+            listings=listings,
             consent_purposes=consent_purposes,
         )
         Membership.objects.filter(user=user, company=company).update(language=language)

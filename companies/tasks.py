@@ -9,7 +9,10 @@ from companies import publication_mail
 
 # A mail server that is down is retried with backoff; the publication itself has long committed.
 @shared_task(
-    acks_late=True, reject_on_worker_lost=True, autoretry_for=(SMTPException, OSError), retry_backoff=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
     max_retries=5,
 )
 def send_published_email(change_id: int) -> int:

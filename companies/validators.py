@@ -48,19 +48,24 @@ class PlainTextValidator:
         if any(unicodedata.category(c) == "Cc" and c not in allowed for c in text) or (
             not self.multi_line and any(c in LINE_SEPARATORS for c in text)
         ):
-            message = (_("Remove the control characters from this text; line breaks and tabs may stay.")
-                       if self.multi_line else _("Remove the line breaks and other control characters: "
-                                                 "this field is a single line."))
+            message = (
+                _("Remove the control characters from this text; line breaks and tabs may stay.")
+                if self.multi_line
+                else _("Remove the line breaks and other control characters: this field is a single line.")
+            )
             raise ValidationError(message, code="control_characters")
         if any(c in BIDI_CONTROLS for c in text):
             raise ValidationError(
-                _("Remove the invisible characters that change the direction of the text (U+202A–U+202E, "
-                  "U+2066–U+2069)."),
+                _(
+                    "Remove the invisible characters that change the direction of the text (U+202A–U+202E, "
+                    "U+2066–U+2069)."
+                ),
                 code="bidi_controls",
             )
         if all(_is_invisible(c) for c in text):
-            raise ValidationError(_("Write something visible: this text is made only of invisible characters."),
-                                  code="invisible")
+            raise ValidationError(
+                _("Write something visible: this text is made only of invisible characters."), code="invisible"
+            )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PlainTextValidator) and other.multi_line == self.multi_line
@@ -99,9 +104,15 @@ def website_to_uri(value: str) -> str:
         except UnicodeError:
             return value
         netloc = f"{_quote(userinfo, ':')}{at}{host}{colon}{port}"
-    return urlunsplit((
-        parts.scheme, netloc, _quote(parts.path, ":@/"), _quote(parts.query, ":@/?"), _quote(parts.fragment, ":@/?"),
-    ))
+    return urlunsplit(
+        (
+            parts.scheme,
+            netloc,
+            _quote(parts.path, ":@/"),
+            _quote(parts.query, ":@/?"),
+            _quote(parts.fragment, ":@/?"),
+        )
+    )
 
 
 @deconstructible
@@ -109,14 +120,16 @@ class WebsiteValidator:
     """A firm's website: an http or https address without a user name or password (in a public profile,
     https://vcci.com.vn@other.example would lead elsewhere than it seems to)."""
 
-    http_url = URLValidator(schemes=["http", "https"],
-                            message=_("Enter a website address that starts with http:// or https://."))
+    http_url = URLValidator(
+        schemes=["http", "https"], message=_("Enter a website address that starts with http:// or https://.")
+    )
 
     def __call__(self, value: str) -> None:
         self.http_url(value)
         if "@" in urlsplit(value).netloc:
-            raise ValidationError(_("A website address has no user name or password before the domain."),
-                                  code="userinfo")
+            raise ValidationError(
+                _("A website address has no user name or password before the domain."), code="userinfo"
+            )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, WebsiteValidator)

@@ -16,7 +16,14 @@ from companies import services
 from companies.forms import ClaimProfileForm, DigestPreferencesForm
 from companies.models import ChamberStaff, Company, DigestFrequency, Membership
 from companies.recipients import (
-    CLAIM_SALT, CONTACT, MEMBER, STAFF, Recipient, load_action, profile_language, recipient_from_token,
+    CLAIM_SALT,
+    CONTACT,
+    MEMBER,
+    STAFF,
+    Recipient,
+    load_action,
+    profile_language,
+    recipient_from_token,
 )
 
 
@@ -83,7 +90,8 @@ def claim_profile(request: HttpRequest, token: str) -> HttpResponse:
     if not data.get("email"):
         raise Http404(_("This link is not valid or has expired."))
     company = get_object_or_404(
-        Company.objects.exclude(status=Company.Status.WITHDRAWN), pk=data.get("company"),
+        Company.objects.exclude(status=Company.Status.WITHDRAWN),
+        pk=data.get("company"),
         contact_email__iexact=data["email"],
     )
     language = profile_language(company)
@@ -100,8 +108,11 @@ def claim_profile(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             try:
                 membership = services.claim_company(
-                    company, email=company.contact_email, password=form.cleaned_data["password1"],
-                    consent_purposes=form.consent_purposes, language=form.cleaned_data["language"],
+                    company,
+                    email=company.contact_email,
+                    password=form.cleaned_data["password1"],
+                    consent_purposes=form.consent_purposes,
+                    language=form.cleaned_data["language"],
                 )
             except services.ClaimError as claim_error:
                 error, form = str(claim_error), None
@@ -111,9 +122,7 @@ def claim_profile(request: HttpRequest, token: str) -> HttpResponse:
     else:
         form = ClaimProfileForm(email=company.contact_email, initial={"language": language})
     status = 409 if error else 200
-    return render(
-        request, "companies/claim.html", {"form": form, "company": company, "error": error}, status=status
-    )
+    return render(request, "companies/claim.html", {"form": form, "company": company, "error": error}, status=status)
 
 
 def claim_done(request: HttpRequest) -> HttpResponse:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit

@@ -20,15 +20,21 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from companies.models import Organisation
 from companies.spreadsheets import escape_row
 from events import selectors, services
 from events.models import (
-    AvailabilityWindow, Event, Interpreter, LanguagePair, Meeting, MeetingRequest, Participant, TimeSlot,
+    AvailabilityWindow,
+    Event,
+    Interpreter,
+    LanguagePair,
+    Meeting,
+    MeetingRequest,
+    Participant,
+    TimeSlot,
 )
 from matchmaking.models import Match
 
@@ -98,7 +104,9 @@ def _messages_of(error: ValidationError) -> list[str]:
 
 class InterpreterForm(forms.ModelForm):
     pairs = forms.MultipleChoiceField(
-        label=_("language pairs"), choices=LanguagePair.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("language pairs"),
+        choices=LanguagePair.choices,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("The pairs of languages this interpreter works between."),
     )
 
@@ -136,7 +144,14 @@ class TimeSlotInline(admin.TabularInline):
 @admin.register(Event)
 class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     list_display = [
-        "name", "organiser", "city", "starts_on", "status", "accepted_count", "meeting_count", "schedule_built_at",
+        "name",
+        "organiser",
+        "city",
+        "starts_on",
+        "status",
+        "accepted_count",
+        "meeting_count",
+        "schedule_built_at",
     ]
     list_filter = ["status", ("organiser", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["organiser"]
@@ -146,23 +161,41 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     inlines = [InterpreterInline, TimeSlotInline]
     readonly_fields = ["schedule_built_at", "schedule_summary_display", "created_at"]
     actions = [
-        "generate_slots_action", "open_registration", "close_registration", "mark_held", "build_schedule_action",
+        "generate_slots_action",
+        "open_registration",
+        "close_registration",
+        "mark_held",
+        "build_schedule_action",
         "email_agendas",
     ]
     fieldsets = [
         (None, {"fields": ["name", "slug", "organiser", "status", "city", "venue", "description"]}),
-        (_("Days and hours"), {
-            "fields": ["starts_on", "ends_on", "time_zone", "day_starts_at", "day_ends_at", "meeting_minutes",
-                       "break_minutes", "tables"],
-            "description": _(
-                "Saving an event that has its first day but no time slots yet makes its slots from these days and "
-                "hours. After changing them, use the action “Generate time slots from the days and hours” (refused "
-                "once meetings are scheduled)."
-            ),
-        }),
-        (_("Registration and requests"), {
-            "fields": ["registration_opens_at", "registration_closes_at", "request_rule", "max_requests_per_firm"],
-        }),
+        (
+            _("Days and hours"),
+            {
+                "fields": [
+                    "starts_on",
+                    "ends_on",
+                    "time_zone",
+                    "day_starts_at",
+                    "day_ends_at",
+                    "meeting_minutes",
+                    "break_minutes",
+                    "tables",
+                ],
+                "description": _(
+                    "Saving an event that has its first day but no time slots yet makes its slots from these days and "
+                    "hours. After changing them, use the action “Generate time slots from the days and hours” (refused "
+                    "once meetings are scheduled)."
+                ),
+            },
+        ),
+        (
+            _("Registration and requests"),
+            {
+                "fields": ["registration_opens_at", "registration_closes_at", "request_rule", "max_requests_per_firm"],
+            },
+        ),
         (_("Schedule"), {"fields": ["schedule_built_at", "schedule_summary_display"]}),
         (_("Origin"), {"fields": ["source_article", "created_at"], "classes": ["collapse"]}),
     ]
@@ -212,10 +245,16 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
                 for message in _messages_of(error):
                     self.message_user(request, message, messages.WARNING)
             else:
-                self.message_user(request, ngettext(
-                    "%(count)d time slot made from the event's days and hours.",
-                    "%(count)d time slots made from the event's days and hours.", len(slots),
-                ) % {"count": len(slots)}, messages.INFO)
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d time slot made from the event's days and hours.",
+                        "%(count)d time slots made from the event's days and hours.",
+                        len(slots),
+                    )
+                    % {"count": len(slots)},
+                    messages.INFO,
+                )
 
     # --- actions ---
 
@@ -228,9 +267,16 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
                 for message in _messages_of(error):
                     self.message_user(request, f"{event}: {message}", messages.ERROR)
                 continue
-            self.message_user(request, ngettext(
-                "%(event)s: %(count)d time slot.", "%(event)s: %(count)d time slots.", len(slots),
-            ) % {"event": event, "count": len(slots)}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(event)s: %(count)d time slot.",
+                    "%(event)s: %(count)d time slots.",
+                    len(slots),
+                )
+                % {"event": event, "count": len(slots)},
+                messages.SUCCESS,
+            )
 
     def _move(self, request, queryset, status: str) -> None:
         moved = 0
@@ -243,9 +289,16 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
                 continue
             moved += 1
         if moved:
-            self.message_user(request, ngettext(
-                "%(count)d event is now %(status)s.", "%(count)d events are now %(status)s.", moved,
-            ) % {"count": moved, "status": Event.Status(status).label}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d event is now %(status)s.",
+                    "%(count)d events are now %(status)s.",
+                    moved,
+                )
+                % {"count": moved, "status": Event.Status(status).label},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Open registration"), permissions=["change"])
     def open_registration(self, request, queryset):
@@ -269,29 +322,40 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
         try:
             from events.tasks import send_event_agendas
         except ImportError:
-            self.message_user(request, gettext("Agendas cannot be emailed yet: the mail task is not installed."),
-                              messages.ERROR)
+            self.message_user(
+                request, gettext("Agendas cannot be emailed yet: the mail task is not installed."), messages.ERROR
+            )
             return
         events = list(queryset)
         for event in events:
             send_event_agendas.delay(event.pk)
-        self.message_user(request, ngettext(
-            "Agendas of %(count)d event queued; a firm whose agenda has not changed is not emailed again.",
-            "Agendas of %(count)d events queued; a firm whose agenda has not changed is not emailed again.",
-            len(events),
-        ) % {"count": len(events)}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "Agendas of %(count)d event queued; a firm whose agenda has not changed is not emailed again.",
+                "Agendas of %(count)d events queued; a firm whose agenda has not changed is not emailed again.",
+                len(events),
+            )
+            % {"count": len(events)},
+            messages.SUCCESS,
+        )
 
     def _build(self, request, event: Event) -> None:
         try:
             result = services.build_event_schedule(event)
         except ValidationError as error:
-            self.message_user(request, gettext("The schedule of %(event)s was not built:") % {"event": event},
-                              messages.ERROR)
+            self.message_user(
+                request, gettext("The schedule of %(event)s was not built:") % {"event": event}, messages.ERROR
+            )
             for message in _messages_of(error):
                 self.message_user(request, message, messages.ERROR)
             return
-        summary = {"placed": result.placed, "unplaced": len(result.unplaced), "bound_ratio": result.bound_ratio,
-                   "seconds": result.seconds}
+        summary = {
+            "placed": result.placed,
+            "unplaced": len(result.unplaced),
+            "bound_ratio": result.bound_ratio,
+            "seconds": result.seconds,
+        }
         self.message_user(request, _build_summary(event, summary), messages.SUCCESS)
         for line in _unplaced_lines(result.unplaced, UNPLACED_SHOWN):
             self.message_user(request, line, messages.WARNING)
@@ -301,11 +365,17 @@ class EventAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     def get_urls(self):
         # Before the admin's own: its catch-all "<object_id>/" would take ".../report/" for an object id.
         own = [
-            path("<path:object_id>/build-schedule/", self.admin_site.admin_view(self.build_schedule_view),
-                 name="events_event_build_schedule"),
+            path(
+                "<path:object_id>/build-schedule/",
+                self.admin_site.admin_view(self.build_schedule_view),
+                name="events_event_build_schedule",
+            ),
             path("<path:object_id>/report/", self.admin_site.admin_view(self.report_view), name="events_event_report"),
-            path("<path:object_id>/report.csv", self.admin_site.admin_view(self.report_csv_view),
-                 name="events_event_report_csv"),
+            path(
+                "<path:object_id>/report.csv",
+                self.admin_site.admin_view(self.report_csv_view),
+                name="events_event_report_csv",
+            ),
         ]
         return own + super().get_urls()
 
@@ -350,8 +420,11 @@ def _build_summary(event: Event, summary: dict) -> str:
         "Schedule of %(event)s built in %(seconds)s s. Meetings placed: %(placed)d; requests not placed: "
         "%(unplaced)d; the schedule reaches %(ratio)s of the best bound the solver proved."
     ) % {
-        "event": event, "seconds": summary.get("seconds"), "placed": summary.get("placed", 0),
-        "unplaced": summary.get("unplaced", 0), "ratio": "—" if ratio is None else f"{ratio:.0%}",
+        "event": event,
+        "seconds": summary.get("seconds"),
+        "placed": summary.get("placed", 0),
+        "unplaced": summary.get("unplaced", 0),
+        "ratio": "—" if ratio is None else f"{ratio:.0%}",
     }
 
 
@@ -360,14 +433,15 @@ def _unplaced_lines(unplaced: dict[int, str], limit: int) -> list[str]:
     keys = sorted(unplaced)[:limit]
     requests = MeetingRequest.objects.select_related("requester__company", "invitee__company").in_bulk(keys)
     lines = [
-        gettext("Not placed: %(request)s. %(reason)s") % {
-            "request": requests.get(key, key), "reason": selectors.unplaced_reason_text(unplaced[key])}
+        gettext("Not placed: %(request)s. %(reason)s")
+        % {"request": requests.get(key, key), "reason": selectors.unplaced_reason_text(unplaced[key])}
         for key in keys
     ]
     if len(unplaced) > limit:
-        lines.append(gettext(
-            "And %(count)d more: the meeting requests list says why for each (filter “placed or not”)."
-        ) % {"count": len(unplaced) - limit})
+        lines.append(
+            gettext("And %(count)d more: the meeting requests list says why for each (filter “placed or not”).")
+            % {"count": len(unplaced) - limit}
+        )
     return lines
 
 
@@ -390,8 +464,11 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]]) -> dict:
         y = 24 + n * row_height
         bars = [
             {
-                "y": y + k * (CHART_BAR_HEIGHT + 2), "width": max(round(value / top * CHART_BAR_AREA), 1 if value else 0),
-                "value": value, "colour": CHART_COLOURS[k % len(CHART_COLOURS)], "text_x": 0,
+                "y": y + k * (CHART_BAR_HEIGHT + 2),
+                "width": max(round(value / top * CHART_BAR_AREA), 1 if value else 0),
+                "value": value,
+                "colour": CHART_COLOURS[k % len(CHART_COLOURS)],
+                "text_x": 0,
             }
             for k, (_name, value) in enumerate(series)
         ]
@@ -405,8 +482,12 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]]) -> dict:
             for k, (name, _value) in enumerate(rows[0][1])
         ]
     return {
-        "rows": drawn, "legend": legend, "label_width": CHART_LABEL_WIDTH, "bar_x": CHART_LABEL_WIDTH,
-        "width": CHART_LABEL_WIDTH + CHART_BAR_AREA + 50, "height": 24 + len(rows) * row_height,
+        "rows": drawn,
+        "legend": legend,
+        "label_width": CHART_LABEL_WIDTH,
+        "bar_x": CHART_LABEL_WIDTH,
+        "width": CHART_LABEL_WIDTH + CHART_BAR_AREA + 50,
+        "height": 24 + len(rows) * row_height,
     }
 
 
@@ -417,8 +498,12 @@ def _report_tables(report: dict) -> dict:
 
     def rows(groups: dict[str, Counter]) -> list[dict]:
         return [
-            {"label": label, "meetings": counts["meetings"], "held": counts["held"],
-             "outcomes": [counts[value] for value, _label in outcomes]}
+            {
+                "label": label,
+                "meetings": counts["meetings"],
+                "held": counts["held"],
+                "outcomes": [counts[value] for value, _label in outcomes],
+            }
             for label, counts in groups.items()
         ]
 
@@ -430,12 +515,18 @@ def _report_tables(report: dict) -> dict:
         "outcome_labels": [label for _value, label in outcomes],
         "country_rows": rows(report["by_country"]),
         "sector_rows": rows(report["by_sector"]),
-        "country_chart": bar_chart([
-            (label, [(meetings_label, c["meetings"]), (held_label, c["held"])]) for label, c in report["by_country"].items()
-        ]),
-        "sector_chart": bar_chart([
-            (label, [(meetings_label, c["meetings"]), (held_label, c["held"])]) for label, c in report["by_sector"].items()
-        ]),
+        "country_chart": bar_chart(
+            [
+                (label, [(meetings_label, c["meetings"]), (held_label, c["held"])])
+                for label, c in report["by_country"].items()
+            ]
+        ),
+        "sector_chart": bar_chart(
+            [
+                (label, [(meetings_label, c["meetings"]), (held_label, c["held"])])
+                for label, c in report["by_sector"].items()
+            ]
+        ),
         "outcome_chart": bar_chart([(str(label), [(gettext("firms"), totals[value])]) for value, label in outcomes]),
     }
 
@@ -445,26 +536,44 @@ def _report_csv(event: Event) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-meetings.csv"'
     response.write("\ufeff")  # the BOM tells Excel the file is UTF-8, so Vietnamese and Russian names read right
     writer = csv.writer(response)
-    writer.writerow([
-        gettext("starts at (%(zone)s)") % {"zone": event.time_zone}, gettext("table"),
-        gettext("requesting firm"), gettext("its country"), gettext("its sector"),
-        gettext("invited firm"), gettext("its country"), gettext("its sector"),
-        gettext("interpreter"), gettext("held"),
-        gettext("outcome told by the requesting firm"), gettext("outcome told by the invited firm"),
-    ])
+    writer.writerow(
+        [
+            gettext("starts at (%(zone)s)") % {"zone": event.time_zone},
+            gettext("table"),
+            gettext("requesting firm"),
+            gettext("its country"),
+            gettext("its sector"),
+            gettext("invited firm"),
+            gettext("its country"),
+            gettext("its sector"),
+            gettext("interpreter"),
+            gettext("held"),
+            gettext("outcome told by the requesting firm"),
+            gettext("outcome told by the invited firm"),
+        ]
+    )
     zone = ZoneInfo(event.time_zone)
     outcome_labels = dict(Match.Outcome.choices)
     for meeting in selectors.event_meetings_for_report(event):
         requester, invitee = meeting.request.requester.company, meeting.request.invitee.company
-        writer.writerow(escape_row([  # firm and interpreter names are the firms' own: no formulae for Excel
-            timezone.localtime(meeting.slot.starts_at, zone).strftime("%Y-%m-%d %H:%M"), meeting.table,
-            requester.name, requester.get_country_display(), selectors.report_sector(requester),
-            invitee.name, invitee.get_country_display(), selectors.report_sector(invitee),
-            meeting.interpreter.name if meeting.interpreter else "",
-            gettext("yes") if selectors.meeting_held(meeting) else gettext("no"),
-            outcome_labels[meeting.outcome_requester] if meeting.outcome_requester else "",
-            outcome_labels[meeting.outcome_invitee] if meeting.outcome_invitee else "",
-        ]))
+        writer.writerow(
+            escape_row(
+                [  # firm and interpreter names are the firms' own: no formulae for Excel
+                    timezone.localtime(meeting.slot.starts_at, zone).strftime("%Y-%m-%d %H:%M"),
+                    meeting.table,
+                    requester.name,
+                    requester.get_country_display(),
+                    selectors.report_sector(requester),
+                    invitee.name,
+                    invitee.get_country_display(),
+                    selectors.report_sector(invitee),
+                    meeting.interpreter.name if meeting.interpreter else "",
+                    gettext("yes") if selectors.meeting_held(meeting) else gettext("no"),
+                    outcome_labels[meeting.outcome_requester] if meeting.outcome_requester else "",
+                    outcome_labels[meeting.outcome_invitee] if meeting.outcome_invitee else "",
+                ]
+            )
+        )
     return response
 
 
@@ -504,26 +613,56 @@ class AvailabilityWindowInline(admin.TabularInline):
 @admin.register(Participant)
 class ParticipantAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     list_display = [
-        "company", "event", "company_country", "status", "role", "wants_help", "attendance", "available_slots",
+        "company",
+        "event",
+        "company_country",
+        "status",
+        "role",
+        "wants_help",
+        "attendance",
+        "available_slots",
         "meeting_count",
     ]
-    list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "attendance", "wants_help", "company__country"]
+    list_filter = [
+        ("event", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "attendance",
+        "wants_help",
+        "company__country",
+    ]
     search_fields = ["company__name"]
     inlines = [AvailabilityWindowInline]
     actions = ["accept", "decline", "check_in", "mark_no_show", "clear_attendance", "withdraw"]
     # Status and attendance move through the actions, which cancel requests and free meetings as they must.
     readonly_fields = [
-        "event", "company", "status", "attendance", "checked_in_at", "registered_by", "registered_at", "agenda_sent_at",
+        "event",
+        "company",
+        "status",
+        "attendance",
+        "checked_in_at",
+        "registered_by",
+        "registered_at",
+        "agenda_sent_at",
     ]
     fields = [
-        "event", "company", "status", "role", "wants_help", "note", "attendance", "checked_in_at", "registered_by",
-        "registered_at", "agenda_sent_at",
+        "event",
+        "company",
+        "status",
+        "role",
+        "wants_help",
+        "note",
+        "attendance",
+        "checked_in_at",
+        "registered_by",
+        "registered_at",
+        "agenda_sent_at",
     ]
 
     def get_queryset(self, request):
         meetings = Meeting.objects.filter(Q(request__requester=OuterRef("pk")) | Q(request__invitee=OuterRef("pk")))
         return (
-            super().get_queryset(request)
+            super()
+            .get_queryset(request)
             .filter(event__in=visible_events(request.user))
             .select_related("company", "event")
             # Two queries for the whole page, whatever its length, for the slot counts.
@@ -567,29 +706,39 @@ class ParticipantAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     @admin.action(description=_("Check in the selected firms"), permissions=["change"])
     def check_in(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.CHECKED_IN)
-        self._done(request, ngettext(
-            "%(count)d firm checked in.", "%(count)d firms checked in.", count) % {"count": count})
+        self._done(
+            request, ngettext("%(count)d firm checked in.", "%(count)d firms checked in.", count) % {"count": count}
+        )
 
     @admin.action(description=_("Mark the selected firms as not come"), permissions=["change"])
     def mark_no_show(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.NO_SHOW)
-        self._done(request, ngettext(
-            "%(count)d firm marked as not come.", "%(count)d firms marked as not come.", count) % {"count": count})
+        self._done(
+            request,
+            ngettext("%(count)d firm marked as not come.", "%(count)d firms marked as not come.", count)
+            % {"count": count},
+        )
 
     @admin.action(description=_("Clear the attendance of the selected firms"), permissions=["change"])
     def clear_attendance(self, request, queryset):
         count = services.set_attendance(queryset, Participant.Attendance.UNKNOWN)
-        self._done(request, ngettext(
-            "Attendance of %(count)d firm cleared.", "Attendance of %(count)d firms cleared.", count) % {"count": count})
+        self._done(
+            request,
+            ngettext("Attendance of %(count)d firm cleared.", "Attendance of %(count)d firms cleared.", count)
+            % {"count": count},
+        )
 
     @admin.action(description=_("Withdraw the selected firms (their requests are cancelled)"), permissions=["change"])
     def withdraw(self, request, queryset):
         gone = [Participant.Status.WITHDRAWN, Participant.Status.DECLINED]  # withdraw refuses those: nothing to do
         participants = list(queryset.exclude(status__in=gone))
         cancelled = sum(services.withdraw(participant) for participant in participants)
-        self.message_user(request, gettext(
-            "Firms withdrawn: %(firms)d; requests cancelled: %(requests)d."
-        ) % {"firms": len(participants), "requests": cancelled}, messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("Firms withdrawn: %(firms)d; requests cancelled: %(requests)d.")
+            % {"firms": len(participants), "requests": cancelled},
+            messages.SUCCESS,
+        )
 
 
 # --- meeting requests ------------------------------------------------------------------------------------------
@@ -613,7 +762,9 @@ class PlacedFilter(admin.SimpleListFilter):
 class ParticipantChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, participant: Participant) -> str:
         help_note = gettext(" · asks for help") if participant.wants_help else ""
-        return f"{participant.company.name} ({participant.company.get_country_display()}) · {participant.event}{help_note}"
+        return (
+            f"{participant.company.name} ({participant.company.get_country_display()}) · {participant.event}{help_note}"
+        )
 
 
 class StaffRequestForm(forms.ModelForm):
@@ -652,7 +803,8 @@ class StaffRequestForm(forms.ModelForm):
         try:
             # Written here, not in save(): the admin shows a ValidationError from clean() on the form.
             self.instance = services.request_meeting(
-                requester, invitee, message=data.get("message", ""), by=self.user, staff=True)
+                requester, invitee, message=data.get("message", ""), by=self.user, staff=True
+            )
         except ValidationError as error:
             raise ValidationError(_messages_of(error)) from None
         return data
@@ -665,14 +817,31 @@ class StaffRequestForm(forms.ModelForm):
 @admin.register(MeetingRequest)
 class MeetingRequestAdmin(admin.ModelAdmin):
     list_display = [
-        "requester_firm", "invitee_firm", "event", "status", "score_display", "added_by_staff", "scheduled", "unplaced_reason",
+        "requester_firm",
+        "invitee_firm",
+        "event",
+        "status",
+        "score_display",
+        "added_by_staff",
+        "scheduled",
+        "unplaced_reason",
     ]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "status", "added_by_staff", PlacedFilter]
     search_fields = ["requester__company__name", "invitee__company__name"]
     list_select_related = ["requester__company", "invitee__company", "event", "meeting__slot"]
     readonly_fields = [
-        "event", "requester", "invitee", "status", "message", "score", "reasons", "added_by_staff", "created_by",
-        "created_at", "answered_at", "unplaced_reason",
+        "event",
+        "requester",
+        "invitee",
+        "status",
+        "message",
+        "score",
+        "reasons",
+        "added_by_staff",
+        "created_by",
+        "created_at",
+        "answered_at",
+        "unplaced_reason",
     ]
 
     def get_queryset(self, request):
@@ -720,7 +889,9 @@ class MeetingRequestAdmin(admin.ModelAdmin):
         if meeting is None:
             return "—"
         return gettext("%(slot)s, table %(table)d") % {
-            "slot": _slot_label(meeting.slot, request_.event), "table": meeting.table}
+            "slot": _slot_label(meeting.slot, request_.event),
+            "table": meeting.table,
+        }
 
 
 # --- meetings --------------------------------------------------------------------------------------------------
@@ -742,7 +913,9 @@ class MeetingForm(forms.ModelForm):
             events = events.filter(pk=self.instance.event_id)
         if "request" in self.fields:
             self.fields["request"].queryset = MeetingRequest.objects.filter(
-                event__in=events, status=MeetingRequest.Status.ACCEPTED, meeting__isnull=True,
+                event__in=events,
+                status=MeetingRequest.Status.ACCEPTED,
+                meeting__isnull=True,
             ).select_related("requester__company", "invitee__company", "event")
             self.fields["request"].label_from_instance = lambda r: f"{r} · {r.event}"
         self.fields["slot"].queryset = TimeSlot.objects.filter(event__in=events).select_related("event")
@@ -757,7 +930,8 @@ class MeetingForm(forms.ModelForm):
         if request is None or slot is None or table is None:
             return data
         errors = services.meeting_conflicts(
-            request, slot, table, data.get("interpreter"), exclude=self.instance if self.instance.pk else None)
+            request, slot, table, data.get("interpreter"), exclude=self.instance if self.instance.pk else None
+        )
         if errors:
             raise ValidationError(errors)
         return data
@@ -781,11 +955,19 @@ class SlotFilter(admin.RelatedOnlyFieldListFilter):
 class MeetingAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     form = MeetingForm
     list_display = [
-        "slot_time", "table", "requester_firm", "invitee_firm", "interpreter", "pinned", "outcome_requester",
+        "slot_time",
+        "table",
+        "requester_firm",
+        "invitee_firm",
+        "interpreter",
+        "pinned",
+        "outcome_requester",
         "outcome_invitee",
     ]
     list_filter = [
-        ("event", admin.RelatedOnlyFieldListFilter), "pinned", ("interpreter", admin.RelatedOnlyFieldListFilter),
+        ("event", admin.RelatedOnlyFieldListFilter),
+        "pinned",
+        ("interpreter", admin.RelatedOnlyFieldListFilter),
         ("slot", SlotFilter),
     ]
     list_select_related = ["event", "slot", "interpreter", "request__requester__company", "request__invitee__company"]
@@ -815,7 +997,8 @@ class MeetingAdmin(EventTimeZoneMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         meeting = services.pin_meeting(
-            obj.request, form.cleaned_data["slot"], form.cleaned_data["table"], form.cleaned_data.get("interpreter"))
+            obj.request, form.cleaned_data["slot"], form.cleaned_data["table"], form.cleaned_data.get("interpreter")
+        )
         obj.pk, obj.event_id, obj.pinned = meeting.pk, meeting.event_id, True
 
     @admin.display(description=_("time slot"), ordering="slot__starts_at")
@@ -833,5 +1016,8 @@ class MeetingAdmin(EventTimeZoneMixin, admin.ModelAdmin):
     @admin.action(description=_("Unpin the selected meetings (the next build may move them)"), permissions=["change"])
     def unpin(self, request, queryset):
         count = services.unpin_meetings(queryset)
-        self.message_user(request, ngettext(
-            "%(count)d meeting unpinned.", "%(count)d meetings unpinned.", count) % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d meeting unpinned.", "%(count)d meetings unpinned.", count) % {"count": count},
+            messages.SUCCESS,
+        )

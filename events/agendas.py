@@ -36,25 +36,32 @@ def agenda(participant: Participant) -> list[AgendaItem]:
         meeting.event = participant.event  # the instance the caller loaded: fingerprint reads its venue
         other = selectors.counterpart(meeting.request, participant)
         mine = "requester" if meeting.request.requester_id == participant.pk else "invitee"
-        items.append(AgendaItem(
-            meeting=meeting,
-            starts_at=timezone.localtime(meeting.slot.starts_at, zone),
-            ends_at=timezone.localtime(meeting.slot.ends_at, zone),
-            table=meeting.table,
-            counterpart=other.company,
-            interpreter=meeting.interpreter.name if meeting.interpreter else "",
-            language_pair=selectors.needs_interpreter(participant.company, other.company) or "",
-            my_outcome=getattr(meeting, f"outcome_{mine}"),
-        ))
+        items.append(
+            AgendaItem(
+                meeting=meeting,
+                starts_at=timezone.localtime(meeting.slot.starts_at, zone),
+                ends_at=timezone.localtime(meeting.slot.ends_at, zone),
+                table=meeting.table,
+                counterpart=other.company,
+                interpreter=meeting.interpreter.name if meeting.interpreter else "",
+                language_pair=selectors.needs_interpreter(participant.company, other.company) or "",
+                my_outcome=getattr(meeting, f"outcome_{mine}"),
+            )
+        )
     return items
 
 
 def fingerprint(items: list[AgendaItem]) -> str:
     """What the agenda says, hashed: the same agenda is never emailed twice."""
     venue = f"{items[0].meeting.event.venue}|{items[0].meeting.event.city}" if items else ""
-    text = venue + "\n" + "\n".join(
-        f"{i.meeting.pk}|{i.starts_at.isoformat()}|{i.ends_at.isoformat()}|{i.table}|{i.counterpart.pk}|"
-        f"{i.counterpart.name}|{i.interpreter}" for i in items
+    text = (
+        venue
+        + "\n"
+        + "\n".join(
+            f"{i.meeting.pk}|{i.starts_at.isoformat()}|{i.ends_at.isoformat()}|{i.table}|{i.counterpart.pk}|"
+            f"{i.counterpart.name}|{i.interpreter}"
+            for i in items
+        )
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -83,8 +90,10 @@ def agenda_ics(participant: Participant, items: list[AgendaItem] | None = None) 
         entry.add("location", _("Table %(table)d") % {"table": item.table} + (f", {place}" if place else ""))
         lines = [_("Table %(table)d") % {"table": item.table}]
         if item.interpreter:
-            lines.append(_("Interpreter: %(name)s (%(pair)s)") % {
-                "name": item.interpreter, "pair": LanguagePair(item.language_pair).label})
+            lines.append(
+                _("Interpreter: %(name)s (%(pair)s)")
+                % {"name": item.interpreter, "pair": LanguagePair(item.language_pair).label}
+            )
         lines.append(f"{item.counterpart.name} ({item.counterpart.get_country_display()}, {item.counterpart.city})")
         entry.add("description", "\n".join(lines))
         calendar.add_component(entry)

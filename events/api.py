@@ -40,14 +40,14 @@ from events.serializers import (
     AnswerSerializer,
     EventDetailSerializer,
     EventSerializer,
+    MeetingInvitationSerializer,
     MeetingRequestRefusalSerializer,
     MeetingRequestSerializer,
-    MeetingInvitationSerializer,
     NotFoundSerializer,
     OutcomeRefusalSerializer,
     RefusalSerializer,
-    RegistrationRefusalSerializer,
     RegistrationChangeSerializer,
+    RegistrationRefusalSerializer,
     RegistrationSerializer,
     SuggestionSerializer,
 )
@@ -72,9 +72,16 @@ def _local(event: Event, moment: dt.datetime | None) -> str | None:
 
 def _event_data(event: Event) -> dict:
     return {
-        "slug": event.slug, "name": event.name, "organiser": event.organiser.name, "city": event.city,
-        "venue": event.venue, "starts_on": event.starts_on, "ends_on": event.ends_on, "time_zone": event.time_zone,
-        "status": event.status, "registration_opens_at": _local(event, event.registration_opens_at),
+        "slug": event.slug,
+        "name": event.name,
+        "organiser": event.organiser.name,
+        "city": event.city,
+        "venue": event.venue,
+        "starts_on": event.starts_on,
+        "ends_on": event.ends_on,
+        "time_zone": event.time_zone,
+        "status": event.status,
+        "registration_opens_at": _local(event, event.registration_opens_at),
         "registration_closes_at": _local(event, event.registration_closes_at),
         "registration_open": services.registration_open(event),
     }
@@ -82,12 +89,19 @@ def _event_data(event: Event) -> dict:
 
 def _event_detail_data(event: Event) -> dict:
     return {
-        **_event_data(event), "description": event.description, "day_starts_at": event.day_starts_at.strftime("%H:%M"),
-        "day_ends_at": event.day_ends_at.strftime("%H:%M"), "meeting_minutes": event.meeting_minutes,
-        "break_minutes": event.break_minutes, "tables": event.tables, "request_rule": event.request_rule,
+        **_event_data(event),
+        "description": event.description,
+        "day_starts_at": event.day_starts_at.strftime("%H:%M"),
+        "day_ends_at": event.day_ends_at.strftime("%H:%M"),
+        "meeting_minutes": event.meeting_minutes,
+        "break_minutes": event.break_minutes,
+        "tables": event.tables,
+        "request_rule": event.request_rule,
         "max_requests_per_firm": event.max_requests_per_firm,
-        "slots": [{"number": s.number, "starts_at": _local(event, s.starts_at), "ends_at": _local(event, s.ends_at)}
-                  for s in event.slots.order_by("starts_at")],
+        "slots": [
+            {"number": s.number, "starts_at": _local(event, s.starts_at), "ends_at": _local(event, s.ends_at)}
+            for s in event.slots.order_by("starts_at")
+        ],
     }
 
 
@@ -97,15 +111,22 @@ def _firm_data(company: Company) -> dict:
     sectors = sorted(sector.code for sector in company.sectors.all())
     if not sectors and company.activity_division_id:
         sectors = [company.activity_division_id]  # a firm that named no sector is in its activity's division
-    return {"company": company.pk, "name": company.name, "country": company.country, "city": company.city,
-            "sectors": sectors}
+    return {
+        "company": company.pk,
+        "name": company.name,
+        "country": company.country,
+        "city": company.city,
+        "sectors": sectors,
+    }
 
 
 def _registration_data(participant: Participant) -> dict:
     event = participant.event
     windows = list(participant.windows.order_by("starts_at"))
     return {
-        "status": participant.status, "role": participant.role, "wants_help": participant.wants_help,
+        "status": participant.status,
+        "role": participant.role,
+        "wants_help": participant.wants_help,
         "note": participant.note,
         "windows": [{"starts_at": _local(event, w.starts_at), "ends_at": _local(event, w.ends_at)} for w in windows],
         "available_slots": len(selectors.slots_in_windows(event.slots.all(), windows)),
@@ -117,16 +138,27 @@ def _request_rows(participant: Participant, requests: list[MeetingRequest]) -> l
     event = participant.event
     return [
         {
-            "id": view.request.pk, "direction": "sent" if view.sent else "received",
-            "counterpart": view.counterpart.pk, "firm": _firm_data(view.counterpart.company),
-            "status": view.request.status, "message": view.request.message, "reasons": view.reasons,
-            "created_at": view.request.created_at, "answered_at": view.request.answered_at,
+            "id": view.request.pk,
+            "direction": "sent" if view.sent else "received",
+            "counterpart": view.counterpart.pk,
+            "firm": _firm_data(view.counterpart.company),
+            "status": view.request.status,
+            "message": view.request.message,
+            "reasons": view.reasons,
+            "created_at": view.request.created_at,
+            "answered_at": view.request.answered_at,
             "meeting": {
-                "id": view.meeting.pk, "slot": view.meeting.slot.number,
-                "starts_at": _local(event, view.meeting.slot.starts_at), "ends_at": _local(event, view.meeting.slot.ends_at),
+                "id": view.meeting.pk,
+                "slot": view.meeting.slot.number,
+                "starts_at": _local(event, view.meeting.slot.starts_at),
+                "ends_at": _local(event, view.meeting.slot.ends_at),
                 "table": view.meeting.table,
-            } if view.meeting else None,
-            "unplaced_reason": view.unplaced, "may_answer": view.may_answer, "may_cancel": view.may_cancel,
+            }
+            if view.meeting
+            else None,
+            "unplaced_reason": view.unplaced,
+            "may_answer": view.may_answer,
+            "may_cancel": view.may_cancel,
         }
         for view in selectors.request_views(participant, requests)
     ]
@@ -136,21 +168,32 @@ def _agenda_rows(participant: Participant) -> list[dict]:
     items = agendas.agenda(participant)
     prefetch_related_objects([item.counterpart for item in items], "sectors")
     now = timezone.now()
-    return [{
-        "meeting": item.meeting.pk, "starts_at": item.starts_at.isoformat(), "ends_at": item.ends_at.isoformat(),
-        "table": item.table, "counterpart": selectors.counterpart(item.meeting.request, participant).pk,
-        "firm": _firm_data(item.counterpart), "interpreter": item.interpreter, "language_pair": item.language_pair,
-        "started": item.starts_at <= now, "my_outcome": item.my_outcome,
-    } for item in items]
+    return [
+        {
+            "meeting": item.meeting.pk,
+            "starts_at": item.starts_at.isoformat(),
+            "ends_at": item.ends_at.isoformat(),
+            "table": item.table,
+            "counterpart": selectors.counterpart(item.meeting.request, participant).pk,
+            "firm": _firm_data(item.counterpart),
+            "interpreter": item.interpreter,
+            "language_pair": item.language_pair,
+            "started": item.starts_at <= now,
+            "my_outcome": item.my_outcome,
+        }
+        for item in items
+    ]
 
 
 def _refusal(error: DjangoValidationError) -> ValidationError:
     """A service's ValidationError as the API's 400: field messages under the field, the rest as non-field."""
     if hasattr(error, "error_dict"):
-        return ValidationError({
-            ("non_field_errors" if key == "__all__" else key): messages
-            for key, messages in error.message_dict.items()
-        })
+        return ValidationError(
+            {
+                ("non_field_errors" if key == "__all__" else key): messages
+                for key, messages in error.message_dict.items()
+            }
+        )
     return ValidationError({"non_field_errors": error.messages})
 
 
@@ -161,7 +204,8 @@ class EventFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=LISTED_STATUS_CHOICES)
     city = django_filters.CharFilter(lookup_expr="iexact", max_length=100)
     upcoming = django_filters.BooleanFilter(
-        method="filter_upcoming", label="Upcoming (registration open or closed, schedule published) or held")
+        method="filter_upcoming", label="Upcoming (registration open or closed, schedule published) or held"
+    )
 
     class Meta:
         model = Event
@@ -182,7 +226,8 @@ class EventListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            Event.objects.filter(status__in=LISTED_STATUSES).select_related("organiser")
+            Event.objects.filter(status__in=LISTED_STATUSES)
+            .select_related("organiser")
             .order_by(F("starts_on").desc(nulls_last=True), "name", "pk")
         )
 
@@ -248,16 +293,22 @@ class RegistrationView(_FirmAtEventView):
         event = _event(slug)
         company = self.company()
         if company is None:
-            raise ValidationError({"non_field_errors": [
-                _("Describe your firm first; it can take part in events once it is published.")]})
+            raise ValidationError(
+                {"non_field_errors": [_("Describe your firm first; it can take part in events once it is published.")]}
+            )
         serializer = RegistrationChangeSerializer(data=request.data)
         if not serializer.is_valid():
             raise ValidationError(_flat_window_errors(serializer.errors))
         data = serializer.validated_data
         try:
             participant = services.register(
-                event, company, windows=[services.Window(w["starts_at"], w["ends_at"]) for w in data["windows"]],
-                role=data["role"], wants_help=data["wants_help"], note=data["note"], by=request.user,
+                event,
+                company,
+                windows=[services.Window(w["starts_at"], w["ends_at"]) for w in data["windows"]],
+                role=data["role"],
+                wants_help=data["wants_help"],
+                note=data["note"],
+                by=request.user,
             )
         except DjangoValidationError as error:
             raise _refusal(error) from None
@@ -299,9 +350,11 @@ def _window_messages(n: int, value) -> list[str]:
     if not isinstance(value, dict):
         value = {"non_field_errors": value}
     return [
-        _("Time %(n)d: %(problem)s") % {"n": n, "problem": message} if field == "non_field_errors"
+        _("Time %(n)d: %(problem)s") % {"n": n, "problem": message}
+        if field == "non_field_errors"
         else _("Time %(n)d, %(field)s: %(problem)s") % {"n": n, "field": field, "problem": message}
-        for field, messages in value.items() for message in messages
+        for field, messages in value.items()
+        for message in messages
     ]
 
 
@@ -315,8 +368,15 @@ class SuggestionsView(_FirmAtEventView):
         if event.status not in services.REQUESTABLE_STATUSES:
             return Response([])
         suggestions = selectors.event_suggestions(participant)
-        rows = [{"participant": s["participant"].pk, "firm": _firm_data(s["participant"].company),
-                 "score": s["score"], "reasons": s["reasons"]} for s in suggestions]
+        rows = [
+            {
+                "participant": s["participant"].pk,
+                "firm": _firm_data(s["participant"].company),
+                "score": s["score"],
+                "reasons": s["reasons"],
+            }
+            for s in suggestions
+        ]
         return Response(SuggestionSerializer(rows, many=True).data)
 
 
@@ -344,7 +404,8 @@ class MeetingRequestsView(_FirmAtEventView):
             raise ValidationError({"invitee": [_("No participant of this event has this id.")]})
         try:
             meeting_request = services.request_meeting(
-                participant, invitee, message=serializer.validated_data["message"], by=request.user)
+                participant, invitee, message=serializer.validated_data["message"], by=request.user
+            )
         except DjangoValidationError as error:
             raise _refusal(error) from None
         return Response(_request_row(participant, meeting_request.pk), status=status.HTTP_201_CREATED)
@@ -353,13 +414,16 @@ class MeetingRequestsView(_FirmAtEventView):
 def _my_request(participant: Participant, pk: int) -> MeetingRequest:
     return get_object_or_404(
         MeetingRequest.objects.select_related("requester__company", "invitee__company"),
-        Q(requester=participant) | Q(invitee=participant), event=participant.event, pk=pk,
+        Q(requester=participant) | Q(invitee=participant),
+        event=participant.event,
+        pk=pk,
     )
 
 
 def _request_row(participant: Participant, pk: int) -> dict:
-    meeting_request = (
-        MeetingRequest.objects.select_related("requester__company", "invitee__company", "meeting__slot").get(pk=pk))
+    meeting_request = MeetingRequest.objects.select_related(
+        "requester__company", "invitee__company", "meeting__slot"
+    ).get(pk=pk)
     return MeetingRequestSerializer(_request_rows(participant, [meeting_request])[0]).data
 
 
@@ -368,7 +432,8 @@ REQUEST_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, des
 
 class AnswerRequestView(_FirmAtEventView):
     @extend_schema(
-        parameters=[REQUEST_ID], request=AnswerSerializer,
+        parameters=[REQUEST_ID],
+        request=AnswerSerializer,
         responses={200: MeetingRequestSerializer, 400: AnswerRefusalSerializer, 404: NOT_FOUND},
     )
     def post(self, request: Request, slug: str, id: int) -> Response:
@@ -387,7 +452,8 @@ class AnswerRequestView(_FirmAtEventView):
 
 class CancelRequestView(_FirmAtEventView):
     @extend_schema(
-        parameters=[REQUEST_ID], request=None,
+        parameters=[REQUEST_ID],
+        request=None,
         responses={200: MeetingRequestSerializer, 400: RefusalSerializer, 404: NOT_FOUND},
     )
     def post(self, request: Request, slug: str, id: int) -> Response:
@@ -424,7 +490,9 @@ class MeetingOutcomeView(_FirmAtEventView):
         participant = self.participant(_event(slug))
         meeting = get_object_or_404(
             Meeting.objects.select_related("slot", "request"),
-            Q(request__requester=participant) | Q(request__invitee=participant), event=participant.event, pk=id,
+            Q(request__requester=participant) | Q(request__invitee=participant),
+            event=participant.event,
+            pk=id,
         )
         serializer = OutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -37,7 +37,7 @@ from django.utils import timezone, translation
 from companies.recipients import CONTACT, Recipient, firm_recipients
 from events import agendas
 from events.models import Event, LanguagePair, Participant
-from matchmaking.digests import SMTP_ERRORS, Mailer, footer_links, claim_url
+from matchmaking.digests import SMTP_ERRORS, Mailer, claim_url, footer_links
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,13 @@ class AgendaSummary:
     def as_dict(self) -> dict:
         # Plain JSON for the task's result and the worker log.
         return {
-            "event": self.event, "dry_run": self.dry_run, "sent": len(self.sent), "messages": self.messages,
+            "event": self.event,
+            "dry_run": self.dry_run,
+            "sent": len(self.sent),
+            "messages": self.messages,
             "skipped": {reason: len(ids) for reason, ids in self.skipped.items()},
-            "failed": {str(pk): reason for pk, reason in self.failed.items()}, "notes": self.notes,
+            "failed": {str(pk): reason for pk, reason in self.failed.items()},
+            "notes": self.notes,
         }
 
 
@@ -131,7 +135,9 @@ def _send_agenda(participant: Participant, mail: Mailer, summary: AgendaSummary)
     with transaction.atomic():
         locked = (
             Participant.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=participant.pk).order_by("pk").first()
+            .filter(pk=participant.pk)
+            .order_by("pk")
+            .first()
         )
         if locked is None:  # held by another worker (or deleted this instant: the retry will tell)
             summary.skip(BUSY, participant.pk)
@@ -169,8 +175,9 @@ def _send_agenda(participant: Participant, mail: Mailer, summary: AgendaSummary)
     summary.sent.append(participant.pk)
 
 
-def _nothing_to_send(participant: Participant, items: list[agendas.AgendaItem], fp: str,
-                     recipients: list[Recipient]) -> str | None:
+def _nothing_to_send(
+    participant: Participant, items: list[agendas.AgendaItem], fp: str, recipients: list[Recipient]
+) -> str | None:
     """Why this participant gets no email now, or None."""
     if fp == participant.agenda_sent_hash:
         return ALREADY
@@ -203,19 +210,28 @@ def _pair_label(pair: str) -> str:
     return str(LanguagePair(pair).label) if pair in LanguagePair.values else pair
 
 
-def _render(participant: Participant, items: list[agendas.AgendaItem], fp: str,
-            recipient: Recipient) -> EmailMultiAlternatives:
+def _render(
+    participant: Participant, items: list[agendas.AgendaItem], fp: str, recipient: Recipient
+) -> EmailMultiAlternatives:
     event, company = participant.event, participant.company
     # Times in the event's own time zone: that is the clock in the hall, wherever the reader lives.
     with translation.override(recipient.language), timezone.override(ZoneInfo(event.time_zone)):
         context = {
-            "recipient": recipient, "event": event, "firm": company, "count": len(items),
+            "recipient": recipient,
+            "event": event,
+            "firm": company,
+            "count": len(items),
             "items": [
                 {
-                    "starts_at": item.starts_at, "ends_at": item.ends_at, "table": item.table,
+                    "starts_at": item.starts_at,
+                    "ends_at": item.ends_at,
+                    "table": item.table,
                     # Name and place only: contact details are shared when both firms opt in, not here.
-                    "counterpart": {"name": item.counterpart.name, "city": item.counterpart.city,
-                                    "country": item.counterpart.get_country_display()},
+                    "counterpart": {
+                        "name": item.counterpart.name,
+                        "city": item.counterpart.city,
+                        "country": item.counterpart.get_country_display(),
+                    },
                     "interpreter": item.interpreter,
                     "language_pair": _pair_label(item.language_pair) if item.interpreter else "",
                 }
@@ -235,7 +251,9 @@ def _render(participant: Participant, items: list[agendas.AgendaItem], fp: str,
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
     reader = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
     message = EmailMultiAlternatives(
-        subject=f"SME Match · {subject}", body=text, to=[recipient.email],
+        subject=f"SME Match · {subject}",
+        body=text,
+        to=[recipient.email],
         headers={
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>, <{context['unsubscribe_mailto']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -37,13 +37,21 @@ class RegistrationForm(forms.Form):
     time zone. Blank rows are ignored; what the times may be (no overlap, covering a slot) is the service's
     rule, and its errors come back through ``add_service_error``."""
 
-    role = forms.ChoiceField(label=_("Your firm comes as"), choices=Participant.Role.choices, initial=Participant.Role.BOTH)
+    role = forms.ChoiceField(
+        label=_("Your firm comes as"), choices=Participant.Role.choices, initial=Participant.Role.BOTH
+    )
     wants_help = forms.BooleanField(
-        label=_("Ask the organisers to arrange meetings for my firm"), required=False,
+        label=_("Ask the organisers to arrange meetings for my firm"),
+        required=False,
         help_text=_("The chamber's staff may add meetings with firms that fit yours."),
     )
-    note = forms.CharField(label=_("Note to the organisers"), required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 3}), validators=[multi_line_text])
+    note = forms.CharField(
+        label=_("Note to the organisers"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[multi_line_text],
+    )
 
     def __init__(self, *args, event: Event, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -52,19 +60,27 @@ class RegistrationForm(forms.Form):
         # Shown above the time rows: the service judges the times together (overlaps, no slot covered).
         self.window_errors = ErrorList()
         days = [("", "—")] + [
-            (day.isoformat(), f'{formats.date_format(day, "l")}, {formats.date_format(day)}') for day in event_days(event)
+            (day.isoformat(), f"{formats.date_format(day, 'l')}, {formats.date_format(day)}")
+            for day in event_days(event)
         ]
         for n in range(1, WINDOW_ROWS + 1):
             self.fields[f"window_{n}_day"] = forms.ChoiceField(label=_("Day"), choices=days, required=False)
             self.fields[f"window_{n}_start"] = forms.TimeField(
-                label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+                label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
             self.fields[f"window_{n}_end"] = forms.TimeField(
-                label=_("To"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+                label=_("To"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
 
     @property
     def window_rows(self) -> list[dict]:
         return [
-            {"number": n, "day": self[f"window_{n}_day"], "start": self[f"window_{n}_start"], "end": self[f"window_{n}_end"]}
+            {
+                "number": n,
+                "day": self[f"window_{n}_day"],
+                "start": self[f"window_{n}_start"],
+                "end": self[f"window_{n}_end"],
+            }
             for n in range(1, WINDOW_ROWS + 1)
         ]
 
@@ -80,7 +96,9 @@ class RegistrationForm(forms.Form):
             if given and len(given) < 3:
                 for name in names:
                     if name not in given and name not in self.errors:
-                        self.add_error(name, _("Give the day, the start and the end of this time, or leave the row blank."))
+                        self.add_error(
+                            name, _("Give the day, the start and the end of this time, or leave the row blank.")
+                        )
         return data
 
     def windows(self) -> list[services.Window]:
@@ -91,8 +109,11 @@ class RegistrationForm(forms.Form):
             start, end = self.cleaned_data.get(f"window_{n}_start"), self.cleaned_data.get(f"window_{n}_end")
             if day and start and end:
                 day = dt.date.fromisoformat(day)
-                windows.append(services.Window(
-                    dt.datetime.combine(day, start, self.zone), dt.datetime.combine(day, end, self.zone)))
+                windows.append(
+                    services.Window(
+                        dt.datetime.combine(day, start, self.zone), dt.datetime.combine(day, end, self.zone)
+                    )
+                )
         return windows
 
     def add_service_error(self, error: ValidationError) -> None:
@@ -114,22 +135,32 @@ class RegistrationForm(forms.Form):
         if participant is None or not participant.windows.exists():
             if not event.starts_on:
                 return {}
-            return {"window_1_day": event.starts_on.isoformat(), "window_1_start": event.day_starts_at,
-                    "window_1_end": event.day_ends_at}
+            return {
+                "window_1_day": event.starts_on.isoformat(),
+                "window_1_start": event.day_starts_at,
+                "window_1_end": event.day_ends_at,
+            }
         initial = {"role": participant.role, "wants_help": participant.wants_help, "note": participant.note}
         windows: list[AvailabilityWindow] = list(participant.windows.order_by("starts_at"))[:WINDOW_ROWS]
         zone = ZoneInfo(event.time_zone)
         for n, window in enumerate(windows, start=1):
             starts, ends = timezone.localtime(window.starts_at, zone), timezone.localtime(window.ends_at, zone)
-            initial.update({f"window_{n}_day": starts.date().isoformat(), f"window_{n}_start": starts.time(),
-                            f"window_{n}_end": ends.time()})
+            initial.update(
+                {
+                    f"window_{n}_day": starts.date().isoformat(),
+                    f"window_{n}_start": starts.time(),
+                    f"window_{n}_end": ends.time(),
+                }
+            )
         return initial
 
 
 class MeetingRequestForm(forms.Form):
     invitee = forms.IntegerField(widget=forms.HiddenInput)
     message = forms.CharField(
-        label=_("Message (optional)"), required=False,
+        label=_("Message (optional)"),
+        required=False,
         max_length=MeetingRequest._meta.get_field("message").max_length,
-        widget=forms.Textarea(attrs={"rows": 2}), validators=[multi_line_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[multi_line_text],
     )

@@ -11,9 +11,8 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from companies.models import Company, Organisation
 from events.places import city_name, zone_label
@@ -97,7 +96,9 @@ class Event(models.Model):
         verbose_name = _("B2B event")
         verbose_name_plural = _("B2B events")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="event_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="event_ends_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(tables__gte=1), name="event_has_tables"),
         ]
 
@@ -175,7 +176,8 @@ class Interpreter(models.Model):
     name = models.CharField(pgettext_lazy("a person's", "name"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
     pairs = ArrayField(
-        models.CharField(max_length=5, choices=LanguagePair.choices), verbose_name=_("language pairs"),
+        models.CharField(max_length=5, choices=LanguagePair.choices),
+        verbose_name=_("language pairs"),
         help_text=_("The pairs of languages this interpreter works between."),
     )
 
@@ -210,13 +212,16 @@ class Participant(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REGISTERED)
     role = models.CharField(_("role"), max_length=6, choices=Role.choices, default=Role.BOTH)
     wants_help = models.BooleanField(
-        _("asks staff to arrange meetings"), default=False,
+        _("asks staff to arrange meetings"),
+        default=False,
         help_text=_("The firm asks the chamber's staff to add meetings for it."),
     )
     note = models.TextField(_("note to the organisers"), blank=True)
     attendance = models.CharField(_("attendance"), max_length=10, choices=Attendance.choices, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
     # The agenda last emailed to the firm, as a hash of what it said: a send with nothing new is skipped.
     agenda_sent_hash = models.CharField(max_length=64, blank=True)
@@ -248,7 +253,9 @@ class AvailabilityWindow(models.Model):
         verbose_name = _("availability window")
         verbose_name_plural = _("availability windows")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="window_ends_after_start")
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="window_ends_after_start"
+            )
         ]
 
     def __str__(self) -> str:
@@ -269,7 +276,9 @@ class MeetingRequest(models.Model):
     message = models.TextField(_("message"), blank=True, max_length=1000)
     # The matching engine's view of the pair when the request was made: the schedule favours better matches.
     score = models.FloatField(_("match score"), default=0.0)
-    reasons = models.JSONField(_("reasons"), default=list, blank=True, help_text=_("From the Vietnamese firm's side, as for matches."))
+    reasons = models.JSONField(
+        _("reasons"), default=list, blank=True, help_text=_("From the Vietnamese firm's side, as for matches.")
+    )
     added_by_staff = models.BooleanField(_("added by staff"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -317,7 +326,8 @@ class Meeting(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slot", "table"], name="one_meeting_per_table_and_slot"),
             models.UniqueConstraint(
-                fields=["slot", "interpreter"], condition=models.Q(interpreter__isnull=False),
+                fields=["slot", "interpreter"],
+                condition=models.Q(interpreter__isnull=False),
                 name="interpreter_once_per_slot",
             ),
         ]

@@ -32,7 +32,7 @@ CITY_NAMES = {
 
 
 def utc_offset(zone: str, on: dt.date | None = None) -> str:
-    """"UTC+7", "UTC+3", "UTC+5:30" or "UTC" for the zone on that day (noon, so a change of clocks that night
+    """ "UTC+7", "UTC+3", "UTC+5:30" or "UTC" for the zone on that day (noon, so a change of clocks that night
     does not matter); today when no day is given."""
     day = on or timezone.localdate()
     offset = dt.datetime.combine(day, dt.time(12), ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
@@ -59,4 +59,3 @@ def city_name(city: str) -> str:
     """A city the service named, in the active language; any other city as written."""
     name = CITY_NAMES.get(city.strip())
     return str(name) if name is not None else city
-

@@ -32,53 +32,69 @@ def export_participations(sender, company: Company | None, user, **kwargs) -> di
         event = participant.event
         requests = (
             MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant))
-            .select_related(*related).order_by("created_at", "pk")
+            .select_related(*related)
+            .order_by("created_at", "pk")
         )
         rows, meetings = [], []
         for request in requests:
             sent = request.requester_id == participant.pk
             other = request.invitee if sent else request.requester
-            rows.append({
-                "direction": "sent" if sent else "received",
-                "counterpart": other.company.name,
-                "counterpart_country": other.company.country,
-                "status": request.status,
-                "message": request.message,
-                "added_by_staff": request.added_by_staff,
-                "created_at": request.created_at,
-                "answered_at": request.answered_at,
-            })
+            rows.append(
+                {
+                    "direction": "sent" if sent else "received",
+                    "counterpart": other.company.name,
+                    "counterpart_country": other.company.country,
+                    "status": request.status,
+                    "message": request.message,
+                    "added_by_staff": request.added_by_staff,
+                    "created_at": request.created_at,
+                    "answered_at": request.answered_at,
+                }
+            )
             meeting: Meeting | None = getattr(request, "meeting", None)
             if meeting is not None:
-                meetings.append({
-                    "counterpart": other.company.name,
-                    "slot": {"number": meeting.slot.number, "starts_at": meeting.slot.starts_at,
-                             "ends_at": meeting.slot.ends_at},
-                    "table": meeting.table,
-                    "my_outcome": meeting.outcome_requester if sent else meeting.outcome_invitee,
-                })
+                meetings.append(
+                    {
+                        "counterpart": other.company.name,
+                        "slot": {
+                            "number": meeting.slot.number,
+                            "starts_at": meeting.slot.starts_at,
+                            "ends_at": meeting.slot.ends_at,
+                        },
+                        "table": meeting.table,
+                        "my_outcome": meeting.outcome_requester if sent else meeting.outcome_invitee,
+                    }
+                )
         meetings.sort(key=lambda row: (row["slot"]["starts_at"], row["table"]))
-        exported.append({
-            "event": {
-                "name": event.name, "slug": event.slug, "organiser": event.organiser.name, "city": event.city,
-                "venue": event.venue, "starts_on": event.starts_on, "ends_on": event.ends_on,
-                "time_zone": event.time_zone, "status": event.status,
-            },
-            "status": participant.status,
-            "role": participant.role,
-            "wants_help": participant.wants_help,
-            "note": participant.note,
-            "attendance": participant.attendance,
-            "checked_in_at": participant.checked_in_at,
-            "registered_at": participant.registered_at,
-            "registered_by_you": participant.registered_by_id == user.pk,
-            "windows": [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in participant.windows.all()],
-            "agenda_sent_at": participant.agenda_sent_at,
-            # Only the member's own address (or the firm's contact): the other members' are theirs.
-            "agenda_sent_to": [a for a in participant.agenda_sent_to if a.lower() in own],
-            "requests": rows,
-            "meetings": meetings,
-        })
+        exported.append(
+            {
+                "event": {
+                    "name": event.name,
+                    "slug": event.slug,
+                    "organiser": event.organiser.name,
+                    "city": event.city,
+                    "venue": event.venue,
+                    "starts_on": event.starts_on,
+                    "ends_on": event.ends_on,
+                    "time_zone": event.time_zone,
+                    "status": event.status,
+                },
+                "status": participant.status,
+                "role": participant.role,
+                "wants_help": participant.wants_help,
+                "note": participant.note,
+                "attendance": participant.attendance,
+                "checked_in_at": participant.checked_in_at,
+                "registered_at": participant.registered_at,
+                "registered_by_you": participant.registered_by_id == user.pk,
+                "windows": [{"starts_at": w.starts_at, "ends_at": w.ends_at} for w in participant.windows.all()],
+                "agenda_sent_at": participant.agenda_sent_at,
+                # Only the member's own address (or the firm's contact): the other members' are theirs.
+                "agenda_sent_to": [a for a in participant.agenda_sent_to if a.lower() in own],
+                "requests": rows,
+                "meetings": meetings,
+            }
+        )
     return {"events": exported}
 
 

@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from companies.models import COUNTRY_LANGUAGES, Company, may_be_shown
+from events.models import (
+    AvailabilityWindow,
+    Event,
+    Interpreter,
+    LanguagePair,
+    Meeting,
+    MeetingRequest,
+    Participant,
+    TimeSlot,
+)
 from matchmaking import scheduling
 from matchmaking.models import Match
-from events.models import (
-    AvailabilityWindow, Event, Interpreter, LanguagePair, Meeting, MeetingRequest, Participant, TimeSlot,
-)
 
 
 def firm_languages(company: Company) -> tuple[str, ...]:
@@ -79,7 +86,9 @@ def participations_of(company: Company) -> list[Participant]:
     return list(
         company.event_participations.exclude(event__status=Event.Status.DRAFT)
         .select_related("event__organiser")
-        .annotate(meetings=Count("requests_sent__meeting", distinct=True) + Count("requests_received__meeting", distinct=True))
+        .annotate(
+            meetings=Count("requests_sent__meeting", distinct=True) + Count("requests_received__meeting", distinct=True)
+        )
         .order_by("-event__starts_on", "-pk")
     )
 
@@ -90,12 +99,10 @@ def participant_available_slots(participant: Participant) -> list[TimeSlot]:
 
 def open_request_between(a: Participant, b: Participant) -> MeetingRequest | None:
     """A request between the two firms, in either direction, that still stands (pending or accepted)."""
-    return (
-        MeetingRequest.objects.filter(
-            Q(requester=a, invitee=b) | Q(requester=b, invitee=a),
-            status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
-        ).first()
-    )
+    return MeetingRequest.objects.filter(
+        Q(requester=a, invitee=b) | Q(requester=b, invitee=a),
+        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
+    ).first()
 
 
 def committed_requests(participant: Participant) -> int:
@@ -107,7 +114,9 @@ def committed_requests(participant: Participant) -> int:
 
 def sent_requests(participant: Participant) -> int:
     """Requests the firm sent itself that count against the event's limit (staff additions do not)."""
-    return participant.requests_sent.filter(added_by_staff=False).exclude(status=MeetingRequest.Status.CANCELLED).count()
+    return (
+        participant.requests_sent.filter(added_by_staff=False).exclude(status=MeetingRequest.Status.CANCELLED).count()
+    )
 
 
 # --- the scheduler's input ----------------------------------------------------------------------------------
@@ -124,7 +133,9 @@ def unplaced_reason_text(reason: str) -> str:
         scheduling.NO_INTERPRETER: gettext("No interpreter of the event works in {pair}."),
         scheduling.FIRM_BUSY: gettext("In every slot both firms can meet, one of them has a better-scored meeting."),
         scheduling.TABLES_FULL: gettext("Every table is taken in the slots both firms can meet."),
-        scheduling.INTERPRETERS_BUSY: gettext("Every interpreter for {pair} is taken in the slots both firms can meet."),
+        scheduling.INTERPRETERS_BUSY: gettext(
+            "Every interpreter for {pair} is taken in the slots both firms can meet."
+        ),
         SIDE_LEFT: gettext("{firm} is no longer an accepted participant of the event."),
     }
     for template, words in translated.items():
@@ -182,7 +193,10 @@ def event_problem(event: Event) -> EventProblem:
         availability=availability,
         requests=[
             scheduling.Request(
-                key=r.pk, firm_a=r.requester_id, firm_b=r.invitee_id, weight=max(r.score, 0.0),
+                key=r.pk,
+                firm_a=r.requester_id,
+                firm_b=r.invitee_id,
+                weight=max(r.score, 0.0),
                 pair=needs_interpreter(r.requester.company, r.invitee.company),
             )
             for r in requests.values()
@@ -240,13 +254,20 @@ def request_views(participant: Participant, requests: list[MeetingRequest], sect
         other = counterpart(request, participant)
         standing = request.status in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED)
         may_answer = request.invitee_id == participant.pk and request.status == MeetingRequest.Status.PENDING
-        views.append(RequestView(
-            request=request, counterpart=other, sent=request.requester_id == participant.pk,
-            meeting=getattr(request, "meeting", None),  # the reverse one-to-one raises AttributeError when none
-            reasons=explain(as_match(participant.company, other.company, request.reasons), side, sector_names=names),
-            unplaced=unplaced_reason_text(request.unplaced_reason),
-            may_answer=may_answer, may_cancel=standing and not may_answer,
-        ))
+        views.append(
+            RequestView(
+                request=request,
+                counterpart=other,
+                sent=request.requester_id == participant.pk,
+                meeting=getattr(request, "meeting", None),  # the reverse one-to-one raises AttributeError when none
+                reasons=explain(
+                    as_match(participant.company, other.company, request.reasons), side, sector_names=names
+                ),
+                unplaced=unplaced_reason_text(request.unplaced_reason),
+                may_answer=may_answer,
+                may_cancel=standing and not may_answer,
+            )
+        )
     return views
 
 
@@ -316,11 +337,14 @@ def event_report(event: Event) -> dict:
                 counter["meetings"] += 1
                 counter["held"] += held
                 counter[outcome or "none"] += 1
-        rows.append({
-            "meeting": meeting, "held": held,
-            "outcome_requester": outcome_labels.get(meeting.outcome_requester, ""),
-            "outcome_invitee": outcome_labels.get(meeting.outcome_invitee, ""),
-        })
+        rows.append(
+            {
+                "meeting": meeting,
+                "held": held,
+                "outcome_requester": outcome_labels.get(meeting.outcome_requester, ""),
+                "outcome_invitee": outcome_labels.get(meeting.outcome_invitee, ""),
+            }
+        )
     attendance = Counter(p.attendance for p in participants)
     return {
         "participants": len(participants),
@@ -360,7 +384,7 @@ def pair_score(event: Event, a: Company, b: Company) -> tuple[float, list]:
     if a.country == b.country:
         return 0.0, []
     ranking = _ranking_for(event, [a])
-    for suggestion in (ranking.suggestions.get(a.pk, []) if ranking else []):
+    for suggestion in ranking.suggestions.get(a.pk, []) if ranking else []:
         if suggestion.counterpart == b.pk:
             values = match_values(suggestion, from_vn=a.country == "VN")
             return values.score, values.reasons
@@ -379,8 +403,11 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
         return []
     # With what their public facts show (sectors, activity division): pages list each suggestion's firm.
     others = {
-        p.company_id: p for p in listed_participants(event).exclude(pk=participant.pk)
-        .select_related("company__activity_division").prefetch_related("company__sectors")
+        p.company_id: p
+        for p in listed_participants(event)
+        .exclude(pk=participant.pk)
+        .select_related("company__activity_division")
+        .prefetch_related("company__sectors")
     }
     taken = set(
         MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant))
@@ -412,7 +439,7 @@ def ranked_pairs(event: Event, top_k: int) -> dict[tuple[int, int], tuple[float,
     ranking = _ranking_for(event, companies)
     pairs = {}
     country = {c.pk: c.country for c in companies}
-    for firm, suggestions in (ranking.suggestions.items() if ranking else []):
+    for firm, suggestions in ranking.suggestions.items() if ranking else []:
         for suggestion in suggestions[:top_k]:
             values = match_values(suggestion, from_vn=country[firm] == "VN")
             pairs[firm, suggestion.counterpart] = (values.score, values.reasons)

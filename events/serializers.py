@@ -50,7 +50,8 @@ class RegistrationRefusalSerializer(RefusalSerializer):
     wants_help = serializers.ListField(child=serializers.CharField(), required=False)
     note = serializers.ListField(child=serializers.CharField(), required=False)
     windows = serializers.ListField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text=_("What is wrong with the times, each message naming the time by its number (1 for the first)."),
     )
 
@@ -142,10 +143,12 @@ class WindowSerializer(serializers.Serializer):
 class RegistrationChangeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Participant.Role.choices, default=Participant.Role.BOTH)
     wants_help = serializers.BooleanField(
-        default=False, help_text=_("Ask the organisers to arrange meetings for my firm"))
+        default=False, help_text=_("Ask the organisers to arrange meetings for my firm")
+    )
     note = serializers.CharField(allow_blank=True, default="", max_length=2000, validators=[multi_line_text])
     windows = WindowSerializer(
-        many=True, max_length=WINDOWS_MAX,
+        many=True,
+        max_length=WINDOWS_MAX,
         help_text=_("The times your firm can meet, at most three; the slots inside them are your firm's."),
     )
 
@@ -203,16 +206,20 @@ class MeetingRequestSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField(allow_null=True)
     meeting = ScheduledMeetingSerializer(allow_null=True, help_text=_("Its place once the schedule is built."))
     unplaced_reason = serializers.CharField(
-        allow_blank=True, help_text=_("Why the last schedule build left it without a meeting."))
+        allow_blank=True, help_text=_("Why the last schedule build left it without a meeting.")
+    )
     may_answer = serializers.BooleanField()
     may_cancel = serializers.BooleanField()
 
 
 class MeetingInvitationSerializer(serializers.Serializer):
     invitee = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, help_text=_("The participant id of the firm to meet."))
+        min_value=1, max_value=2**63 - 1, help_text=_("The participant id of the firm to meet.")
+    )
     message = serializers.CharField(
-        allow_blank=True, default="", max_length=MeetingRequest._meta.get_field("message").max_length,
+        allow_blank=True,
+        default="",
+        max_length=MeetingRequest._meta.get_field("message").max_length,
         validators=[multi_line_text],
     )
 

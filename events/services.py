@@ -44,7 +44,9 @@ def generate_slots(event: Event) -> list[TimeSlot]:
     """Fill each day of the event with slots of its meeting length and breaks, replacing the slots it had.
     Refused once meetings are scheduled: they would lose their time."""
     if event.meetings.exists():
-        raise ValidationError(_("The event already has scheduled meetings: clear the schedule before changing its time slots."))
+        raise ValidationError(
+            _("The event already has scheduled meetings: clear the schedule before changing its time slots.")
+        )
     if not event.starts_on:
         raise ValidationError({"starts_on": _("Give the event's days first.")})
     zone = ZoneInfo(event.time_zone)
@@ -59,7 +61,11 @@ def generate_slots(event: Event) -> list[TimeSlot]:
         day += dt.timedelta(days=1)
     if not slots:
         raise ValidationError(
-            {"day_ends_at": _("No meeting fits between the start and the end of the day: check the hours and the meeting length.")}
+            {
+                "day_ends_at": _(
+                    "No meeting fits between the start and the end of the day: check the hours and the meeting length."
+                )
+            }
         )
     event.slots.all().delete()
     return TimeSlot.objects.bulk_create(slots)
@@ -77,11 +83,15 @@ def set_event_status(event: Event, status: str) -> Event:
     """Open or close registration, or mark the event held; refused from a status that cannot lead there, and
     opening an event firms could not register for (no time slots)."""
     if event.status not in STATUS_MOVES[status]:
-        raise ValidationError(_("%(event)s is %(from)s: it cannot become %(to)s.") % {
-            "event": event, "from": event.get_status_display(), "to": Event.Status(status).label})
+        raise ValidationError(
+            _("%(event)s is %(from)s: it cannot become %(to)s.")
+            % {"event": event, "from": event.get_status_display(), "to": Event.Status(status).label}
+        )
     if status == Event.Status.OPEN and not event.slots.exists():
-        raise ValidationError(_("%(event)s has no time slots: generate them before opening registration, firms "
-                                "register for them.") % {"event": event})
+        raise ValidationError(
+            _("%(event)s has no time slots: generate them before opening registration, firms register for them.")
+            % {"event": event}
+        )
     event.status = status
     event.full_clean()
     event.save(update_fields=["status", "ends_on"])
@@ -112,9 +122,15 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
     ordered = sorted(enumerate(windows, start=1), key=lambda item: item[1].starts_at)
     for (n, a), (m, b) in zip(ordered, ordered[1:]):
         if b.starts_at < a.ends_at:
-            errors.append(_("Times %(a)d and %(b)d overlap (%(start)s–%(end)s): join them into one or correct them.") % {
-                "a": min(n, m), "b": max(n, m), "start": _local(b.starts_at, event),
-                "end": _local(min(a.ends_at, b.ends_at), event, "TIME_FORMAT")})
+            errors.append(
+                _("Times %(a)d and %(b)d overlap (%(start)s–%(end)s): join them into one or correct them.")
+                % {
+                    "a": min(n, m),
+                    "b": max(n, m),
+                    "start": _local(b.starts_at, event),
+                    "end": _local(min(a.ends_at, b.ends_at), event, "TIME_FORMAT"),
+                }
+            )
     if errors:
         raise ValidationError({"windows": errors})
     rows = [AvailabilityWindow(starts_at=w.starts_at, ends_at=w.ends_at) for w in windows]
@@ -122,8 +138,12 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
     if not covered:
         slots = list(event.slots.order_by("starts_at")[:4])
         starts = ", ".join(_local(s.starts_at, event) for s in slots[:3]) + ("…" if len(slots) > 3 else "")
-        raise ValidationError({"windows": _("These times cover no meeting slot of the event: meetings start at %(slots)s.") % {
-            "slots": starts}})
+        raise ValidationError(
+            {
+                "windows": _("These times cover no meeting slot of the event: meetings start at %(slots)s.")
+                % {"slots": starts}
+            }
+        )
     return covered
 
 
@@ -131,12 +151,18 @@ def check_times_hold_meetings(participant: Participant, covered: Sequence[TimeSl
     """New times for a firm must still leave a slot for each meeting it accepted."""
     committed = selectors.committed_requests(participant)
     if committed > len(covered):
-        raise ValidationError({"windows": ngettext(
-            "%(firm)s has %(count)d accepted meeting but these times hold only %(slots)d: keep more time free or "
-            "cancel a meeting first.",
-            "%(firm)s has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free or "
-            "cancel a meeting first.", committed,
-        ) % {"firm": participant.company, "count": committed, "slots": len(covered)}})
+        raise ValidationError(
+            {
+                "windows": ngettext(
+                    "%(firm)s has %(count)d accepted meeting but these times hold only %(slots)d: keep more time free or "
+                    "cancel a meeting first.",
+                    "%(firm)s has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free or "
+                    "cancel a meeting first.",
+                    committed,
+                )
+                % {"firm": participant.company, "count": committed, "slots": len(covered)}
+            }
+        )
 
 
 def registration_open(event: Event, now: dt.datetime | None = None) -> bool:
@@ -150,8 +176,14 @@ def registration_open(event: Event, now: dt.datetime | None = None) -> bool:
 
 @transaction.atomic
 def register(
-    event: Event, company: Company, *, windows: Sequence[Window], role: str = Participant.Role.BOTH,
-    wants_help: bool = False, note: str = "", by: AbstractBaseUser | None = None,
+    event: Event,
+    company: Company,
+    *,
+    windows: Sequence[Window],
+    role: str = Participant.Role.BOTH,
+    wants_help: bool = False,
+    note: str = "",
+    by: AbstractBaseUser | None = None,
 ) -> Participant:
     """Register a firm (or change its registration while registration is open) with the times it can meet."""
     if not registration_open(event):
@@ -160,7 +192,8 @@ def register(
         raise ValidationError(_("Your firm's profile must be published before it can take part in events."))
     covered = check_windows(event, windows)
     participant, created = Participant.objects.select_for_update().get_or_create(
-        event=event, company=company,
+        event=event,
+        company=company,
         defaults={"role": role, "wants_help": wants_help, "note": note, "registered_by": by},
     )
     if not created:
@@ -207,12 +240,15 @@ def withdraw(participant: Participant, *, status: str = Participant.Status.WITHD
         raise ValidationError(_("%(firm)s is not taking part in the event any more.") % {"firm": participant.company})
     if event.status not in REQUESTABLE_STATUSES | {Event.Status.DRAFT}:
         # A held or cancelled event keeps its record of who took part and met whom.
-        raise ValidationError(_("Your firm can no longer leave %(event)s: it is %(status)s.") % {
-            "event": event, "status": event.get_status_display()})
+        raise ValidationError(
+            _("Your firm can no longer leave %(event)s: it is %(status)s.")
+            % {"event": event, "status": event.get_status_display()}
+        )
     participant.status = status
     participant.save(update_fields=["status"])
     mine = MeetingRequest.objects.filter(Q(requester=participant) | Q(invitee=participant)).exclude(
-        status__in=[MeetingRequest.Status.CANCELLED, MeetingRequest.Status.DECLINED])
+        status__in=[MeetingRequest.Status.CANCELLED, MeetingRequest.Status.DECLINED]
+    )
     Meeting.objects.filter(request__in=mine).delete()
     return mine.update(status=MeetingRequest.Status.CANCELLED, unplaced_reason="")
 
@@ -237,7 +273,8 @@ def _check_capacity(participant: Participant, *, adding: int = 1) -> None:
                 "%(firm)s already has %(count)d accepted meeting, as many as the time slots it is available in.",
                 "%(firm)s already has %(count)d accepted meetings, as many as the time slots it is available in.",
                 committed,
-            ) % {"firm": participant.company, "count": committed}
+            )
+            % {"firm": participant.company, "count": committed}
         )
 
 
@@ -247,8 +284,13 @@ def _lock_participants(*pks: int) -> None:
 
 @transaction.atomic
 def request_meeting(
-    requester: Participant, invitee: Participant, *, message: str = "", by: AbstractBaseUser | None = None,
-    staff: bool = False, scored: tuple[float, list] | None = None,
+    requester: Participant,
+    invitee: Participant,
+    *,
+    message: str = "",
+    by: AbstractBaseUser | None = None,
+    staff: bool = False,
+    scored: tuple[float, list] | None = None,
 ) -> MeetingRequest:
     """A participant asks another for a meeting. Staff adding a meeting for a firm that asked for help make it
     accepted at once (they arranged it with both firms) and are not held to the firm's request limit.
@@ -269,18 +311,26 @@ def request_meeting(
         if problem:
             raise ValidationError(problem)
     if not selectors.may_request(event, requester, invitee):
-        raise ValidationError(_("The rules of this event do not allow this meeting: %(rule)s.") % {
-            "rule": event.get_request_rule_display()})
+        raise ValidationError(
+            _("The rules of this event do not allow this meeting: %(rule)s.")
+            % {"rule": event.get_request_rule_display()}
+        )
     if selectors.open_request_between(requester, invitee):
-        raise ValidationError(_("There is already a request between your firm and %(firm)s.") % {"firm": invitee.company})
+        raise ValidationError(
+            _("There is already a request between your firm and %(firm)s.") % {"firm": invitee.company}
+        )
     earlier = MeetingRequest.objects.filter(requester=requester, invitee=invitee).first()
     if earlier and earlier.status == MeetingRequest.Status.DECLINED and not staff:
         raise ValidationError(_("%(firm)s declined your earlier request.") % {"firm": invitee.company})
     if not staff and selectors.sent_requests(requester) >= event.max_requests_per_firm:
-        raise ValidationError(ngettext(
-            "You have sent the %(count)d request this event allows each firm.",
-            "You have sent the %(count)d requests this event allows each firm.", event.max_requests_per_firm,
-        ) % {"count": event.max_requests_per_firm})
+        raise ValidationError(
+            ngettext(
+                "You have sent the %(count)d request this event allows each firm.",
+                "You have sent the %(count)d requests this event allows each firm.",
+                event.max_requests_per_firm,
+            )
+            % {"count": event.max_requests_per_firm}
+        )
     if staff:
         _check_capacity(requester)
         _check_capacity(invitee)
@@ -300,15 +350,19 @@ def answer_request(request: MeetingRequest, participant: Participant, accept: bo
     # Both firms first, as request_meeting and withdraw take them (their capacity is checked), then the request;
     # not their companies' rows (a plain FOR UPDATE with select_related would lock those too).
     _lock_participants(request.requester_id, request.invitee_id)
-    request = MeetingRequest.objects.select_for_update(of=("self",)).select_related(
-        "invitee__company", "requester__company").get(pk=request.pk)
+    request = (
+        MeetingRequest.objects.select_for_update(of=("self",))
+        .select_related("invitee__company", "requester__company")
+        .get(pk=request.pk)
+    )
     if request.invitee_id != participant.pk:
         raise ValidationError(_("Only the invited firm can answer this request."))
     if request.event.status not in REQUESTABLE_STATUSES:
         raise ValidationError(_("Meeting requests are closed for %(event)s.") % {"event": request.event.local_name})
     if request.status != MeetingRequest.Status.PENDING:
-        raise ValidationError(_("This request was already answered: it is %(status)s.") % {
-            "status": request.get_status_display().lower()})
+        raise ValidationError(
+            _("This request was already answered: it is %(status)s.") % {"status": request.get_status_display().lower()}
+        )
     if accept:
         for side in (request.requester, request.invitee):
             problem = _standing(side)
@@ -331,7 +385,9 @@ def cancel_request(request: MeetingRequest, participant: Participant) -> Meeting
     if participant.pk not in (request.requester_id, request.invitee_id):
         raise ValidationError(_("Only the two firms of a request can cancel it."))
     if request.status not in (MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED):
-        raise ValidationError(_("This request is already %(status)s.") % {"status": request.get_status_display().lower()})
+        raise ValidationError(
+            _("This request is already %(status)s.") % {"status": request.get_status_display().lower()}
+        )
     Meeting.objects.filter(request=request).delete()
     request.status, request.unplaced_reason = MeetingRequest.Status.CANCELLED, ""
     request.save(update_fields=["status", "unplaced_reason"])
@@ -365,7 +421,8 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
         raise ValidationError(errors)
     try:
         schedule = scheduling.build_schedule(
-            data.problem, time_limit=settings.EVENT_SCHEDULE_SECONDS if time_limit is None else time_limit)
+            data.problem, time_limit=settings.EVENT_SCHEDULE_SECONDS if time_limit is None else time_limit
+        )
     except scheduling.ScheduleError as error:
         raise ValidationError([_describe(message, data) for message in error.errors]) from None
     Meeting.objects.filter(event=event, pinned=False).delete()
@@ -375,7 +432,8 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     pinned = {m.request_id for m in event.meetings.all()}
     Meeting.objects.bulk_create(
         Meeting(event=event, request_id=p.request, slot=data.slots[p.slot], table=p.table, interpreter_id=p.interpreter)
-        for p in schedule.placements if p.request not in pinned
+        for p in schedule.placements
+        if p.request not in pinned
     )
     unplaced = {**schedule.unplaced, **data.excluded}
     for request in data.requests.values():
@@ -383,18 +441,27 @@ def build_event_schedule(event: Event, *, time_limit: float | None = None) -> Sc
     MeetingRequest.objects.bulk_update(data.requests.values(), ["unplaced_reason"])
     # Only requests still standing: a cancelled one keeps why it went (e.g. the firm withdrew from the service).
     event.requests.exclude(pk__in=list(data.requests)).exclude(unplaced_reason="").filter(
-        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED]).update(unplaced_reason="")
+        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED]
+    ).update(unplaced_reason="")
     ratio = None
     if schedule.objective is not None and schedule.bound:
         ratio = round(schedule.objective / schedule.bound, 4)
     result = ScheduleResult(
-        placed=len(schedule.placements), unplaced=unplaced, weight=round(schedule.weight, 3), optimal=schedule.optimal,
-        bound_ratio=1.0 if schedule.optimal else ratio, seconds=round(time.monotonic() - started, 2),
+        placed=len(schedule.placements),
+        unplaced=unplaced,
+        weight=round(schedule.weight, 3),
+        optimal=schedule.optimal,
+        bound_ratio=1.0 if schedule.optimal else ratio,
+        seconds=round(time.monotonic() - started, 2),
     )
     event.schedule_built_at = timezone.now()
     event.schedule_summary = {
-        "placed": result.placed, "unplaced": len(unplaced), "weight": result.weight, "optimal": result.optimal,
-        "bound_ratio": result.bound_ratio, "seconds": result.seconds,
+        "placed": result.placed,
+        "unplaced": len(unplaced),
+        "weight": result.weight,
+        "optimal": result.optimal,
+        "bound_ratio": result.bound_ratio,
+        "seconds": result.seconds,
     }
     if event.status in (Event.Status.OPEN, Event.Status.CLOSED):
         event.status = Event.Status.SCHEDULED
@@ -408,7 +475,8 @@ _SCHEDULER_NAMES = re.compile(r"\b(request|meeting|meetings|firm|interpreter) (\
 def _describe(message: str, data: selectors.EventProblem) -> str:
     """The scheduler names requests, firms and interpreters by key; staff read firm and interpreter names."""
     participants = {r.requester_id: r.requester for r in data.requests.values()} | {
-        r.invitee_id: r.invitee for r in data.requests.values()}
+        r.invitee_id: r.invitee for r in data.requests.values()
+    }
 
     def name(found: re.Match) -> str:
         kind, pk = found.group(1), int(found.group(2))
@@ -428,20 +496,29 @@ def _pinned_conflicts(event: Event, data: selectors.EventProblem) -> list[str]:
     """What is wrong with the meetings staff pinned (firms' times or interpreters changed after), in the
     reader's language; each clash between two pins is told once, by the later one."""
     errors = [] if data.slots else [_("The event has no time slots: generate them from its days and hours first.")]
-    pinned = (event.meetings.filter(pinned=True, request_id__in=list(data.requests))
-              .select_related("slot", "interpreter").order_by("pk"))
+    pinned = (
+        event.meetings.filter(pinned=True, request_id__in=list(data.requests))
+        .select_related("slot", "interpreter")
+        .order_by("pk")
+    )
     for meeting in pinned:
         request = data.requests[meeting.request_id]
         request.event = event
-        for problem in meeting_conflicts(request, meeting.slot, meeting.table, meeting.interpreter,
-                                         among=pinned.filter(pk__lt=meeting.pk)):
+        for problem in meeting_conflicts(
+            request, meeting.slot, meeting.table, meeting.interpreter, among=pinned.filter(pk__lt=meeting.pk)
+        ):
             errors.append(_("Pinned meeting %(meeting)s: %(problem)s") % {"meeting": request, "problem": problem})
     return errors
 
 
 def meeting_conflicts(
-    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None, *,
-    exclude: Meeting | None = None, among: QuerySet[Meeting] | None = None,
+    request: MeetingRequest,
+    slot: TimeSlot,
+    table: int,
+    interpreter: Interpreter | None,
+    *,
+    exclude: Meeting | None = None,
+    among: QuerySet[Meeting] | None = None,
 ) -> list[str]:
     """What stops staff from putting the request's meeting at this slot, table and interpreter, beside the
     slot's other meetings (or those of ``among``)."""
@@ -457,14 +534,19 @@ def meeting_conflicts(
         errors.append(_("The event has tables 1 to %(n)d.") % {"n": event.tables})
     for meeting in others:
         if meeting.table == table:
-            errors.append(_("Table %(table)d is taken in that slot by %(meeting)s.") % {"table": table, "meeting": meeting.request})
+            errors.append(
+                _("Table %(table)d is taken in that slot by %(meeting)s.")
+                % {"table": table, "meeting": meeting.request}
+            )
     for firm in (request.requester, request.invitee):
         if not any(w.starts_at <= slot.starts_at and slot.ends_at <= w.ends_at for w in firm.windows.all()):
             errors.append(_("%(firm)s is not available in that slot.") % {"firm": firm.company})
         for meeting in others:
             if firm.pk in (meeting.request.requester_id, meeting.request.invitee_id):
-                errors.append(_("%(firm)s already meets %(other)s in that slot.") % {
-                    "firm": firm.company, "other": selectors.counterpart(meeting.request, firm).company})
+                errors.append(
+                    _("%(firm)s already meets %(other)s in that slot.")
+                    % {"firm": firm.company, "other": selectors.counterpart(meeting.request, firm).company}
+                )
     pair = selectors.needs_interpreter(request.requester.company, request.invitee.company)
     if interpreter is not None:
         if interpreter.event_id != event.pk:
@@ -473,24 +555,28 @@ def meeting_conflicts(
             errors.append(_("%(name)s does not interpret %(pair)s.") % {"name": interpreter.name, "pair": pair})
         for meeting in others:
             if meeting.interpreter_id == interpreter.pk:
-                errors.append(_("%(name)s already interprets %(meeting)s in that slot.") % {
-                    "name": interpreter.name, "meeting": meeting.request})
+                errors.append(
+                    _("%(name)s already interprets %(meeting)s in that slot.")
+                    % {"name": interpreter.name, "meeting": meeting.request}
+                )
     elif pair is not None:
-        errors.append(_("The two firms share no business language: choose an interpreter for %(pair)s.") % {"pair": pair})
+        errors.append(
+            _("The two firms share no business language: choose an interpreter for %(pair)s.") % {"pair": pair}
+        )
     return errors
 
 
 @transaction.atomic
-def pin_meeting(
-    request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None = None
-) -> Meeting:
+def pin_meeting(request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None = None) -> Meeting:
     """Staff place (or move) an accepted request's meeting by hand; the next rebuild keeps it where it is."""
     Event.objects.select_for_update().get(pk=request.event_id)
     # As it is now: staff's page may have loaded it before a firm cancelled it.
     request.refresh_from_db(fields=["status"])
     if request.status != MeetingRequest.Status.ACCEPTED:
-        raise ValidationError(_("Only accepted requests get a meeting; this one is %(status)s.") % {
-            "status": request.get_status_display().lower()})
+        raise ValidationError(
+            _("Only accepted requests get a meeting; this one is %(status)s.")
+            % {"status": request.get_status_display().lower()}
+        )
     meeting = Meeting.objects.filter(request=request).first()
     errors = meeting_conflicts(request, slot, table, interpreter, exclude=meeting)
     if errors:
@@ -515,7 +601,9 @@ def set_attendance(participants: Iterable[Participant], attendance: str) -> int:
     if attendance not in Participant.Attendance.values:
         raise ValueError(f"unknown attendance {attendance!r}")
     now = timezone.now() if attendance == Participant.Attendance.CHECKED_IN else None
-    return Participant.objects.filter(pk__in=[p.pk for p in participants]).update(attendance=attendance, checked_in_at=now)
+    return Participant.objects.filter(pk__in=[p.pk for p in participants]).update(
+        attendance=attendance, checked_in_at=now
+    )
 
 
 OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
@@ -536,7 +624,8 @@ def record_meeting_outcome(meeting: Meeting, participant: Participant, outcome: 
         raise ValidationError(_("Only the two firms of a meeting can tell its outcome."))
     # Only this firm's column, on the row as it is now: the other firm may have told its outcome meanwhile.
     meeting.refresh_from_db(
-        from_queryset=Meeting.objects.select_for_update(), fields=["outcome_requester", "outcome_invitee"])
+        from_queryset=Meeting.objects.select_for_update(), fields=["outcome_requester", "outcome_invitee"]
+    )
     setattr(meeting, field, outcome)
     meeting.save(update_fields=[field])
     return meeting
@@ -563,8 +652,12 @@ def remove_withdrawn_firm(company: Company) -> None:
     now = timezone.now()
     reason = selectors.SIDE_LEFT.format(firm=WITHDRAWN_NAME)
     # Events first, then participants, then requests: the order the schedule build, pins and cancels use.
-    events = {event.pk: event for event in Event.objects.select_for_update().filter(
-        pk__in=Participant.objects.filter(company=company).values("event_id")).order_by("pk")}
+    events = {
+        event.pk: event
+        for event in Event.objects.select_for_update()
+        .filter(pk__in=Participant.objects.filter(company=company).values("event_id"))
+        .order_by("pk")
+    }
     participants = list(Participant.objects.select_for_update().filter(company=company).order_by("pk"))
     for participant in participants:
         event = events[participant.event_id]
@@ -588,7 +681,8 @@ def remove_withdrawn_firm(company: Company) -> None:
         scrubbed = []
         for request in mine:
             reasons = [
-                r for r in request.reasons or [] if not (isinstance(r, dict) and r.get("kind") in QUOTING_REASONS)]
+                r for r in request.reasons or [] if not (isinstance(r, dict) and r.get("kind") in QUOTING_REASONS)
+            ]
             # The firm's own messages go; those the other firms wrote to it are theirs and stay.
             message = "" if request.requester_id == participant.pk else request.message
             if (reasons, message) != (request.reasons, request.message):
@@ -599,8 +693,9 @@ def remove_withdrawn_firm(company: Company) -> None:
         participant.note, participant.wants_help = "", False
         participant.agenda_sent_hash = participant.agenda_sending_hash = ""
         participant.agenda_sent_to = []
-        participant.save(update_fields=[
-            "status", "note", "wants_help", "agenda_sent_hash", "agenda_sending_hash", "agenda_sent_to"])
+        participant.save(
+            update_fields=["status", "note", "wants_help", "agenda_sent_hash", "agenda_sending_hash", "agenda_sent_to"]
+        )
 
 
 @transaction.atomic

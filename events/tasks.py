@@ -29,8 +29,16 @@ def send_event_agendas(self, event_id: int, participant_ids: list[int] | None = 
         send_event_agendas.apply_async((event_id, busy), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
     if failed and not self.request.is_eager:  # eager: the caller would wait; a later run resumes them
         if self.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise self.retry(args=(event_id, failed), countdown=retry_delay(self.request.retries),
-                             max_retries=settings.DIGEST_MAX_RETRIES)
-        logger.error("agendas of %s: %d firm(s) failed after %d retries: %s", event, len(failed),
-                     self.request.retries, "; ".join(f"{pk}: {summary.failed[pk]}" for pk in failed))
+            raise self.retry(
+                args=(event_id, failed),
+                countdown=retry_delay(self.request.retries),
+                max_retries=settings.DIGEST_MAX_RETRIES,
+            )
+        logger.error(
+            "agendas of %s: %d firm(s) failed after %d retries: %s",
+            event,
+            len(failed),
+            self.request.retries,
+            "; ".join(f"{pk}: {summary.failed[pk]}" for pk in failed),
+        )
     return summary.as_dict()

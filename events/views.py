@@ -49,18 +49,27 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if query:
         # The names the reader sees (events.models.Event.local_name, local_city) are searched too.
         events = events.filter(
-            Q(name__icontains=query) | Q(name_vi__icontains=query) | Q(name_ru__icontains=query)
-            | Q(city__icontains=query) | Q(city_vi__icontains=query) | Q(city_ru__icontains=query)
+            Q(name__icontains=query)
+            | Q(name_vi__icontains=query)
+            | Q(name_ru__icontains=query)
+            | Q(city__icontains=query)
+            | Q(city_vi__icontains=query)
+            | Q(city_ru__icontains=query)
         )
     upcoming = events.filter(status__in=UPCOMING).order_by("starts_on", "name", "pk")
     past = events.filter(status__in=PAST).order_by("-starts_on", "name", "pk")
     company = company_selectors.company_of(request.user) if request.user.is_authenticated else None
-    return render(request, "events/event_list.html", {
-        "form": form, "query": query,
-        "mine": selectors.participations_of(company) if company else [],
-        "upcoming": Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
-        "past": Paginator(past, PAGE_SIZE).get_page(request.GET.get("past_page")),
-    })
+    return render(
+        request,
+        "events/event_list.html",
+        {
+            "form": form,
+            "query": query,
+            "mine": selectors.participations_of(company) if company else [],
+            "upcoming": Paginator(upcoming, PAGE_SIZE).get_page(request.GET.get("page")),
+            "past": Paginator(past, PAGE_SIZE).get_page(request.GET.get("past_page")),
+        },
+    )
 
 
 # --- one event -----------------------------------------------------------------------------------------------
@@ -101,34 +110,57 @@ def registration_state(event: Event, now: dt.datetime | None = None) -> Registra
 
     opens, closes, published = event.registration_opens_at, event.registration_closes_at, event.schedule_built_at
     closed_by_date = closes is not None and closes <= now
-    by_date = (_("Registration closed on %(date)s, %(zone)s: the closing date the organisers set.")
-               % {"date": when(closes), "zone": zone}) if closes else ""
+    by_date = (
+        (
+            _("Registration closed on %(date)s, %(zone)s: the closing date the organisers set.")
+            % {"date": when(closes), "zone": zone}
+        )
+        if closes
+        else ""
+    )
     if event.status == Event.Status.OPEN:
         if opens is not None and now < opens:
-            return RegistrationState(False, _("Registration opens on %(date)s, %(zone)s.") % {
-                "date": when(opens), "zone": zone}, not_yet=True)
+            return RegistrationState(
+                False,
+                _("Registration opens on %(date)s, %(zone)s.") % {"date": when(opens), "zone": zone},
+                not_yet=True,
+            )
         if closed_by_date:
             return RegistrationState(False, by_date)
         if closes is not None:
-            return RegistrationState(services.registration_open(event, now), _(
-                "Registration is open until %(date)s, %(zone)s.") % {"date": when(closes), "zone": zone})
+            return RegistrationState(
+                services.registration_open(event, now),
+                _("Registration is open until %(date)s, %(zone)s.") % {"date": when(closes), "zone": zone},
+            )
         return RegistrationState(services.registration_open(event, now), _("Registration is open."))
     if event.status == Event.Status.CLOSED:
         if closed_by_date:
             return RegistrationState(False, by_date)
-        return RegistrationState(False, _("Registration is closed: the organisers closed it before its closing date.")
-                                 if closes else _("Registration is closed: the organisers closed it."))
+        return RegistrationState(
+            False,
+            _("Registration is closed: the organisers closed it before its closing date.")
+            if closes
+            else _("Registration is closed: the organisers closed it."),
+        )
     if event.status == Event.Status.SCHEDULED:
         if published is None:
-            return RegistrationState(False, _(
-                "Registration is closed because the organisers published the meeting schedule."))
+            return RegistrationState(
+                False, _("Registration is closed because the organisers published the meeting schedule.")
+            )
         if closed_by_date and closes <= published:
-            return RegistrationState(False, _(
-                "Registration closed on %(closed)s, %(zone)s. The organisers published the meeting schedule on "
-                "%(published)s.") % {"closed": when(closes), "zone": zone, "published": when(published, "DATE_FORMAT")})
-        return RegistrationState(False, _(
-            "Registration closed on %(date)s because the organisers published the meeting schedule that day."
-        ) % {"date": when(published, "DATE_FORMAT")})
+            return RegistrationState(
+                False,
+                _(
+                    "Registration closed on %(closed)s, %(zone)s. The organisers published the meeting schedule on "
+                    "%(published)s."
+                )
+                % {"closed": when(closes), "zone": zone, "published": when(published, "DATE_FORMAT")},
+            )
+        return RegistrationState(
+            False,
+            _("Registration closed on %(date)s because the organisers published the meeting schedule that day.")
+            % {"date": when(published, "DATE_FORMAT")},
+        )
     if event.status == Event.Status.CANCELLED:
         return RegistrationState(False, _("There is no registration: the event is cancelled."))
     return RegistrationState(False, _("Registration is over: the event has been held."))
@@ -137,9 +169,15 @@ def registration_state(event: Event, now: dt.datetime | None = None) -> Registra
 def _firm_facts(company: Company) -> dict:
     """What any visitor may read of a firm: the directory's public facts, never its contact person."""
     sectors = [sector.name for sector in company.sectors.all()] or (
-        [company.activity_division.name] if company.activity_division_id else [])
-    return {"pk": company.pk, "name": company.name, "country": company.get_country_display(), "city": company.city,
-            "sectors": sectors}
+        [company.activity_division.name] if company.activity_division_id else []
+    )
+    return {
+        "pk": company.pk,
+        "name": company.name,
+        "country": company.get_country_display(),
+        "city": company.city,
+        "sectors": sectors,
+    }
 
 
 def _with_public_facts(participants: QuerySet[Participant]) -> QuerySet[Participant]:
@@ -150,10 +188,14 @@ def _request_rows(participant: Participant, requests: list[MeetingRequest], name
     event = participant.event
     return [
         {
-            "request": view.request, "counterpart": _firm_facts(view.counterpart.company), "reasons": view.reasons,
+            "request": view.request,
+            "counterpart": _firm_facts(view.counterpart.company),
+            "reasons": view.reasons,
             "meeting": view.meeting,
             "meeting_starts_at": _local(event, view.meeting.slot.starts_at) if view.meeting else None,
-            "unplaced": view.unplaced, "answerable": view.may_answer, "cancellable": view.may_cancel,
+            "unplaced": view.unplaced,
+            "answerable": view.may_answer,
+            "cancellable": view.may_cancel,
         }
         for view in selectors.request_views(participant, requests, names)
     ]
@@ -167,17 +209,23 @@ def _participant_context(request: HttpRequest, event: Event, participant: Partic
     # A firm with a request standing (or answered) either way is asked from its request, not again.
     engaged = {
         selectors.counterpart(r, participant).pk
-        for r in mine["sent"] + mine["received"] if r.status != MeetingRequest.Status.CANCELLED
+        for r in mine["sent"] + mine["received"]
+        if r.status != MeetingRequest.Status.CANCELLED
     }
     suggestions = []
     if requesting:
         for suggestion in selectors.event_suggestions(participant):
-            suggestions.append({
-                "participant": suggestion["participant"], "firm": _firm_facts(suggestion["participant"].company),
-                "score": min(max(round(suggestion["score"] * 100), 0), 100), "reasons": suggestion["reasons"],
-            })
+            suggestions.append(
+                {
+                    "participant": suggestion["participant"],
+                    "firm": _firm_facts(suggestion["participant"].company),
+                    "score": min(max(round(suggestion["score"] * 100), 0), 100),
+                    "reasons": suggestion["reasons"],
+                }
+            )
     others = [
-        other for other in _with_public_facts(selectors.listed_participants(event).exclude(pk=participant.pk))
+        other
+        for other in _with_public_facts(selectors.listed_participants(event).exclude(pk=participant.pk))
         if selectors.may_request(event, participant, other)
     ]
     others_page = Paginator(others, PAGE_SIZE).get_page(request.GET.get("firms"))
@@ -185,8 +233,10 @@ def _participant_context(request: HttpRequest, event: Event, participant: Partic
         "requesting": requesting,
         "suggestions": suggestions,
         "others_page": others_page,
-        "others": [{"participant": other, "firm": _firm_facts(other.company), "engaged": other.pk in engaged}
-                   for other in others_page],
+        "others": [
+            {"participant": other, "firm": _firm_facts(other.company), "engaged": other.pk in engaged}
+            for other in others_page
+        ],
         "sent": _request_rows(participant, mine["sent"], names),
         "received": _request_rows(participant, mine["received"], names),
         "requests_left": max(event.max_requests_per_firm - selectors.sent_requests(participant), 0),
@@ -202,7 +252,9 @@ def _detail_context(request: HttpRequest, event: Event, form: RegistrationForm |
     registration_open = state.open
     # A firm turned down by the organisers cannot register again; one that left may come back.
     may_register = (
-        registration_open and company is not None and company.status == Company.Status.PUBLISHED
+        registration_open
+        and company is not None
+        and company.status == Company.Status.PUBLISHED
         and (participant is None or participant.status != Participant.Status.DECLINED)
     )
     if may_register and form is None:
@@ -253,20 +305,31 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         windows = form.windows()
         try:
             participant = services.register(
-                event, company, windows=windows, role=form.cleaned_data["role"],
-                wants_help=form.cleaned_data["wants_help"], note=form.cleaned_data["note"].strip(), by=request.user,
+                event,
+                company,
+                windows=windows,
+                role=form.cleaned_data["role"],
+                wants_help=form.cleaned_data["wants_help"],
+                note=form.cleaned_data["note"].strip(),
+                by=request.user,
             )
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            messages.success(request, _("Your registration for %(event)s is saved: %(status)s.") % {
-                "event": event.local_name, "status": participant.get_status_display().lower()})
+            messages.success(
+                request,
+                _("Your registration for %(event)s is saved: %(status)s.")
+                % {"event": event.local_name, "status": participant.get_status_display().lower()},
+            )
             return _back(event, "registration")
     context = _detail_context(request, event, form=form)
     if context["form"] is None:
         # The page offers no form any more (registration closed meanwhile, say): tell why on top.
-        fallback = (_("Registration for %(event)s is closed.") % {"event": event.local_name}
-                    if not context["registration_open"] else _("Your firm cannot register for this event."))
+        fallback = (
+            _("Registration for %(event)s is closed.") % {"event": event.local_name}
+            if not context["registration_open"]
+            else _("Your firm cannot register for this event.")
+        )
         for message in form.non_field_errors() or [fallback]:
             messages.error(request, message)
     return render(request, "events/event_detail.html", context, status=400)
@@ -278,12 +341,17 @@ def withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     event = _event(slug)
     participant = _my_participant(request, event)
     if participant.status not in (Participant.Status.REGISTERED, Participant.Status.ACCEPTED):
-        messages.error(request, _("Your firm is not taking part in this event: it is %(status)s.") % {
-            "status": participant.get_status_display().lower()})
+        messages.error(
+            request,
+            _("Your firm is not taking part in this event: it is %(status)s.")
+            % {"status": participant.get_status_display().lower()},
+        )
     else:
         services.withdraw(participant)
-        messages.success(request, _("Your firm has left %(event)s; its meeting requests are cancelled.") % {
-            "event": event.local_name})
+        messages.success(
+            request,
+            _("Your firm has left %(event)s; its meeting requests are cancelled.") % {"event": event.local_name},
+        )
     return _back(event, "registration")
 
 
@@ -310,7 +378,9 @@ def _my_request(request: HttpRequest, event: Event, pk: int) -> tuple[Participan
     participant = _my_participant(request, event)
     meeting_request = get_object_or_404(
         MeetingRequest.objects.select_related("requester__company", "invitee__company"),
-        Q(requester=participant) | Q(invitee=participant), event=event, pk=pk,
+        Q(requester=participant) | Q(invitee=participant),
+        event=event,
+        pk=pk,
     )
     return participant, meeting_request
 
@@ -331,9 +401,13 @@ def answer_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         firm = meeting_request.requester.company.name
         if ANSWERS[answer]:
-            messages.success(request, _(
-                "You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build the schedule."
-            ) % {"firm": firm})
+            messages.success(
+                request,
+                _(
+                    "You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build the schedule."
+                )
+                % {"firm": firm},
+            )
         else:
             messages.success(request, _("You declined the request of %(firm)s.") % {"firm": firm})
     return _back(event, f"request-{pk}")
@@ -349,8 +423,11 @@ def cancel_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, "; ".join(error.messages))
     else:
-        messages.success(request, _("The request with %(firm)s is cancelled.") % {
-            "firm": selectors.counterpart(meeting_request, participant).company.name})
+        messages.success(
+            request,
+            _("The request with %(firm)s is cancelled.")
+            % {"firm": selectors.counterpart(meeting_request, participant).company.name},
+        )
     return _back(event, f"request-{pk}")
 
 
@@ -367,8 +444,12 @@ def _agenda_context(request: HttpRequest, slug: str) -> dict:
     now = timezone.now()
     items = agendas.agenda(participant)
     return {
-        "event": event, "participant": participant, "company": participant.company,
-        "rows": [{"item": item, "started": item.starts_at <= now, "pair": _pair_label(item.language_pair)} for item in items],
+        "event": event,
+        "participant": participant,
+        "company": participant.company,
+        "rows": [
+            {"item": item, "started": item.starts_at <= now, "pair": _pair_label(item.language_pair)} for item in items
+        ],
         "outcomes": [(outcome.value, outcome.label) for outcome in services.OUTCOMES],
     }
 
@@ -399,7 +480,9 @@ def record_outcome(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     participant = _my_participant(request, event)
     meeting = get_object_or_404(
         Meeting.objects.select_related("slot", "request"),
-        Q(request__requester=participant) | Q(request__invitee=participant), event=event, pk=pk,
+        Q(request__requester=participant) | Q(request__invitee=participant),
+        event=event,
+        pk=pk,
     )
     try:
         services.record_meeting_outcome(meeting, participant, request.POST.get("outcome", ""))

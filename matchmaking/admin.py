@@ -29,7 +29,9 @@ def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
 
 class ReviewActionForm(ActionForm):
     note = forms.CharField(
-        label=_("Note"), required=False, max_length=1000,
+        label=_("Note"),
+        required=False,
+        max_length=1000,
         widget=forms.TextInput(attrs={"size": 60, "placeholder": _("Why (kept with the match)")}),
     )
 
@@ -95,13 +97,20 @@ class ConfidenceFilter(admin.SimpleListFilter):
     parameter_name = "confidence"
 
     def lookups(self, request, model_admin):
-        return [("high", "≥ 80%"), ("medium", "50 – 80%"), ("low", "20 – 50%"), ("lowest", "< 20%"),
-                ("none", _("none (ranked without the learned model)"))]
+        return [
+            ("high", "≥ 80%"),
+            ("medium", "50 – 80%"),
+            ("low", "20 – 50%"),
+            ("lowest", "< 20%"),
+            ("none", _("none (ranked without the learned model)")),
+        ]
 
     def queryset(self, request, queryset):
         bands = {
-            "high": Q(confidence__gte=0.8), "medium": Q(confidence__gte=0.5, confidence__lt=0.8),
-            "low": Q(confidence__gte=0.2, confidence__lt=0.5), "lowest": Q(confidence__lt=0.2),
+            "high": Q(confidence__gte=0.8),
+            "medium": Q(confidence__gte=0.5, confidence__lt=0.8),
+            "low": Q(confidence__gte=0.2, confidence__lt=0.5),
+            "lowest": Q(confidence__lt=0.2),
             "none": Q(confidence__isnull=True),
         }
         return queryset.filter(bands[self.value()]) if self.value() in bands else queryset
@@ -189,7 +198,13 @@ class MatchAdmin(admin.ModelAdmin):
     # One line a match, narrow enough for a laptop beside the filters (the fits and the engine version are on
     # each match's own page; the reasons are cut there, whole in their title and on the match's page).
     list_display = [
-        "vn_firm", "ru_firm", "confidence_display", "score_display", "status", "rivals_display", "reasons_display",
+        "vn_firm",
+        "ru_firm",
+        "confidence_display",
+        "score_display",
+        "status",
+        "rivals_display",
+        "reasons_display",
         "review_link",
     ]
     list_filter = ["status", ChamberFilter, SectorFilter, ScoreFilter, ConfidenceFilter, RivalsFilter]
@@ -205,8 +220,19 @@ class MatchAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["reasons_display"]
     fieldsets = [
-        (None, {"fields": ["company_vn", "company_ru", "status", "confidence_display", "competitors_warning",
-                           "reasons_display"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "company_vn",
+                    "company_ru",
+                    "status",
+                    "confidence_display",
+                    "competitors_warning",
+                    "reasons_display",
+                ]
+            },
+        ),
         (_("Score"), {"fields": ["score", "fit_for_vn", "fit_for_ru", "score_parts_display", "engine_version"]}),
         (_("Review"), {"fields": ["review_note", "reviewed_by", "reviewed_at", "introduced_at"]}),
         (_("Answers"), {"fields": ["response_vn", "response_ru", "connected_at", "outcome_vn", "outcome_ru"]}),
@@ -296,10 +322,14 @@ class MatchAdmin(admin.ModelAdmin):
         return [
             path("review/", view(review_admin.workbench), name="matchmaking_match_review"),
             path("review/<int:pk>/", view(review_admin.workbench), name="matchmaking_match_review_pair"),
-            path("review/<int:pk>/next/", view(review_admin.navigate, forward=True),
-                 name="matchmaking_match_review_next"),
-            path("review/<int:pk>/previous/", view(review_admin.navigate, forward=False),
-                 name="matchmaking_match_review_previous"),
+            path(
+                "review/<int:pk>/next/", view(review_admin.navigate, forward=True), name="matchmaking_match_review_next"
+            ),
+            path(
+                "review/<int:pk>/previous/",
+                view(review_admin.navigate, forward=False),
+                name="matchmaking_match_review_previous",
+            ),
             path("review/<int:pk>/decide/", view(review_admin.decide), name="matchmaking_match_review_decide"),
             path("review/<int:pk>/undo/", view(review_admin.undo), name="matchmaking_match_review_undo"),
             path("review/skipped/reset/", view(review_admin.reset_skipped), name="matchmaking_match_review_reset"),
@@ -318,13 +348,25 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve the selected matches, with the note"), permissions=["change"])
     def approve(self, request, queryset):
-        self._review(request, queryset, services.approve, lambda count: ngettext(
-            "%(count)d match approved.", "%(count)d matches approved.", count) % {"count": count})
+        self._review(
+            request,
+            queryset,
+            services.approve,
+            lambda count: (
+                ngettext("%(count)d match approved.", "%(count)d matches approved.", count) % {"count": count}
+            ),
+        )
 
     @admin.action(description=_("Reject the selected matches, with the note"), permissions=["change"])
     def reject(self, request, queryset):
-        self._review(request, queryset, services.reject, lambda count: ngettext(
-            "%(count)d match rejected.", "%(count)d matches rejected.", count) % {"count": count})
+        self._review(
+            request,
+            queryset,
+            services.reject,
+            lambda count: (
+                ngettext("%(count)d match rejected.", "%(count)d matches rejected.", count) % {"count": count}
+            ),
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -368,14 +410,38 @@ class DigestItemInline(admin.TabularInline):
 class DigestDeliveryAdmin(admin.ModelAdmin):
     """Who was sent which week's digest: an audit trail, written only by the digest tasks."""
 
-    list_display = ["week", "kind", "company", "chamber", "match", "status", "recipients", "attempts", "sent_at", "reason"]
+    list_display = [
+        "week",
+        "kind",
+        "company",
+        "chamber",
+        "match",
+        "status",
+        "recipients",
+        "attempts",
+        "sent_at",
+        "reason",
+    ]
     list_filter = ["kind", "status", "iso_year", "iso_week"]
     list_select_related = ["company", "chamber", "match"]
     search_fields = ["company__name", "chamber__name", "sent_to"]
     date_hierarchy = "created_at"
     inlines = [DigestItemInline]
-    readonly_fields = ["kind", "company", "chamber", "match", "iso_year", "iso_week", "status", "reason", "payload", "sent_to",
-                       "attempts", "created_at", "sent_at"]
+    readonly_fields = [
+        "kind",
+        "company",
+        "chamber",
+        "match",
+        "iso_year",
+        "iso_week",
+        "status",
+        "reason",
+        "payload",
+        "sent_to",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
     actions = ["retry"]
 
     def get_queryset(self, request):
@@ -407,10 +473,16 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
                 send_firm_digest.delay(delivery.company_id, delivery.week)
             else:
                 send_staff_digest.delay(delivery.chamber_id, delivery.week)
-        self.message_user(request, ngettext(
-            "%(count)d delivery queued again; a digest already sent is never sent twice.",
-            "%(count)d deliveries queued again; a digest already sent is never sent twice.", len(failed),
-        ) % {"count": len(failed)}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery queued again; a digest already sent is never sent twice.",
+                "%(count)d deliveries queued again; a digest already sent is never sent twice.",
+                len(failed),
+            )
+            % {"count": len(failed)},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -424,7 +496,7 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(FirmToImprove)
 class FirmToImproveAdmin(ReadOnlyAdmin):
-    """"Needs a better profile": the chamber's matchable firms with no standing match whose confidence reaches
+    """ "Needs a better profile": the chamber's matchable firms with no standing match whose confidence reaches
     MATCHING_MIN_CONFIDENCE, with the advice their profile page gives them. Read-only; a firm's name leads to
     its own admin page."""
 
@@ -470,7 +542,8 @@ class FirmToImproveAdmin(ReadOnlyAdmin):
     @admin.display(description=_("how to improve the profile"))
     def hints(self, company: FirmToImprove):
         advice = profile_hints(
-            sectors=[sector.code for sector in company.sectors.all()], languages=company.languages,
+            sectors=[sector.code for sector in company.sectors.all()],
+            languages=company.languages,
             listings=[ListingDraft(x.direction, x.text, x.cooperation) for x in company.listings.all()],
         )
         if not advice:

@@ -48,7 +48,8 @@ class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_serializer_context(self):
         sectors = company_selectors.sectors_by_code()
         return {
-            **super().get_serializer_context(), "company": self._company(),
+            **super().get_serializer_context(),
+            "company": self._company(),
             "sector_names": {code: sector.name for code, sector in sectors.items()},
         }
 

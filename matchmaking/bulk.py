@@ -34,6 +34,8 @@ COPY_CHUNK = 5000  # rows per write to the COPY stream: large enough to amortise
 def _to_json(value) -> str:
     # orjson: a million rows' reasons are encoded in about a second instead of ten (compact, UTF-8 kept).
     return orjson.dumps(value).decode()
+
+
 # Hash joins of a million staged rows against a million matches stay in memory instead of spilling to
 # disk in batches; only for this transaction.
 WORK_MEM = "256MB"
@@ -121,8 +123,12 @@ def write_ranking(
         version.update(scope=list(scope), ranked=list(ranked))
         in_scope = "(m.company_vn_id = ANY(%(scope)s) OR m.company_ru_id = ANY(%(scope)s))"
         dropped_if = f"{in_scope} AND m.company_vn_id = ANY(%(ranked)s) AND m.company_ru_id = ANY(%(ranked)s)"
-    live = {"published": Company.Status.PUBLISHED, "vn": Country.VIETNAM, "ru": Country.RUSSIA,
-            "to_match": list(PURPOSES_TO_MATCH)}
+    live = {
+        "published": Company.Status.PUBLISHED,
+        "vn": Country.VIETNAM,
+        "ru": Country.RUSSIA,
+        "to_match": list(PURPOSES_TO_MATCH),
+    }
     written = Written()
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")

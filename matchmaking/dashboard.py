@@ -179,16 +179,21 @@ def compute_figures(scope: Scope, weeks: list[date]) -> Figures:
     )
 
     published = (
-        StatusChange.objects.filter(_firm_scope(scope, "company__"), to_status=Company.Status.PUBLISHED, changed_at__gte=start)
-        .annotate(week=TruncWeek("changed_at", tzinfo=zone)).values("week")
-        .annotate(n=Count("pk")).order_by()
+        StatusChange.objects.filter(
+            _firm_scope(scope, "company__"), to_status=Company.Status.PUBLISHED, changed_at__gte=start
+        )
+        .annotate(week=TruncWeek("changed_at", tzinfo=zone))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
 
     waiting = Match.objects.filter(_match_scope(scope), status=Match.Status.SUGGESTED).count()
 
     events = (
         MatchEvent.objects.filter(_match_scope(scope, "match__"), action__in=COUNTED_ACTIONS, at__gte=start)
-        .annotate(week=TruncWeek("at", tzinfo=zone)).values("week")
+        .annotate(week=TruncWeek("at", tzinfo=zone))
+        .values("week")
         .annotate(
             decisions=Count("pk", filter=Q(action__in=DECISIONS)) - Count("pk", filter=Q(action="undone")),
             approved=Count("pk", filter=Q(action="approved"))
@@ -203,7 +208,8 @@ def compute_figures(scope: Scope, weeks: list[date]) -> Figures:
             # A pair whose firms both told their outcome in a week counts once, by the best outcome either told.
             agreement=Count("match", distinct=True, filter=Q(action="outcome") & _told(Match.Outcome.AGREEMENT)),
             met=Count(
-                "match", distinct=True,
+                "match",
+                distinct=True,
                 filter=Q(action="outcome") & _told(Match.Outcome.MET) & ~_told(Match.Outcome.AGREEMENT),
             ),
         )
@@ -214,16 +220,32 @@ def compute_figures(scope: Scope, weeks: list[date]) -> Figures:
     weekly = {
         "registered": [firms[f"w{i}"] for i in range(len(weeks))],
         "published": _by_week(published, weeks, "n"),
-        **{name: _by_week(events, weeks, name) for name in
-           ("decisions", "approved", "rejected", "introduced", "connected", "declined", "expired", "met", "agreement")},
+        **{
+            name: _by_week(events, weeks, name)
+            for name in (
+                "decisions",
+                "approved",
+                "rejected",
+                "introduced",
+                "connected",
+                "declined",
+                "expired",
+                "met",
+                "agreement",
+            )
+        },
     }
     delays = {row["week"].date(): row["delay"] for row in events}
     median_hours = [
         round(delays[monday].total_seconds() / 3600, 1) if delays.get(monday) is not None else None for monday in weeks
     ]
     return Figures(
-        weeks=weeks, weekly=weekly, median_hours=median_hours, pending_firms=firms["pending"],
-        suggestions_waiting=waiting, top_sectors=top_sectors_of_connected_pairs(scope),
+        weeks=weeks,
+        weekly=weekly,
+        median_hours=median_hours,
+        pending_firms=firms["pending"],
+        suggestions_waiting=waiting,
+        top_sectors=top_sectors_of_connected_pairs(scope),
     )
 
 
@@ -238,7 +260,9 @@ def top_sectors_of_connected_pairs(scope: Scope, *, limit: int = TOP_SECTORS) ->
     division, 18 s at a million matches; this reads them once."""
     pairs_sql, params = (
         Match.objects.filter(_match_scope(scope), status=Match.Status.CONNECTED)
-        .values("id", "company_vn_id", "company_ru_id").order_by().query.sql_with_params()
+        .values("id", "company_vn_id", "company_ru_id")
+        .order_by()
+        .query.sql_with_params()
     )
     firm_sectors = Company.sectors.through._meta.db_table
     with connection.cursor() as cursor:

@@ -23,8 +23,18 @@ from matchmaking.dashboard import MEDIAN_LABEL, SERIES, Figures, Scope, chamber_
 CHART_WIDTH, CHART_HEIGHT, TOP, AXIS = 260, 100, 14, 14
 # The charts of the page, in this order ("median": the median delay to a decision); the table and the CSV
 # show every series.
-CHARTS = ("registered", "published", "decisions", "median", "introduced", "connected", "declined", "expired", "met",
-          "agreement")
+CHARTS = (
+    "registered",
+    "published",
+    "decisions",
+    "median",
+    "introduced",
+    "connected",
+    "declined",
+    "expired",
+    "met",
+    "agreement",
+)
 
 
 def _scope(request: HttpRequest) -> Scope | None:
@@ -41,15 +51,28 @@ def bar_chart(values: list[float | None], labels: list[str], *, title: str) -> d
     bars = []
     for i, (value, label) in enumerate(zip(values, labels)):
         height = 0 if not value or top <= 0 else max(0.0, (base - TOP) * value / top)
-        bars.append({
-            "x": _svg(i * step + step * 0.15), "width": _svg(step * 0.7), "y": _svg(base - height),
-            "height": _svg(height), "value": "–" if value is None else _number(value), "label": label,
-            "this_week": i == len(values) - 1,
-        })
+        bars.append(
+            {
+                "x": _svg(i * step + step * 0.15),
+                "width": _svg(step * 0.7),
+                "y": _svg(base - height),
+                "height": _svg(height),
+                "value": "–" if value is None else _number(value),
+                "label": label,
+                "this_week": i == len(values) - 1,
+            }
+        )
     return {
-        "title": title, "bars": bars, "width": _svg(CHART_WIDTH), "height": _svg(CHART_HEIGHT),
-        "axis_y": _svg(base), "label_y": _svg(CHART_HEIGHT - 2), "top": _number(top), "top_y": _svg(TOP - 4),
-        "first": labels[0], "last": labels[-1],
+        "title": title,
+        "bars": bars,
+        "width": _svg(CHART_WIDTH),
+        "height": _svg(CHART_HEIGHT),
+        "axis_y": _svg(base),
+        "label_y": _svg(CHART_HEIGHT - 2),
+        "top": _number(top),
+        "top_y": _svg(TOP - 4),
+        "first": labels[0],
+        "last": labels[-1],
     }
 
 
@@ -88,19 +111,28 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
         figures = chamber_figures(scope)
         titles = {**dict(SERIES), "median": MEDIAN_LABEL}
         charts = [
-            bar_chart(figures.median_hours if name == "median" else figures.weekly[name], figures.labels,
-                      title=str(titles[name]))
+            bar_chart(
+                figures.median_hours if name == "median" else figures.weekly[name],
+                figures.labels,
+                title=str(titles[name]),
+            )
             for name in CHARTS
         ]
-        context.update({
-            "figures": figures,
-            "week": figures.labels[-1],
-            "charts": charts,
-            "rows": _rows(figures),
-            "sectors": [{"code": s["code"], "name": _sector_name(s), "pairs": s["pairs"]} for s in figures.top_sectors],
-            "chambers": _chambers(request),
-            "chamber_query": f"?chamber={scope.chamber_id}" if request.user.is_superuser and scope.chamber_id else "",
-        })
+        context.update(
+            {
+                "figures": figures,
+                "week": figures.labels[-1],
+                "charts": charts,
+                "rows": _rows(figures),
+                "sectors": [
+                    {"code": s["code"], "name": _sector_name(s), "pairs": s["pairs"]} for s in figures.top_sectors
+                ],
+                "chambers": _chambers(request),
+                "chamber_query": f"?chamber={scope.chamber_id}"
+                if request.user.is_superuser and scope.chamber_id
+                else "",
+            }
+        )
     return render(request, "admin/matchmaking/dashboard.html", context)
 
 

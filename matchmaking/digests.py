@@ -114,16 +114,24 @@ class DeliveryResult:
     notes: list[str] = field(default_factory=list)  # readers or matches left out, and why
 
     def as_dict(self) -> dict:
-        return {"target": self.target, "status": self.status, "reason": self.reason, "messages": self.messages,
-                "notes": self.notes}
+        return {
+            "target": self.target,
+            "status": self.status,
+            "reason": self.reason,
+            "messages": self.messages,
+            "notes": self.notes,
+        }
 
 
 @dataclass
 class DigestSummary:
     """Counts of one run over many digests, with the reasons behind every skip and failure."""
 
-    counts: dict[str, int] = field(default_factory=lambda: {status: 0 for status in (
-        Status.SENT, Status.SKIPPED, Status.ALREADY, Status.BUSY, Status.FAILED)})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {
+            status: 0 for status in (Status.SENT, Status.SKIPPED, Status.ALREADY, Status.BUSY, Status.FAILED)
+        }
+    )
     messages: int = 0
     expired: int = 0
     details: list[str] = field(default_factory=list)
@@ -220,8 +228,10 @@ def lock_firm_claims(company_ids: list[int]) -> None:
     was told sees every other claim of its firms committed (a weekly digest's or an introduction's)."""
     with connection.cursor() as cursor:
         # Taken in id order by every claim, so two claims of overlapping firms never wait on each other in a ring.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
-                       [FIRM_CLAIM_LOCK, sorted(set(company_ids))])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+            [FIRM_CLAIM_LOCK, sorted(set(company_ids))],
+        )
 
 
 def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int, tuple[DigestDelivery, bool]]:
@@ -237,9 +247,12 @@ def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int,
             return claimed
         plans = selectors.firm_digest_plans(unclaimed)
         fresh = [
-            DigestDelivery(company_id=pk, iso_year=week.year, iso_week=week.week, **(
-                {} if any(plan.values()) else {"status": DigestDelivery.Status.SKIPPED, "reason": "nothing new"}
-            ))
+            DigestDelivery(
+                company_id=pk,
+                iso_year=week.year,
+                iso_week=week.week,
+                **({} if any(plan.values()) else {"status": DigestDelivery.Status.SKIPPED, "reason": "nothing new"}),
+            )
             for pk, plan in sorted(plans.items())  # one order for every worker: no deadlock between two claims
         ]
         try:
@@ -249,7 +262,10 @@ def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int,
             created = []
             for delivery in fresh:
                 row, new = DigestDelivery.objects.get_or_create(
-                    company_id=delivery.company_id, iso_year=week.year, iso_week=week.week, kind=weekly,
+                    company_id=delivery.company_id,
+                    iso_year=week.year,
+                    iso_week=week.week,
+                    kind=weekly,
                     defaults={"status": delivery.status, "reason": delivery.reason},
                 )
                 if new:
@@ -258,7 +274,9 @@ def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int,
                     claimed[row.company_id] = (row, False)
         DigestItem.objects.bulk_create(
             DigestItem(delivery=delivery, match=match, kind=kind)
-            for delivery in created for kind, matches in plans[delivery.company_id].items() for match in matches
+            for delivery in created
+            for kind, matches in plans[delivery.company_id].items()
+            for match in matches
         )
         claimed.update((delivery.company_id, (delivery, True)) for delivery in created)
     return claimed
@@ -269,16 +287,20 @@ def _delivery_locks(deliveries: list[DigestDelivery]) -> Iterator[set[int]]:
     """The advisory locks of many deliveries, taken and released in one query each; yields the ids held.
     They belong to the database session, so a worker killed mid-batch loses them all at once."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, pg_try_advisory_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
-                       [DIGEST_LOCK, [delivery.pk for delivery in deliveries]])
+        cursor.execute(
+            "SELECT id, pg_try_advisory_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+            [DIGEST_LOCK, [delivery.pk for delivery in deliveries]],
+        )
         held = {pk for pk, locked in cursor.fetchall() if locked}
     try:
         yield held
     finally:
         if held:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
-                               [DIGEST_LOCK, sorted(held)])
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
+                    [DIGEST_LOCK, sorted(held)],
+                )
 
 
 def _skip(delivery: DigestDelivery, reason: str) -> None:
@@ -327,14 +349,17 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
     """
     companies = _firms_with_readers(company_ids)
     results: dict[int, DeliveryResult] = {
-        pk: DeliveryResult(f"firm {pk}", Status.SKIPPED, "the firm was deleted") for pk in company_ids
+        pk: DeliveryResult(f"firm {pk}", Status.SKIPPED, "the firm was deleted")
+        for pk in company_ids
         if pk not in companies
     }
     firms = [companies[pk] for pk in dict.fromkeys(company_ids) if pk in companies]
     readers = {company.pk: firm_recipients(company) for company in firms}
     if dry_run:
-        results.update((company.pk, _dry_run_firm(company, week, f"{company} ({company.pk})", *readers[company.pk]))
-                       for company in firms)
+        results.update(
+            (company.pk, _dry_run_firm(company, week, f"{company} ({company.pk})", *readers[company.pk]))
+            for company in firms
+        )
         return {pk: results[pk] for pk in company_ids}
 
     claimed = _claim_firm_deliveries(firms, week)
@@ -343,8 +368,11 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
 
 
 def send_claimed(
-    firms: list[Company], claimed: dict[int, tuple[DigestDelivery, bool]],
-    readers: dict[int, tuple[list[Recipient], list[str]]], week: IsoWeek, results: dict[int, DeliveryResult],
+    firms: list[Company],
+    claimed: dict[int, tuple[DigestDelivery, bool]],
+    readers: dict[int, tuple[list[Recipient], list[str]]],
+    week: IsoWeek,
+    results: dict[int, DeliveryResult],
 ) -> None:
     """Send each firm the delivery claimed for it (firm id → (delivery, created by this call)) unless it went
     out already, filling in ``results``: what a weekly digest and an introduction sent at once share."""
@@ -363,8 +391,12 @@ def send_claimed(
 
 
 def _deliver_held(
-    firms: list[Company], claimed: dict[int, tuple[DigestDelivery, bool]], held: set[int],
-    readers: dict[int, tuple[list[Recipient], list[str]]], week: IsoWeek, results: dict[int, DeliveryResult],
+    firms: list[Company],
+    claimed: dict[int, tuple[DigestDelivery, bool]],
+    held: set[int],
+    readers: dict[int, tuple[list[Recipient], list[str]]],
+    week: IsoWeek,
+    results: dict[int, DeliveryResult],
 ) -> None:
     """Send the digests of the firms whose delivery locks this session holds, filling in ``results``."""
     fresh = DigestDelivery.objects.in_bulk(held)  # read afresh under the lock: an earlier holder may have sent it
@@ -394,8 +426,14 @@ def _deliver_held(
 
 
 def _deliver_locked(
-    company: Company, delivery: DigestDelivery, items: list[DigestItem], matches: dict[int, Match],
-    recipients: list[Recipient], left_out: list[str], mail: Mailer, sector_names: _SectorNamesByLanguage,
+    company: Company,
+    delivery: DigestDelivery,
+    items: list[DigestItem],
+    matches: dict[int, Match],
+    recipients: list[Recipient],
+    left_out: list[str],
+    mail: Mailer,
+    sector_names: _SectorNamesByLanguage,
     week: IsoWeek,
 ) -> DeliveryResult:
     target = f"{company} ({company.pk})"
@@ -425,15 +463,17 @@ def _deliver_locked(
     def render(recipient: Recipient) -> EmailMultiAlternatives:
         return _render_firm_digest(company, side, kept, recipient, delivery, week, sector_names)
 
-    result = _send(delivery, recipients, render, target, mail,
-                   on_sent=lambda: _introduce_announced(company, kept, delivery))
+    result = _send(
+        delivery, recipients, render, target, mail, on_sent=lambda: _introduce_announced(company, kept, delivery)
+    )
     result.notes = left_out + notes
     return result
 
 
 def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult:
-    existing = DigestDelivery.objects.filter(company=company, iso_year=week.year, iso_week=week.week,
-                                             kind=DigestDelivery.Kind.WEEKLY).first()
+    existing = DigestDelivery.objects.filter(
+        company=company, iso_year=week.year, iso_week=week.week, kind=DigestDelivery.Kind.WEEKLY
+    ).first()
     if existing and existing.status in (DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED):
         return DeliveryResult(target, Status.ALREADY, existing.reason)
     plan = selectors.firm_digest_plan(company)
@@ -442,14 +482,22 @@ def _dry_run_firm(company, week, target, recipients, left_out) -> DeliveryResult
     if not recipients:
         return DeliveryResult(target, Status.SKIPPED, "; ".join(left_out) or "nobody to write to")
     counts = ", ".join(f"{len(matches)} {kind}" for kind, matches in plan.items() if matches)
-    return DeliveryResult(target, Status.SENT, f"would send {counts} to {len(recipients)} reader(s)",
-                          messages=len(recipients), notes=left_out)
+    return DeliveryResult(
+        target,
+        Status.SENT,
+        f"would send {counts} to {len(recipients)} reader(s)",
+        messages=len(recipients),
+        notes=left_out,
+    )
 
 
 def _introduce_announced(company: Company, items: list[DigestItem], delivery: DigestDelivery) -> None:
     """The approved matches the digest announced become introduced; runs in the transaction marking it sent."""
-    where = (f"in the {delivery.week} digest of {company}" if delivery.kind == DigestDelivery.Kind.WEEKLY
-             else f"in the introduction email to {company}")
+    where = (
+        f"in the {delivery.week} digest of {company}"
+        if delivery.kind == DigestDelivery.Kind.WEEKLY
+        else f"in the introduction email to {company}"
+    )
     for item in items:
         if item.kind == DigestItem.Kind.NEW and item.match.status == Match.Status.APPROVED:
             try:
@@ -473,16 +521,21 @@ def public_profile(company: Company, sector_names) -> dict:
         [company.activity_division.name] if company.activity_division else []
     )
     return {
-        "name": company.name, "country": company.get_country_display(), "city": company.city,
-        "size": company.get_size_display() if company.size else "", "sectors": sectors,
+        "name": company.name,
+        "country": company.get_country_display(),
+        "city": company.city,
+        "size": company.get_size_display() if company.size else "",
+        "sectors": sectors,
         "offers": [preview(listing.text) for listing in listings if listing.direction == listing.Direction.OFFER],
         "needs": [preview(listing.text) for listing in listings if listing.direction == listing.Direction.NEED],
     }
 
 
 def _answer_url(match: Match, company: Company, recipient: Recipient) -> str:
-    token = sign_action({"match": match.pk, "company": company.pk, "member": recipient.pk
-                         if recipient.kind != CONTACT else None}, ANSWER_SALT)
+    token = sign_action(
+        {"match": match.pk, "company": company.pk, "member": recipient.pk if recipient.kind != CONTACT else None},
+        ANSWER_SALT,
+    )
     path = reverse("introduction-answer", args=[token])
     if recipient.kind == CONTACT:  # a firm without an account claims its profile first, then answers
         return f"{claim_url(company)}?next={quote(path)}"
@@ -513,8 +566,13 @@ class _SectorNamesByLanguage(Mapping):
 
 
 def _render_firm_digest(
-    company: Company, side: str, items: list[DigestItem], recipient: Recipient, delivery: DigestDelivery,
-    week: IsoWeek, names: Mapping[str, str],
+    company: Company,
+    side: str,
+    items: list[DigestItem],
+    recipient: Recipient,
+    delivery: DigestDelivery,
+    week: IsoWeek,
+    names: Mapping[str, str],
 ) -> EmailMultiAlternatives:
     expiry_days = settings.DIGEST_INTRODUCTION_EXPIRY_DAYS
     with translation.override(recipient.language):
@@ -522,12 +580,14 @@ def _render_firm_digest(
         for item in items:
             match = item.match
             introduced = match.introduced_at or timezone.now()
-            sections[item.kind].append({
-                "counterpart": public_profile(match.counterpart_of(company), names),
-                "reasons": explain(match, side, sector_names=names),
-                "answer_url": _answer_url(match, company, recipient),
-                "expires_on": (introduced + timedelta(days=expiry_days)).date(),
-            })
+            sections[item.kind].append(
+                {
+                    "counterpart": public_profile(match.counterpart_of(company), names),
+                    "reasons": explain(match, side, sector_names=names),
+                    "answer_url": _answer_url(match, company, recipient),
+                    "expires_on": (introduced + timedelta(days=expiry_days)).date(),
+                }
+            )
         new, reminders = sections[DigestItem.Kind.NEW], sections[DigestItem.Kind.REMINDER]
         count = len(new)
         if count:
@@ -536,14 +596,20 @@ def _render_firm_digest(
             ) % {"count": count, "firm": company.name}
         elif reminders:
             subject = ngettext(
-                "%(count)d introduction waits for your answer", "%(count)d introductions wait for your answer",
+                "%(count)d introduction waits for your answer",
+                "%(count)d introductions wait for your answer",
                 len(reminders),
             ) % {"count": len(reminders)}
         else:
             subject = gettext("News about your introductions")
         context = {
-            "recipient": recipient, "firm": company, "week": str(week), "new": new, "reminders": reminders,
-            "expired": sections[DigestItem.Kind.EXPIRED], "claim": recipient.kind == CONTACT,
+            "recipient": recipient,
+            "firm": company,
+            "week": str(week),
+            "new": new,
+            "reminders": reminders,
+            "expired": sections[DigestItem.Kind.EXPIRED],
+            "claim": recipient.kind == CONTACT,
             "claim_url": claim_url(company) if recipient.kind == CONTACT else "",
             **footer_links(recipient),
         }
@@ -571,7 +637,9 @@ def _message(subject: str, template: str, context: dict, recipient: Recipient, d
     message = EmailMultiAlternatives(
         # A firm's name in the subject was checked when written, but not rows stored before that check: a line
         # break left there would fail this digest every week (BadHeaderError), so the subject is one line.
-        subject=" ".join(subject.split()), body=text, to=[recipient.email],
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[recipient.email],
         headers={
             # RFC 8058 one-click unsubscribe, plus the RFC 2369 mailto for clients that only know that.
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>, <{context['unsubscribe_mailto']}>",
@@ -590,8 +658,12 @@ def _message(subject: str, template: str, context: dict, recipient: Recipient, d
 
 
 def _send(
-    delivery: DigestDelivery, recipients: list[Recipient], render: Callable[[Recipient], EmailMultiAlternatives],
-    target: str, mail: Mailer, on_sent: Callable[[], None] = lambda: None,
+    delivery: DigestDelivery,
+    recipients: list[Recipient],
+    render: Callable[[Recipient], EmailMultiAlternatives],
+    target: str,
+    mail: Mailer,
+    on_sent: Callable[[], None] = lambda: None,
 ) -> DeliveryResult:
     """Send to each recipient the server has not accepted yet; the caller holds the delivery's lock.
 
@@ -616,13 +688,17 @@ def _send(
             sent += 1
     except SMTP_ERRORS as error:
         reason = f"mail server: {type(error).__name__}: {error}"[:300]
-        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestDelivery.Status.FAILED, reason=reason,
-                                                             **counted)
+        DigestDelivery.objects.filter(pk=delivery.pk).update(
+            status=DigestDelivery.Status.FAILED, reason=reason, **counted
+        )
         return DeliveryResult(target, Status.FAILED, reason, messages=sent)
     try:
         with transaction.atomic():
             DigestDelivery.objects.filter(pk=delivery.pk).update(
-                sent_to=delivery.sent_to, status=DigestDelivery.Status.SENT, sent_at=timezone.now(), reason="",
+                sent_to=delivery.sent_to,
+                status=DigestDelivery.Status.SENT,
+                sent_at=timezone.now(),
+                reason="",
                 **(counted if todo else {}),
             )
             on_sent()
@@ -649,7 +725,9 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
         return DeliveryResult(target, Status.SENT, f"would send to {len(recipients)} staff", len(recipients))
 
     with transaction.atomic():
-        delivery, created = DigestDelivery.objects.get_or_create(chamber=chamber, iso_year=week.year, iso_week=week.week)
+        delivery, created = DigestDelivery.objects.get_or_create(
+            chamber=chamber, iso_year=week.year, iso_week=week.week
+        )
         if created:
             delivery.payload = selectors.staff_digest_figures(chamber, since=timezone.now() - timedelta(days=7))
             delivery.save(update_fields=["payload"])
@@ -674,12 +752,21 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
                     "%(count)d suggestion waits for review", "%(count)d suggestions wait for review", count
                 ) % {"count": count}
                 context = {
-                    "recipient": recipient, "chamber": chamber, "week": delivery.week, "figures": figures,
-                    "admin_url": settings.SITE_URL + reverse("admin:matchmaking_match_changelist") + "?status=suggested",
-                    "vetting_url": settings.SITE_URL + reverse("admin:companies_company_changelist") + "?status=pending",
+                    "recipient": recipient,
+                    "chamber": chamber,
+                    "week": delivery.week,
+                    "figures": figures,
+                    "admin_url": settings.SITE_URL
+                    + reverse("admin:matchmaking_match_changelist")
+                    + "?status=suggested",
+                    "vetting_url": settings.SITE_URL
+                    + reverse("admin:companies_company_changelist")
+                    + "?status=pending",
                     **footer_links(recipient),
                 }
-                return _message(f"SME Match · {subject}", "matchmaking/email/staff_digest", context, recipient, delivery)
+                return _message(
+                    f"SME Match · {subject}", "matchmaking/email/staff_digest", context, recipient, delivery
+                )
 
         mail = Mailer()
         try:
@@ -693,7 +780,9 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
 # --- a whole run ----------------------------------------------------------------------------------
 
 
-def digest_targets(week: IsoWeek, country: str | None = None, firm_ids: list[int] | None = None) -> tuple[list[int], list[int]]:
+def digest_targets(
+    week: IsoWeek, country: str | None = None, firm_ids: list[int] | None = None
+) -> tuple[list[int], list[int]]:
     """(firm ids, chamber ids) a run for the week visits."""
     if firm_ids:
         return sorted(firm_ids), []
@@ -705,7 +794,11 @@ def digest_targets(week: IsoWeek, country: str | None = None, firm_ids: list[int
 
 
 def send_digests(
-    week: IsoWeek, firms: list[int], chambers: list[int], *, dry_run: bool = False,
+    week: IsoWeek,
+    firms: list[int],
+    chambers: list[int],
+    *,
+    dry_run: bool = False,
     progress: Callable[[DeliveryResult], None] | None = None,
 ) -> DigestSummary:
     """The digests of the given firms and chambers for the week, batch after batch in this process (the
@@ -713,7 +806,7 @@ def send_digests(
     introductions first (services.expire_introductions), so their news is in this week's digests."""
     summary = DigestSummary()
     for start in range(0, len(firms), FIRMS_PER_TASK):
-        for result in deliver_firm_digests(firms[start:start + FIRMS_PER_TASK], week, dry_run=dry_run).values():
+        for result in deliver_firm_digests(firms[start : start + FIRMS_PER_TASK], week, dry_run=dry_run).values():
             summary.add(result)
             if progress:
                 progress(result)

@@ -156,7 +156,9 @@ class DirectoryIndex:
             firms = firms.filter(pk__in=firm_ids)
         firms = firms.only("pk", "name", "city", "updated_at").annotate(listed_at=Max("listings__updated_at"))
         firms = firms.prefetch_related(
-            Prefetch("listings", queryset=Listing.objects.order_by("pk").only("company_id", "direction", "text", "language"))
+            Prefetch(
+                "listings", queryset=Listing.objects.order_by("pk").only("company_id", "direction", "text", "language")
+            )
         )
         read = set()
         batch: list[Company] = []
@@ -195,8 +197,12 @@ class DirectoryIndex:
     def _put(self, firms: list[Company]) -> None:
         if not firms:
             return
-        texts = [(_role(x.direction), x.text, x.language) for firm in firms for x in firm.listings.all() if x.text.strip()]
-        new = list(dict.fromkeys((role, text, language) for role, text, language in texts if (role, text) not in self.slot_of))
+        texts = [
+            (_role(x.direction), x.text, x.language) for firm in firms for x in firm.listings.all() if x.text.strip()
+        ]
+        new = list(
+            dict.fromkeys((role, text, language) for role, text, language in texts if (role, text) not in self.slot_of)
+        )
         if new:
             vectors = np.zeros((len(new), 384), dtype=np.float32)
             for role in (QUERY, PASSAGE):

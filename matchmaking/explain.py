@@ -54,7 +54,10 @@ class LazySectorNames(Mapping):
 
 def _sector_codes(reasons: list[dict]) -> set[str]:
     return {
-        code for reason in reasons if reason.get("kind") == "sectors" for code in (reason.get("data") or {}).get("common", [])
+        code
+        for reason in reasons
+        if reason.get("kind") == "sectors"
+        for code in (reason.get("data") or {}).get("common", [])
     }
 
 
@@ -64,7 +67,9 @@ def _offer_meets_need(kind: str, reader_side: str, data: dict) -> str:
     values = {"offer": data.get("offer", ""), "need": data.get("need", "")}
     if reader_side == STAFF:
         if vn_offers:
-            return gettext("The Vietnamese firm’s offer “{offer}” meets the Russian firm’s need “{need}”.").format(**values)
+            return gettext("The Vietnamese firm’s offer “{offer}” meets the Russian firm’s need “{need}”.").format(
+                **values
+            )
         return gettext("The Russian firm’s offer “{offer}” meets the Vietnamese firm’s need “{need}”.").format(**values)
     reader_offers = vn_offers == (reader_side == VN)
     if reader_offers:
@@ -130,7 +135,8 @@ def _in_common(kind: str, common: list[str], names: Mapping[str, str]) -> str | 
         forms = ", ".join(_label(CooperationForm, value) for value in common)
         # At most nine forms exist, so no count is needed to pick the right plural.
         return ngettext(
-            "Both firms want this form of cooperation: {forms}.", "Both firms want these forms of cooperation: {forms}.",
+            "Both firms want this form of cooperation: {forms}.",
+            "Both firms want these forms of cooperation: {forms}.",
             count,
         ).format(forms=forms)
     if kind == "language":

@@ -45,33 +45,40 @@ def deliver_introduction(match_id: int) -> DeliveryResult:
         return DeliveryResult(f"introduction {match_id}", Status.SKIPPED, "the match was deleted")
     target = f"introduction {match_id} ({match})"
     companies = Company.objects.prefetch_related("memberships__user", "listings").in_bulk(
-        [match.company_vn_id, match.company_ru_id])
+        [match.company_vn_id, match.company_ru_id]
+    )
     firms = [companies[pk] for pk in (match.company_vn_id, match.company_ru_id) if pk in companies]
     week = IsoWeek.current()
     claimed, untold = _claim(match, firms, week)
     results = {pk: DeliveryResult(f"{companies[pk]} ({pk})", Status.SKIPPED, why) for pk, why in untold.items()}
     readers = {company.pk: firm_recipients(company) for company in firms if company.pk in claimed}
     digests.send_claimed([company for company in firms if company.pk in claimed], claimed, readers, week, results)
-    notes = [f"{result.target}: {result.status}" + (f" ({result.reason})" if result.reason else "")
-             for result in results.values()]
+    notes = [
+        f"{result.target}: {result.status}" + (f" ({result.reason})" if result.reason else "")
+        for result in results.values()
+    ]
     if _introduce_unannounced(match):
         notes.append("introduced without an email")
     status = min((result.status for result in results.values()), key=_PRECEDENCE.index, default=Status.SKIPPED)
     reason = "; ".join(result.reason for result in results.values() if result.status == status and result.reason)
-    return DeliveryResult(target, status, reason, messages=sum(result.messages for result in results.values()),
-                          notes=notes)
+    return DeliveryResult(
+        target, status, reason, messages=sum(result.messages for result in results.values()), notes=notes
+    )
 
 
 def _claim(
-    match: Match, firms: list[Company], week: IsoWeek,
+    match: Match,
+    firms: list[Company],
+    week: IsoWeek,
 ) -> tuple[dict[int, tuple[DigestDelivery, bool]], dict[int, str]]:
     """(firm id → (its introduction delivery, created by this call), firm id → why it is not to be told)."""
     with transaction.atomic():
         digests.lock_firm_claims([company.pk for company in firms])
         claimed = {
             delivery.company_id: (delivery, False)
-            for delivery in DigestDelivery.objects.filter(kind=DigestDelivery.Kind.INTRODUCTION, match=match,
-                                                          company__in=firms)
+            for delivery in DigestDelivery.objects.filter(
+                kind=DigestDelivery.Kind.INTRODUCTION, match=match, company__in=firms
+            )
         }
         unclaimed = [company for company in firms if company.pk not in claimed]
         plans = selectors.firm_digest_plans(unclaimed) if unclaimed else {}
@@ -82,7 +89,10 @@ def _claim(
                 continue
             # The firm locks make this the only claim of the firm now: no other worker creates the same row.
             delivery = DigestDelivery.objects.create(
-                kind=DigestDelivery.Kind.INTRODUCTION, match=match, company=company, iso_year=week.year,
+                kind=DigestDelivery.Kind.INTRODUCTION,
+                match=match,
+                company=company,
+                iso_year=week.year,
                 iso_week=week.week,
             )
             DigestItem.objects.create(delivery=delivery, match=match, kind=DigestItem.Kind.NEW)
@@ -94,8 +104,12 @@ def _why_not_news(match: Match, company: Company) -> str:
     side = selectors.side_of_country(company.country)
     other = "ru" if side == "vn" else "vn"
     counterpart = match.counterpart_of(company)
-    told = DigestItem.objects.filter(match=match, kind=DigestItem.Kind.NEW, delivery__company=company,
-                                     delivery__status__in=selectors.TOLD_DELIVERY_STATUSES)
+    told = DigestItem.objects.filter(
+        match=match,
+        kind=DigestItem.Kind.NEW,
+        delivery__company=company,
+        delivery__status__in=selectors.TOLD_DELIVERY_STATUSES,
+    )
     if told.exists():
         return "told of it already, or its weekly digest holding it is on its way"
     if not Match.objects.filter(selectors.seen_by_counterpart(f"company_{other}"), pk=match.pk).exists():
@@ -112,13 +126,17 @@ def _introduce_unannounced(match: Match) -> bool:
     """Introduce the match if it is still approved though nothing about it is left to send: every firm was
     skipped (opted out, or hidden from the other). True if it did."""
     waiting = DigestItem.objects.filter(
-        match=match, kind=DigestItem.Kind.NEW,
+        match=match,
+        kind=DigestItem.Kind.NEW,
         delivery__status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.FAILED],
     )
     matchable = Company.objects.matchable().values("pk")
     introducible = Match.objects.filter(
         selectors.seen_by_counterpart("company_vn") | selectors.seen_by_counterpart("company_ru"),
-        pk=match.pk, status=Match.Status.APPROVED, company_vn__in=matchable, company_ru__in=matchable,
+        pk=match.pk,
+        status=Match.Status.APPROVED,
+        company_vn__in=matchable,
+        company_ru__in=matchable,
     )
     if waiting.exists() or not introducible.exists():
         return False
@@ -135,9 +153,13 @@ def unsent_introductions() -> list[int]:
     or its task was lost): the weekly run queues them again."""
     return list(
         DigestDelivery.objects.filter(
-            kind=DigestDelivery.Kind.INTRODUCTION, match__isnull=False,
+            kind=DigestDelivery.Kind.INTRODUCTION,
+            match__isnull=False,
             status__in=[DigestDelivery.Status.PENDING, DigestDelivery.Status.FAILED],
-        ).order_by("match_id").values_list("match_id", flat=True).distinct()
+        )
+        .order_by("match_id")
+        .values_list("match_id", flat=True)
+        .distinct()
     )
 
 

@@ -43,10 +43,18 @@ class Match(models.Model):
     company_vn = models.ForeignKey(
         Company, models.CASCADE, related_name="matches_as_vn", verbose_name=_("Vietnamese firm"), db_index=False
     )
-    company_ru = models.ForeignKey(Company, models.CASCADE, related_name="matches_as_ru", verbose_name=_("Russian firm"))
+    company_ru = models.ForeignKey(
+        Company, models.CASCADE, related_name="matches_as_ru", verbose_name=_("Russian firm")
+    )
     score = models.FloatField(_("score"), db_index=True)
-    fit_for_vn = models.FloatField(_("fit for the Vietnamese firm"), help_text=_("How well the Russian firm's offers meet the Vietnamese firm's needs."))
-    fit_for_ru = models.FloatField(_("fit for the Russian firm"), help_text=_("How well the Vietnamese firm's offers meet the Russian firm's needs."))
+    fit_for_vn = models.FloatField(
+        _("fit for the Vietnamese firm"),
+        help_text=_("How well the Russian firm's offers meet the Vietnamese firm's needs."),
+    )
+    fit_for_ru = models.FloatField(
+        _("fit for the Russian firm"),
+        help_text=_("How well the Vietnamese firm's offers meet the Russian firm's needs."),
+    )
     score_parts = models.JSONField(_("score parts"), default=dict)
     # Computed by the database from score_parts, so the recompute's COPY writer (bulk.py), which writes only
     # score_parts, needs no column of its own for it. NULL when the engine ranked without its learned model.
@@ -56,22 +64,36 @@ class Match(models.Model):
         db_persist=True,
         null=True,
         verbose_name=_("confidence"),
-        help_text=_("The engine’s estimate of the chance that the pair is a real fit; empty when it ranked "
-                    "without its learned model."),
+        help_text=_(
+            "The engine’s estimate of the chance that the pair is a real fit; empty when it ranked "
+            "without its learned model."
+        ),
     )
-    reasons = models.JSONField(_("reasons"), default=list, help_text=_("Facts behind the match, from the Vietnamese firm's side."))
+    reasons = models.JSONField(
+        _("reasons"), default=list, help_text=_("Facts behind the match, from the Vietnamese firm's side.")
+    )
     engine_version = models.CharField(_("engine version"), max_length=20)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED)  # indexed with the score (Meta)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SUGGESTED
+    )  # indexed with the score (Meta)
     review_note = models.TextField(_("review note"), blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     introduced_at = models.DateTimeField(_("introduced at"), null=True, blank=True)
-    response_vn = models.CharField(_("Vietnamese firm's answer"), max_length=8, choices=Response.choices, default=Response.PENDING)
-    response_ru = models.CharField(_("Russian firm's answer"), max_length=8, choices=Response.choices, default=Response.PENDING)
-    outcome_vn = models.CharField(_("outcome told by the Vietnamese firm"), max_length=10, choices=Outcome.choices, blank=True)
-    outcome_ru = models.CharField(_("outcome told by the Russian firm"), max_length=10, choices=Outcome.choices, blank=True)
+    response_vn = models.CharField(
+        _("Vietnamese firm's answer"), max_length=8, choices=Response.choices, default=Response.PENDING
+    )
+    response_ru = models.CharField(
+        _("Russian firm's answer"), max_length=8, choices=Response.choices, default=Response.PENDING
+    )
+    outcome_vn = models.CharField(
+        _("outcome told by the Vietnamese firm"), max_length=10, choices=Outcome.choices, blank=True
+    )
+    outcome_ru = models.CharField(
+        _("outcome told by the Russian firm"), max_length=10, choices=Outcome.choices, blank=True
+    )
     connected_at = models.DateTimeField(_("connected at"), null=True, blank=True)
     expired_at = models.DateTimeField(_("expired at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -91,7 +113,9 @@ class Match(models.Model):
             # The review workbench walks the suggestions in this order (matchmaking.review_queue.QUEUE_KEY).
             models.Index(
                 Func(Coalesce("confidence", "score") * -100, function="ROUND", output_field=models.FloatField()),
-                F("created_at"), F("id"), name="match_review_queue",
+                F("created_at"),
+                F("id"),
+                name="match_review_queue",
                 condition=models.Q(status="suggested"),
             ),
         ]
@@ -179,14 +203,22 @@ class DigestDelivery(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.WEEKLY)
     # SET_NULL, as DigestItem.match: the record of what a firm was sent outlives a deleted counterpart.
     match = models.ForeignKey(
-        Match, models.SET_NULL, null=True, blank=True, related_name="introduction_deliveries",
+        Match,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="introduction_deliveries",
         verbose_name=_("match (introduction)"),
     )
     company = models.ForeignKey(
         Company, models.CASCADE, null=True, blank=True, related_name="digest_deliveries", verbose_name=_("firm")
     )
     chamber = models.ForeignKey(
-        "companies.Organisation", models.CASCADE, null=True, blank=True, related_name="digest_deliveries",
+        "companies.Organisation",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="digest_deliveries",
         verbose_name=_("chamber (staff digest)"),
     )
     iso_year = models.PositiveSmallIntegerField(_("ISO year"))
@@ -194,7 +226,9 @@ class DigestDelivery(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True, help_text=_("Why it was skipped or failed."))
     payload = models.JSONField(_("content"), default=dict, blank=True)
-    sent_to = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("accepted by the mail server for"))
+    sent_to = ArrayField(
+        models.EmailField(), default=list, blank=True, verbose_name=_("accepted by the mail server for")
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -205,15 +239,18 @@ class DigestDelivery(models.Model):
         verbose_name_plural = _("digest deliveries")
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "iso_year", "iso_week"], condition=models.Q(company__isnull=False, kind="weekly"),
+                fields=["company", "iso_year", "iso_week"],
+                condition=models.Q(company__isnull=False, kind="weekly"),
                 name="one_firm_digest_per_week",
             ),
             models.UniqueConstraint(
-                fields=["company", "match"], condition=models.Q(kind="introduction"),
+                fields=["company", "match"],
+                condition=models.Q(kind="introduction"),
                 name="one_introduction_email_per_firm_and_match",
             ),
             models.UniqueConstraint(
-                fields=["chamber", "iso_year", "iso_week"], condition=models.Q(chamber__isnull=False),
+                fields=["chamber", "iso_year", "iso_week"],
+                condition=models.Q(chamber__isnull=False),
                 name="one_staff_digest_per_week",
             ),
             models.CheckConstraint(
@@ -253,4 +290,6 @@ class DigestItem(models.Model):
         ordering = ["delivery", "kind", "id"]
         verbose_name = _("digest item")
         verbose_name_plural = _("digest items")
-        constraints = [models.UniqueConstraint(fields=["delivery", "match", "kind"], name="one_item_per_match_and_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "match", "kind"], name="one_item_per_match_and_kind")
+        ]

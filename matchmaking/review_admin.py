@@ -37,7 +37,10 @@ REJECT_REASONS = {
     "thin_profile": _("Profile too thin"),
 }
 WAITING_CHOICES = [
-    ("", _("any time")), ("7", _("a week or more")), ("30", _("a month or more")), ("90", _("three months or more")),
+    ("", _("any time")),
+    ("7", _("a week or more")),
+    ("30", _("a month or more")),
+    ("90", _("three months or more")),
 ]
 BAND_CHOICES = [("", _("any")), ("high", "≥ 80%"), ("medium", "50 – 80%"), ("low", "20 – 50%"), ("lowest", "< 20%")]
 # The score parts shown as bars, in this order, with what each measures.
@@ -74,7 +77,8 @@ class ReviewFilterForm(forms.Form):
         self.fields["country"].choices = [("", _("both countries"))] + list(Country.choices)
         self.fields["sector"].choices = [("", _("all"))] + [
             (code, f"{code} {sector.name}")
-            for code, sector in sectors_by_code().items() if sector.level == Sector.Level.DIVISION
+            for code, sector in sectors_by_code().items()
+            if sector.level == Sector.Level.DIVISION
         ]
         self.is_valid()  # fills cleaned_data with the valid fields; the others are left out
 
@@ -83,8 +87,11 @@ class ReviewFilterForm(forms.Form):
 
     def filters(self) -> review_queue.ReviewFilters:
         return review_queue.ReviewFilters(
-            chamber=self._value("chamber"), country=self._value("country"), sector=self._value("sector"),
-            band=self._value("band"), waiting_days=self._value("waiting"),
+            chamber=self._value("chamber"),
+            country=self._value("country"),
+            sector=self._value("sector"),
+            band=self._value("band"),
+            waiting_days=self._value("waiting"),
         )
 
     def summary(self) -> list[str]:
@@ -181,10 +188,16 @@ def _bars(match: Match) -> list[dict]:
     parts = match.score_parts or {}
     bars = [
         {"label": label, "value": parts[name], "width": round(100 * min(max(float(parts[name]), 0.0), 1.0))}
-        for name, label in SCORE_PARTS.items() if isinstance(parts.get(name), (int, float))
+        for name, label in SCORE_PARTS.items()
+        if isinstance(parts.get(name), (int, float))
     ]
-    bars.append({"label": gettext("Combined score"), "value": match.score,
-                 "width": round(100 * min(max(match.score, 0.0), 1.0))})
+    bars.append(
+        {
+            "label": gettext("Combined score"),
+            "value": match.score,
+            "width": round(100 * min(max(match.score, 0.0), 1.0)),
+        }
+    )
     return bars
 
 
@@ -230,8 +243,11 @@ def _url(name: str, query: str, *args) -> str:
 
 def _context(model_admin, request: HttpRequest, title: str, **extra) -> dict:
     return {
-        **model_admin.admin_site.each_context(request), "opts": Match._meta, "title": title,
-        "has_change_permission": model_admin.has_change_permission(request), **extra,
+        **model_admin.admin_site.each_context(request),
+        "opts": Match._meta,
+        "title": title,
+        "has_change_permission": model_admin.has_change_permission(request),
+        **extra,
     }
 
 
@@ -266,32 +282,49 @@ def workbench(model_admin, request: HttpRequest, pk: int | None = None) -> HttpR
         raise Http404
     waiting = queue.count(up_to=COUNT_UP_TO)
     context = _context(
-        model_admin, request, gettext("Review workbench"), pair=pair, form=form, query=query, skipped=len(skipped),
-        waiting=waiting, waiting_more=waiting >= COUNT_UP_TO, last=_last_decision(request),
-        reject_reasons=REJECT_REASONS, introduce_now=hasattr(services, "introduce_now"),
+        model_admin,
+        request,
+        gettext("Review workbench"),
+        pair=pair,
+        form=form,
+        query=query,
+        skipped=len(skipped),
+        waiting=waiting,
+        waiting_more=waiting >= COUNT_UP_TO,
+        last=_last_decision(request),
+        reject_reasons=REJECT_REASONS,
+        introduce_now=hasattr(services, "introduce_now"),
     )
     if pair is not None:
         match = pair.match
         quotes = _quotes(match)
         sectors = sectors_by_code()
         context.update(
-            pair=pair, match=match, suggested=match.status == Match.Status.SUGGESTED,
+            pair=pair,
+            match=match,
+            suggested=match.status == Match.Status.SUGGESTED,
             sides=[
                 {
-                    "side": side, "panel": _firm_panel(pair.firms[side], quotes=quotes[side], sectors=sectors),
-                    "history": pair.history[side], "waiting": pair.waiting[side],
+                    "side": side,
+                    "panel": _firm_panel(pair.firms[side], quotes=quotes[side], sectors=sectors),
+                    "history": pair.history[side],
+                    "waiting": pair.waiting[side],
                     # A firm's place counts its matches with every chamber: told only for a firm whose matches
                     # are all the reader's to see (their own chamber's), or it would betray the others.
-                    "place": getattr(match, f"ahead_{side}") + 1 if _sees_all_of(request.user, pair.firms[side])
+                    "place": getattr(match, f"ahead_{side}") + 1
+                    if _sees_all_of(request.user, pair.firms[side])
                     else None,
                 }
                 for side in ("vn", "ru")
             ],
-            bars=_bars(match), rivals=_rivals_sentence(match),
+            bars=_bars(match),
+            rivals=_rivals_sentence(match),
             reasons=explain(match, STAFF, sector_names=_sector_names()),
             quality_display=f"{match.score:.2f}" if match.confidence is None else f"{match.confidence:.0%}",
-            decide_url=_url("review_decide", query, match.pk), undo_url=_url("review_undo", query, match.pk),
-            next_url=_url("review_next", query, match.pk), previous_url=_url("review_previous", query, match.pk),
+            decide_url=_url("review_decide", query, match.pk),
+            undo_url=_url("review_undo", query, match.pk),
+            next_url=_url("review_next", query, match.pk),
+            previous_url=_url("review_previous", query, match.pk),
         )
     return TemplateResponse(request, "admin/matchmaking/match/review.html", context)
 
@@ -349,12 +382,21 @@ def decide(model_admin, request: HttpRequest, pk: int) -> HttpResponse:
         if action == "introduce":  # the emails are on their way: nothing to take back
             request.session.pop(LAST_KEY, None)
         else:
-            request.session[LAST_KEY] = {"match": pk, "action": action, "at": timezone.now().isoformat(),
-                                         "pair": str(match)}
-        messages.success(request, {
-            "approve": gettext("Approved: %(pair)s."), "reject": gettext("Rejected: %(pair)s."),
-            "introduce": gettext("Approved, and both firms are being emailed the introduction now: %(pair)s."),
-        }[action] % {"pair": match})
+            request.session[LAST_KEY] = {
+                "match": pk,
+                "action": action,
+                "at": timezone.now().isoformat(),
+                "pair": str(match),
+            }
+        messages.success(
+            request,
+            {
+                "approve": gettext("Approved: %(pair)s."),
+                "reject": gettext("Rejected: %(pair)s."),
+                "introduce": gettext("Approved, and both firms are being emailed the introduction now: %(pair)s."),
+            }[action]
+            % {"pair": match},
+        )
     found = queue.after(place, skip=skipped) if place is not None else None
     if found is None:
         found = queue.first(skip=skipped)
@@ -415,30 +457,45 @@ def firm(model_admin, request: HttpRequest, company_pk: int) -> HttpResponse:
             except services.MatchWorkflowError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, ngettext(
-                    "%(count)d match approved.", "%(count)d matches approved.", len(changed)
-                ) % {"count": len(changed)})
+                messages.success(
+                    request,
+                    ngettext("%(count)d match approved.", "%(count)d matches approved.", len(changed))
+                    % {"count": len(changed)},
+                )
             return HttpResponseRedirect(request.path)
     else:
         form = TopForm(initial={"top": 1})
     names = _sector_names()
     side = selectors.side_of_country(review.firm.country)
     rows = [
-        {"match": match, "rank": rank, "counterpart": match.company_ru if side == "vn" else match.company_vn,
-         "reasons": " ".join(explain(match, STAFF, sector_names=names)), "rivals": _rivals_sentence(match)}
+        {
+            "match": match,
+            "rank": rank,
+            "counterpart": match.company_ru if side == "vn" else match.company_vn,
+            "reasons": " ".join(explain(match, STAFF, sector_names=names)),
+            "rivals": _rivals_sentence(match),
+        }
         for rank, match in enumerate(review.suggestions, start=1)
     ]
     panel = _firm_panel(review.firm, quotes={"fit": set(), "rival": set()}, sectors=sectors_by_code())
     context = _context(
-        model_admin, request, gettext("Suggestions for %(firm)s") % {"firm": review.firm.name},
-        review=review, rows=rows, panel=panel, side=side, form=form,
+        model_admin,
+        request,
+        gettext("Suggestions for %(firm)s") % {"firm": review.firm.name},
+        review=review,
+        rows=rows,
+        panel=panel,
+        side=side,
+        form=form,
     )
     return TemplateResponse(request, "admin/matchmaking/match/review_firm.html", context)
 
 
 class BulkApproveForm(forms.Form):
     least = forms.IntegerField(
-        label=_("Approve every suggestion with a confidence of at least (%)"), min_value=1, max_value=100,
+        label=_("Approve every suggestion with a confidence of at least (%)"),
+        min_value=1,
+        max_value=100,
     )
     expected = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
@@ -463,14 +520,21 @@ def bulk_approve(model_admin, request: HttpRequest) -> HttpResponse:
             approved = services.approve_all(
                 chosen, by=request.user, note=form.cleaned_data["note"].strip(), limit=expected
             )
-            messages.success(request, ngettext(
-                "%(count)d match approved.", "%(count)d matches approved.", approved
-            ) % {"count": approved})
+            messages.success(
+                request,
+                ngettext("%(count)d match approved.", "%(count)d matches approved.", approved) % {"count": approved},
+            )
             return HttpResponseRedirect(_url("review", query))
         count = chosen.count()
         form = BulkApproveForm(initial={**form.cleaned_data, "expected": count})
     context = _context(
-        model_admin, request, gettext("Bulk approve"), form=form, filter_form=filter_form, query=query,
-        count=count, least=request.GET.get("least"),
+        model_admin,
+        request,
+        gettext("Bulk approve"),
+        form=form,
+        filter_form=filter_form,
+        query=query,
+        count=count,
+        least=request.GET.get("least"),
     )
     return TemplateResponse(request, "admin/matchmaking/match/review_bulk.html", context)

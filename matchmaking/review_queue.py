@@ -10,8 +10,21 @@ from datetime import timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
-    BooleanField, Case, Count, Exists, Expression, ExpressionWrapper, F, FloatField, Func, IntegerField, OuterRef,
-    Q, QuerySet, Subquery, When,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
 )
 from django.db.models.functions import Coalesce, Least
 from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
@@ -133,7 +146,8 @@ class ReviewQueue:
         # The sides whose firms are served, each with the condition its firm must meet (Q() for every firm).
         self.served = [
             (side, _firm_filter(f"company_{side}", filters))
-            for side, country in _SIDES if not filters.country or filters.country == country
+            for side, country in _SIDES
+            if not filters.country or filters.country == country
         ]
         pairs = visible_to_staff(user, Match.objects.filter(status=Match.Status.SUGGESTED))
         pairs = pairs.alias(quality=QUALITY, queue_percent=QUEUE_KEY[0])
@@ -202,8 +216,15 @@ class ReviewQueue:
             )
         return {"=": Exact, ">=": GreaterThanOrEqual, "<=": LessThanOrEqual}[rounds](self._round(), number)
 
-    def _walk(self, in_round: Expression | None, skip: Collection[int], *, after: tuple | None = None,
-              before: tuple | None = None, backwards: bool = False) -> int | None:
+    def _walk(
+        self,
+        in_round: Expression | None,
+        skip: Collection[int],
+        *,
+        after: tuple | None = None,
+        before: tuple | None = None,
+        backwards: bool = False,
+    ) -> int | None:
         """The first pair, in QUEUE_KEY order (reversed if ``backwards``), after or before a key, for which
         ``in_round`` holds, among the next WALK_ROWS pairs; None if none."""
         rows = self.matches.exclude(pk__in=list(skip)) if skip else self.matches
@@ -233,8 +254,10 @@ class ReviewQueue:
     def place(self, pk: int) -> QueuePlace | None:
         """Where the pair stands, or None when it is not in the queue (decided, or filtered out)."""
         row = (
-            self.matches.filter(pk=pk).annotate(queue_round=self._round(), queue_key=QUEUE_KEY[0])
-            .values_list("queue_round", "queue_key", "created_at", "pk").first()
+            self.matches.filter(pk=pk)
+            .annotate(queue_round=self._round(), queue_key=QUEUE_KEY[0])
+            .values_list("queue_round", "queue_key", "created_at", "pk")
+            .first()
         )
         return None if row is None else QueuePlace(int(row[0]), tuple(row[1:]))
 
@@ -318,17 +341,22 @@ def review_pair(user, pk: int, *, history: int = 8) -> ReviewPair | None:
     earlier = {
         side: list(
             visible_to_staff(user, Match.objects.filter(_firm_matches(side, firm_pk)))
-            .exclude(status=Match.Status.SUGGESTED).exclude(pk=match.pk)
+            .exclude(status=Match.Status.SUGGESTED)
+            .exclude(pk=match.pk)
             .select_related("company_vn", "company_ru")
             .order_by("-updated_at", "-pk")[:history]
         )
         for side, firm_pk in firm_pks.items()
     }
-    waiting = visible_to_staff(
-        user, Match.objects.filter(_firm_matches("vn", firm_pks["vn"]) | _firm_matches("ru", firm_pks["ru"]))
-    ).filter(status=Match.Status.SUGGESTED).aggregate(
-        vn=Count("pk", filter=_firm_matches("vn", firm_pks["vn"])),
-        ru=Count("pk", filter=_firm_matches("ru", firm_pks["ru"])),
+    waiting = (
+        visible_to_staff(
+            user, Match.objects.filter(_firm_matches("vn", firm_pks["vn"]) | _firm_matches("ru", firm_pks["ru"]))
+        )
+        .filter(status=Match.Status.SUGGESTED)
+        .aggregate(
+            vn=Count("pk", filter=_firm_matches("vn", firm_pks["vn"])),
+            ru=Count("pk", filter=_firm_matches("ru", firm_pks["ru"])),
+        )
     )
     return ReviewPair(match=match, firms=firms, history=earlier, waiting=waiting)
 

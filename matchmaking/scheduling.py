@@ -121,7 +121,9 @@ def check_problem(problem: Problem) -> list[str]:
         if r.firm_a == r.firm_b:
             errors.append(f"Request {r.key} is a firm meeting itself.")
         if r.pair is not None and r.pair not in LANGUAGE_PAIRS:
-            errors.append(f"Request {r.key} needs an interpreter for {r.pair}, which is not a language pair of the event.")
+            errors.append(
+                f"Request {r.key} needs an interpreter for {r.pair}, which is not a language pair of the event."
+            )
     for firm, slots in problem.availability.items():
         outside = sorted(s for s in slots if not 0 <= s < problem.slots)
         if outside:
@@ -134,25 +136,37 @@ def check_problem(problem: Problem) -> list[str]:
             errors.append(f"A pinned meeting names request {pin.request}, which is not an accepted request.")
             continue
         if not 0 <= pin.slot < problem.slots or not 1 <= pin.table <= problem.tables:
-            errors.append(f"Pinned meeting {pin.request} is at slot {pin.slot + 1}, table {pin.table}, which the event does not have.")
+            errors.append(
+                f"Pinned meeting {pin.request} is at slot {pin.slot + 1}, table {pin.table}, which the event does not have."
+            )
             continue
         place = (pin.slot, pin.table)
         if place in seen_places:
-            errors.append(f"Pinned meeting {seen_places[place]} and meeting {pin.request} share table {pin.table} in slot {pin.slot + 1}.")
+            errors.append(
+                f"Pinned meeting {seen_places[place]} and meeting {pin.request} share table {pin.table} in slot {pin.slot + 1}."
+            )
         seen_places[place] = pin.request
         for firm in (request.firm_a, request.firm_b):
             if pin.slot not in problem.availability.get(firm, frozenset()):
-                errors.append(f"Pinned meeting {pin.request} is in slot {pin.slot + 1}, when firm {firm} is not available.")
+                errors.append(
+                    f"Pinned meeting {pin.request} is in slot {pin.slot + 1}, when firm {firm} is not available."
+                )
             if (firm, pin.slot) in seen_firms:
-                errors.append(f"Firm {firm} is pinned to two meetings in slot {pin.slot + 1}: meeting {seen_firms[firm, pin.slot]} and meeting {pin.request}.")
+                errors.append(
+                    f"Firm {firm} is pinned to two meetings in slot {pin.slot + 1}: meeting {seen_firms[firm, pin.slot]} and meeting {pin.request}."
+                )
             seen_firms[firm, pin.slot] = pin.request
         if pin.interpreter is not None:
             interpreter = interpreters.get(pin.interpreter)
             if interpreter is None or request.pair not in interpreter.pairs:
-                errors.append(f"Pinned meeting {pin.request} has interpreter {pin.interpreter}, who does not work in its languages.")
+                errors.append(
+                    f"Pinned meeting {pin.request} has interpreter {pin.interpreter}, who does not work in its languages."
+                )
             if (pin.interpreter, pin.slot) in seen_interpreters:
-                errors.append(f"Interpreter {pin.interpreter} is booked twice in slot {pin.slot + 1}: "
-                              f"meeting {seen_interpreters[pin.interpreter, pin.slot]} and meeting {pin.request}.")
+                errors.append(
+                    f"Interpreter {pin.interpreter} is booked twice in slot {pin.slot + 1}: "
+                    f"meeting {seen_interpreters[pin.interpreter, pin.slot]} and meeting {pin.request}."
+                )
             seen_interpreters[pin.interpreter, pin.slot] = pin.request
     return errors
 
@@ -176,8 +190,10 @@ class _Board:
     def fits(self, request: Request, slot: int) -> bool:
         availability = self.problem.availability
         return (
-            slot in availability[request.firm_a] and slot in availability[request.firm_b]
-            and (request.firm_a, slot) not in self.busy and (request.firm_b, slot) not in self.busy
+            slot in availability[request.firm_a]
+            and slot in availability[request.firm_b]
+            and (request.firm_a, slot) not in self.busy
+            and (request.firm_b, slot) not in self.busy
             and self.used[slot] < self.problem.tables
             and (request.pair is None or self.free_interpreter(request, slot) is not None)
         )
@@ -224,7 +240,9 @@ def _start(problem: Problem) -> tuple[_Board, dict[Hashable, Request]]:
     return board, by_key
 
 
-def _finish(board: _Board, by_key: dict[Hashable, Request], optimal: bool = False, notes: list[str] | None = None) -> Schedule:
+def _finish(
+    board: _Board, by_key: dict[Hashable, Request], optimal: bool = False, notes: list[str] | None = None
+) -> Schedule:
     placements = sorted(board.placements.values(), key=lambda p: (p.slot, p.table))
     unplaced = {key: board.why_not(r) for key, r in by_key.items() if key not in board.placements}
     weight = sum(by_key[p.request].weight for p in placements)
@@ -338,7 +356,10 @@ def build_schedule(problem: Problem, time_limit: float = 8.0, workers: int = 8) 
             model.AddAtMostOne(group)
     for slot, group in by_slot.items():
         model.Add(sum(group) <= problem.tables)
-    pair_sets = [frozenset(p for n, p in enumerate(LANGUAGE_PAIRS) if mask >> n & 1) for mask in range(1, 2 ** len(LANGUAGE_PAIRS))]
+    pair_sets = [
+        frozenset(p for n, p in enumerate(LANGUAGE_PAIRS) if mask >> n & 1)
+        for mask in range(1, 2 ** len(LANGUAGE_PAIRS))
+    ]
     for slot, meetings in needing.items():
         free = [i for i in problem.interpreters if (i.key, slot) not in taken]
         for pairs in pair_sets:
@@ -367,7 +388,8 @@ def build_schedule(problem: Problem, time_limit: float = 8.0, workers: int = 8) 
     for slot, meetings in sorted(chosen.items()):
         free = [i for i in problem.interpreters if (i.key, slot) not in taken]
         spoken = _assign_interpreters(
-            [r for r in meetings if r.pair and not (r.key in pinned and pinned[r.key].interpreter is not None)], free)
+            [r for r in meetings if r.pair and not (r.key in pinned and pinned[r.key].interpreter is not None)], free
+        )
         if spoken is None:  # Hall's condition holds for the model's solution, so this is a bug, not bad data
             raise AssertionError(f"no interpreters for slot {slot} of a feasible schedule")
         for request in sorted(meetings, key=lambda r: r.key not in pinned):  # pins first: their tables are theirs

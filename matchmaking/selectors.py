@@ -7,13 +7,30 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField, Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from companies.models import (
-    Company, CompanyQuerySet, Country, Listing, Organisation, Sector, may_be_matched, may_be_shown,
+    Company,
+    CompanyQuerySet,
+    Country,
+    Listing,
+    Organisation,
+    Sector,
+    may_be_matched,
+    may_be_shown,
 )
 from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine import Profile
@@ -35,8 +52,7 @@ def matchable_profiles(company_ids: Collection[int] | None = None) -> list[Profi
     if company_ids is not None:
         matchable = matchable.filter(pk__in=list(company_ids))
     companies = (
-        matchable
-        .order_by("pk")
+        matchable.order_by("pk")
         .only("pk", "country", "activity_division_id", "languages")
         .prefetch_related(
             Prefetch("sectors", queryset=sector_codes),
@@ -190,8 +206,7 @@ def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> 
             for f in (firm, f"company_{other}")
         ]
         new = mine.filter(
-            Q(*matchable, status=Match.Status.APPROVED)
-            | (Q(status=Match.Status.INTRODUCED) & pending)
+            Q(*matchable, status=Match.Status.APPROVED) | (Q(status=Match.Status.INTRODUCED) & pending)
         ).exclude(Exists(told.filter(kind=DigestItem.Kind.NEW)))
         told_new = told.filter(kind=DigestItem.Kind.NEW, delivery__status=DigestDelivery.Status.SENT).filter(
             Q(delivery__kind=DigestDelivery.Kind.WEEKLY) | Q(delivery__sent_at__lte=now - INTRODUCTION_REMINDER_AFTER)
@@ -199,24 +214,36 @@ def firm_digest_plans(companies: list[Company], now: datetime | None = None) -> 
         reminders = (
             mine.filter(pending, status=Match.Status.INTRODUCED)
             .filter(Exists(told_new))
-            .annotate(reminded=Count("digest_items", filter=Q(
-                digest_items__kind=DigestItem.Kind.REMINDER, digest_items__delivery__company=F(firm),
-                digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
-            )))
+            .annotate(
+                reminded=Count(
+                    "digest_items",
+                    filter=Q(
+                        digest_items__kind=DigestItem.Kind.REMINDER,
+                        digest_items__delivery__company=F(firm),
+                        digest_items__delivery__status__in=TOLD_DELIVERY_STATUSES,
+                    ),
+                )
+            )
             .filter(reminded__lt=settings.DIGEST_MAX_REMINDERS)
         )
         expired = mine.filter(
-            status=Match.Status.EXPIRED, expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
+            status=Match.Status.EXPIRED,
+            expired_at__gte=now - timedelta(days=EXPIRY_NEWS_DAYS),
             **{f"response_{side}": Match.Response.ACCEPTED},
         ).exclude(Exists(told.filter(kind=DigestItem.Kind.EXPIRED)))
-        for kind, matches in ((DigestItem.Kind.NEW, new), (DigestItem.Kind.REMINDER, reminders),
-                              (DigestItem.Kind.EXPIRED, expired)):
+        for kind, matches in (
+            (DigestItem.Kind.NEW, new),
+            (DigestItem.Kind.REMINDER, reminders),
+            (DigestItem.Kind.EXPIRED, expired),
+        ):
             for match in matches:
                 plans[getattr(match, f"{firm}_id")][kind].append(match)
     return plans
 
 
-def digest_candidates(week_year: int, week: int, country: str | None = None, now: datetime | None = None) -> QuerySet[Company]:
+def digest_candidates(
+    week_year: int, week: int, country: str | None = None, now: datetime | None = None
+) -> QuerySet[Company]:
     """Firms that may have something for the week's digest and have not had it: a cheap superset of the firms
     firm_digest_plan finds news for, so the weekly run does not visit every firm."""
     now = now or timezone.now()
@@ -225,7 +252,10 @@ def digest_candidates(week_year: int, week: int, country: str | None = None, now
     )
     matches = Match.objects.filter(live)
     done = DigestDelivery.objects.filter(
-        company=OuterRef("pk"), iso_year=week_year, iso_week=week, kind=DigestDelivery.Kind.WEEKLY,
+        company=OuterRef("pk"),
+        iso_year=week_year,
+        iso_week=week,
+        kind=DigestDelivery.Kind.WEEKLY,
         status__in=[DigestDelivery.Status.SENT, DigestDelivery.Status.SKIPPED],
     )
     firms = Company.objects.filter(
@@ -243,11 +273,14 @@ def digest_matches(pks: list[int]) -> dict[int, Match]:
         f"{side}_seen": ExpressionWrapper(seen_by_counterpart(f"company_{side}"), output_field=BooleanField())
         for side in ("vn", "ru")
     }
-    return Match.objects.annotate(**seen).select_related(
-        *(f"{firm}__activity_division" for firm in ("company_vn", "company_ru"))
-    ).prefetch_related(
-        *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings"))
-    ).in_bulk(pks)
+    return (
+        Match.objects.annotate(**seen)
+        .select_related(*(f"{firm}__activity_division" for firm in ("company_vn", "company_ru")))
+        .prefetch_related(
+            *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings"))
+        )
+        .in_bulk(pks)
+    )
 
 
 def staff_digest_figures(chamber: Organisation, since: datetime) -> dict:
@@ -291,7 +324,9 @@ def member_introductions(company: Company, statuses) -> QuerySet[Match]:
     return (
         member_matches(company, statuses)
         .select_related(*(f"{firm}__activity_division" for firm in ("company_vn", "company_ru")))
-        .prefetch_related(*(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings")))
+        .prefetch_related(
+            *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in ("sectors", "listings"))
+        )
         .order_by("-introduced_at", "-score", "pk")
     )
 
@@ -300,7 +335,9 @@ def texts_to_embed() -> dict[str, list[str]]:
     """Distinct texts of matchable firms' needs (the model's "query" role) and offers ("passage")."""
     rows = (
         Listing.objects.filter(company__in=Company.objects.matchable().values("pk"))
-        .values_list("direction", "text").distinct().order_by("direction", "text")
+        .values_list("direction", "text")
+        .distinct()
+        .order_by("direction", "text")
     )
     found: dict[str, list[str]] = {"query": [], "passage": []}
     for direction, text in rows.iterator(chunk_size=5000):

@@ -10,7 +10,10 @@ from matchmaking.models import Match
 
 # Statuses a firm sees: before the introduction a match is the chamber's business only.
 MEMBER_VISIBLE_STATUSES = [
-    Match.Status.INTRODUCED, Match.Status.DECLINED, Match.Status.CONNECTED, Match.Status.EXPIRED,
+    Match.Status.INTRODUCED,
+    Match.Status.DECLINED,
+    Match.Status.CONNECTED,
+    Match.Status.EXPIRED,
     Match.Status.WITHDRAWN,  # a connection whose other firm left the service: shown, without its contact
 ]
 MEMBER_STATUS_CHOICES = [(status.value, status.label) for status in MEMBER_VISIBLE_STATUSES]
@@ -58,8 +61,18 @@ class MyMatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = Match
         fields = [
-            "id", "counterpart", "score", "status", "my_answer", "their_answer", "my_outcome", "explanation",
-            "reasons", "counterpart_contact", "introduced_at", "connected_at",
+            "id",
+            "counterpart",
+            "score",
+            "status",
+            "my_answer",
+            "their_answer",
+            "my_outcome",
+            "explanation",
+            "reasons",
+            "counterpart_contact",
+            "introduced_at",
+            "connected_at",
         ]
         read_only_fields = fields
         list_serializer_class = _MyMatchListSerializer

@@ -19,10 +19,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from companies.models import Company, Country
-from matchmaking.engine import (
-    CachedEmbedder, Embedder, Ranking, Reason, Suggestion, default_embedder, rank_counterparts,
-)
 from matchmaking import bulk, warm_index
+from matchmaking.engine import (
+    CachedEmbedder,
+    Embedder,
+    Ranking,
+    Reason,
+    Suggestion,
+    default_embedder,
+    rank_counterparts,
+)
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import QUALITY, matchable_profiles
 from matchmaking.store import DatabaseEmbeddingStore
@@ -53,7 +59,10 @@ REASON_ORDER = {"need_met": 0, "offer_wanted": 1}
 FROM_RU_SIDE = {"need_met": "offer_wanted", "offer_wanted": "need_met", "forward": "backward", "backward": "forward"}
 # A "rivals" reason quotes both firms' texts; seen from the Russian side, its own ones are the Russian firm's.
 RIVALS_FROM_RU_SIDE = {
-    "offer": "counterpart_offer", "counterpart_offer": "offer", "need": "counterpart_need", "counterpart_need": "need",
+    "offer": "counterpart_offer",
+    "counterpart_offer": "offer",
+    "need": "counterpart_need",
+    "counterpart_need": "need",
 }
 
 
@@ -76,7 +85,6 @@ class _PairValues:
     fit_for_ru: float
     score_parts: dict
     reasons: list
-
 
 
 class _ReportingEmbedder:
@@ -136,8 +144,10 @@ def recompute_matches(
         index = warm_index.ready_index(scope, lambda: matching_embedder(progress)) if ranked is not None else None
         if index is not None:
             ranking = index.rank(ranked, top_k=top_k)
-            country = index.countries({key for key in ranking.suggestions} | {
-                s.counterpart for suggestions in ranking.suggestions.values() for s in suggestions})
+            country = index.countries(
+                {key for key in ranking.suggestions}
+                | {s.counterpart for suggestions in ranking.suggestions.values() for s in suggestions}
+            )
         else:
             profiles = matchable_profiles()
             report("profiles", len(profiles), len(profiles))
@@ -164,9 +174,11 @@ def recompute_chunks(chunk_size: int = RECOMPUTE_CHUNK) -> list[list[int]]:
     Each chunk is a partial recompute, idempotent on its own; together they write what a full run writes:
     a pair is wanted when it is in either firm's top K, and each firm's chunk ranks it and the
     counterparts of its current suggestions."""
-    firms = set(Company.objects.matchable().values_list("pk", flat=True)) | set(
-        Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_vn_id", flat=True).distinct()
-    ) | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_ru_id", flat=True).distinct())
+    firms = (
+        set(Company.objects.matchable().values_list("pk", flat=True))
+        | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_vn_id", flat=True).distinct())
+        | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_ru_id", flat=True).distinct())
+    )
     ordered = sorted(firms)
     return [ordered[start : start + chunk_size] for start in range(0, len(ordered), chunk_size)]
 
@@ -223,7 +235,8 @@ def match_values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
     """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
     swap = (lambda name: name) if from_vn else (lambda name: FROM_RU_SIDE.get(name, name))
     forward, backward = (
-        (suggestion.score_forward, suggestion.score_backward) if from_vn
+        (suggestion.score_forward, suggestion.score_backward)
+        if from_vn
         else (suggestion.score_backward, suggestion.score_forward)
     )
     reasons = [_stored_reason(reason, swap, from_vn=from_vn) for reason in suggestion.reasons]
@@ -289,7 +302,12 @@ def _lock_all(matches: Iterable[Match]) -> list[Match]:
 
 
 def _review(
-    matches: Iterable[Match], to_status: str, allowed_from: set[str], *, by: AbstractBaseUser | None, note: str,
+    matches: Iterable[Match],
+    to_status: str,
+    allowed_from: set[str],
+    *,
+    by: AbstractBaseUser | None,
+    note: str,
     action: str,
 ) -> list[Match]:
     locked = _lock_all(matches)
@@ -304,7 +322,11 @@ def _review(
     for match in locked:
         from_status = match.status
         match.status, match.review_note, match.reviewed_by, match.reviewed_at, match.updated_at = (
-            to_status, note, by, now, now
+            to_status,
+            note,
+            by,
+            now,
+            now,
         )
         events.append(_event(match, action, from_status, by=by, note=note))
     Match.objects.bulk_update(locked, ["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
@@ -319,7 +341,11 @@ def approve(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str 
     All or nothing: if one match cannot be approved, none is and MatchWorkflowError names them.
     """
     return _review(
-        matches, Match.Status.APPROVED, {Match.Status.SUGGESTED, Match.Status.REJECTED}, by=by, note=note,
+        matches,
+        Match.Status.APPROVED,
+        {Match.Status.SUGGESTED, Match.Status.REJECTED},
+        by=by,
+        note=note,
         action="approved",
     )
 
@@ -328,7 +354,11 @@ def approve(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str 
 def reject(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str = "") -> list[Match]:
     """Staff turn suggestions down (or an approval not yet introduced); the pair is never suggested again."""
     return _review(
-        matches, Match.Status.REJECTED, {Match.Status.SUGGESTED, Match.Status.APPROVED}, by=by, note=note,
+        matches,
+        Match.Status.REJECTED,
+        {Match.Status.SUGGESTED, Match.Status.APPROVED},
+        by=by,
+        note=note,
         action="rejected",
     )
 
@@ -352,7 +382,9 @@ def undo_decision(match: Match, *, by: AbstractBaseUser, now: datetime | None = 
     _lock(match)
     last = match.events.order_by("-at", "-id").first()
     if (
-        last is None or last.action not in UNDOABLE_ACTIONS or last.to_status != match.status
+        last is None
+        or last.action not in UNDOABLE_ACTIONS
+        or last.to_status != match.status
         or last.from_status != Match.Status.SUGGESTED
     ):
         raise MatchWorkflowError(f"Match {match.pk} has no decision to undo: its last step was not a review.")
@@ -374,10 +406,7 @@ def approve_all(matches: QuerySet[Match], *, by: AbstractBaseUser | None, note: 
     own MatchEvent, in one statement whatever their number (a bulk approval may take thousands); returns how
     many were approved. A match decided meanwhile is left alone: PostgreSQL checks the status again on each
     row it updates."""
-    chosen = (
-        matches.filter(status=Match.Status.SUGGESTED)
-        .order_by(QUALITY.desc(), "pk").values("pk")[:limit]
-    )
+    chosen = matches.filter(status=Match.Status.SUGGESTED).order_by(QUALITY.desc(), "pk").values("pk")[:limit]
     try:
         chosen_sql, chosen_params = chosen.query.sql_with_params()
     except EmptyResultSet:
@@ -394,8 +423,21 @@ def approve_all(matches: QuerySet[Match], *, by: AbstractBaseUser | None, note: 
                 )
                 INSERT INTO {event_table} (match_id, actor_id, action, from_status, to_status, note, at)
                 SELECT id, %s, %s, %s, %s, %s, %s FROM changed""",
-            [Match.Status.APPROVED, note, actor, now, now, *chosen_params, Match.Status.SUGGESTED,
-             actor, "approved", Match.Status.SUGGESTED, Match.Status.APPROVED, note, now],
+            [
+                Match.Status.APPROVED,
+                note,
+                actor,
+                now,
+                now,
+                *chosen_params,
+                Match.Status.SUGGESTED,
+                actor,
+                "approved",
+                Match.Status.SUGGESTED,
+                Match.Status.APPROVED,
+                note,
+                now,
+            ],
         )
         return cursor.rowcount
 
@@ -437,9 +479,11 @@ def introduce_now(match: Match, *, by: AbstractBaseUser | None) -> None:
         firms = Company.objects.filter(pk__in=[match.company_vn_id, match.company_ru_id])
         matchable = set(firms.matchable().values_list("pk", flat=True))
         refused = [
-            f"{firm} is not published" if firm.status != Company.Status.PUBLISHED
+            f"{firm} is not published"
+            if firm.status != Company.Status.PUBLISHED
             else f"{firm} has not consented to matching"
-            for firm in firms.order_by("pk") if firm.pk not in matchable
+            for firm in firms.order_by("pk")
+            if firm.pk not in matchable
         ]
         if refused:
             raise MatchWorkflowError(
@@ -447,8 +491,9 @@ def introduce_now(match: Match, *, by: AbstractBaseUser | None) -> None:
             )
         if match.status == Match.Status.SUGGESTED:
             approve([match], by=by)
-        _event(match, "introduction_requested", match.status, by=by,
-               note="introduce now: both firms to be emailed at once").save()
+        _event(
+            match, "introduction_requested", match.status, by=by, note="introduce now: both firms to be emailed at once"
+        ).save()
         transaction.on_commit(lambda: send_introduction_now.delay(match.pk))
 
 
@@ -468,7 +513,10 @@ def expire_introductions(now: datetime | None = None) -> int:
     Match.objects.bulk_update(stale, ["status", "expired_at", "updated_at"])
     MatchEvent.objects.bulk_create(
         MatchEvent(
-            match=match, action="expired", from_status=Match.Status.INTRODUCED, to_status=Match.Status.EXPIRED,
+            match=match,
+            action="expired",
+            from_status=Match.Status.INTRODUCED,
+            to_status=Match.Status.EXPIRED,
             note=f"unanswered after {settings.DIGEST_INTRODUCTION_EXPIRY_DAYS} days",
         )
         for match in stale

@@ -54,8 +54,15 @@ def _flush() -> None:
 
 # Company fields the engine reads or the matching rules depend on (consent: Company.objects.matchable); a save
 # limited to others changes nothing.
-MATCHING_FIELDS = {"status", "country", "activity_code", "activity_division", "languages", "consent_purposes",
-                   "consent_given_at"}
+MATCHING_FIELDS = {
+    "status",
+    "country",
+    "activity_code",
+    "activity_division",
+    "languages",
+    "consent_purposes",
+    "consent_given_at",
+}
 
 
 @receiver(post_save, sender=Company, dispatch_uid="matchmaking.company_saved")
@@ -126,31 +133,35 @@ def export_matches(sender, company: Company | None, user, **kwargs) -> dict:
         other = "ru" if side == "vn" else "vn"
         counterpart = match.counterpart_of(company)
         connected = match.status == Match.Status.CONNECTED
-        matches.append({
-            "id": match.pk,
-            "counterpart": {"id": counterpart.pk, "name": counterpart.name, "country": counterpart.country},
-            "status": match.status,
-            "score": match.score,
-            "reasons": explain(match, side, sector_names=names),
-            "my_answer": getattr(match, f"response_{side}"),
-            "their_answer": getattr(match, f"response_{other}"),
-            "my_outcome": getattr(match, f"outcome_{side}"),
-            "introduced_at": match.introduced_at,
-            "connected_at": match.connected_at,
-            "expired_at": match.expired_at,
-            # Exchanged only by both accepting (double opt-in), as in the API.
-            "counterpart_contact": {
-                "contact_name": counterpart.contact_name,
-                "contact_email": counterpart.contact_email,
-                "contact_phone": counterpart.contact_phone,
-            } if connected else None,
-            # What the member did themselves; staff's and the other firm's actions are theirs.
-            "your_actions": [
-                {"action": event.action, "at": event.at}
-                for event in sorted(match.events.all(), key=lambda event: (event.at, event.pk))
-                if event.actor_id == user.pk
-            ],
-        })
+        matches.append(
+            {
+                "id": match.pk,
+                "counterpart": {"id": counterpart.pk, "name": counterpart.name, "country": counterpart.country},
+                "status": match.status,
+                "score": match.score,
+                "reasons": explain(match, side, sector_names=names),
+                "my_answer": getattr(match, f"response_{side}"),
+                "their_answer": getattr(match, f"response_{other}"),
+                "my_outcome": getattr(match, f"outcome_{side}"),
+                "introduced_at": match.introduced_at,
+                "connected_at": match.connected_at,
+                "expired_at": match.expired_at,
+                # Exchanged only by both accepting (double opt-in), as in the API.
+                "counterpart_contact": {
+                    "contact_name": counterpart.contact_name,
+                    "contact_email": counterpart.contact_email,
+                    "contact_phone": counterpart.contact_phone,
+                }
+                if connected
+                else None,
+                # What the member did themselves; staff's and the other firm's actions are theirs.
+                "your_actions": [
+                    {"action": event.action, "at": event.at}
+                    for event in sorted(match.events.all(), key=lambda event: (event.at, event.pk))
+                    if event.actor_id == user.pk
+                ],
+            }
+        )
     own = {address.lower() for address in (user.email, company.contact_email) if address}
     digests = [
         {
@@ -163,9 +174,11 @@ def export_matches(sender, company: Company | None, user, **kwargs) -> dict:
         }
         for delivery in DigestDelivery.objects.filter(company=company).prefetch_related("items")
     ]
-    not_introduced = Match.objects.filter(Q(company_vn=company) | Q(company_ru=company)).exclude(
-        status__in=MEMBER_VISIBLE_STATUSES
-    ).count()
+    not_introduced = (
+        Match.objects.filter(Q(company_vn=company) | Q(company_ru=company))
+        .exclude(status__in=MEMBER_VISIBLE_STATUSES)
+        .count()
+    )
     return {"matches": matches, "matches_in_review": not_introduced, "digests": digests}
 
 
@@ -203,7 +216,8 @@ def end_matches_of_withdrawing_firm(sender, company: Company, **kwargs) -> None:
     for match in kept:
         match.status, match.updated_at = Match.Status.WITHDRAWN, now
         match.reasons = [
-            reason for reason in match.reasons or []
+            reason
+            for reason in match.reasons or []
             if not (isinstance(reason, dict) and reason.get("kind") in QUOTING_REASONS)
         ]
         if name:
@@ -217,7 +231,10 @@ def end_matches_of_withdrawing_firm(sender, company: Company, **kwargs) -> None:
         MatchEvent.objects.bulk_update(events, ["note"])
     MatchEvent.objects.bulk_create(
         MatchEvent(
-            match=match, action="withdrawn", from_status=Match.Status.CONNECTED, to_status=Match.Status.WITHDRAWN,
+            match=match,
+            action="withdrawn",
+            from_status=Match.Status.CONNECTED,
+            to_status=Match.Status.WITHDRAWN,
             note=f"the {match.side_of(company).upper()} firm withdrew its profile",
         )
         for match in kept

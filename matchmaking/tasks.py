@@ -37,8 +37,12 @@ def recompute_in_chunks(chunk_size: int = services.RECOMPUTE_CHUNK) -> dict:
 def _summary(result: services.RecomputeResult) -> dict:
     # A plain dict: JSON-serialisable for the result backend and readable in the worker log.
     return {
-        "created": result.created, "updated": result.updated, "dropped": result.dropped,
-        "kept_reviewed": result.kept_reviewed, "seconds": round(result.seconds, 2), "notes": result.notes,
+        "created": result.created,
+        "updated": result.updated,
+        "dropped": result.dropped,
+        "kept_reviewed": result.kept_reviewed,
+        "seconds": round(result.seconds, 2),
+        "notes": result.notes,
     }
 
 
@@ -76,7 +80,7 @@ def dispatch_weekly_digests(country: str | None = None, week: str | None = None)
         send_introduction_now.delay(match_id)
     firms, chambers = digests.digest_targets(iso_week, country)
     for start in range(0, len(firms), digests.FIRMS_PER_TASK):
-        send_firm_digests.delay(firms[start:start + digests.FIRMS_PER_TASK], str(iso_week))
+        send_firm_digests.delay(firms[start : start + digests.FIRMS_PER_TASK], str(iso_week))
     for chamber_id in chambers:
         send_staff_digest.delay(chamber_id, str(iso_week))
     return {"week": str(iso_week), "expired": expired, "firms": len(firms), "chambers": len(chambers)}
@@ -96,16 +100,16 @@ def _deliver(task, deliver: Callable[[], digests.DeliveryResult], what: str) -> 
         if task.request.retries < settings.DIGEST_MAX_RETRIES:
             raise task.retry(countdown=retry_delay(task.request.retries), max_retries=settings.DIGEST_MAX_RETRIES)
         # Given up for now; the row stays FAILED and the next weekly run (or `send_digests`) resumes it.
-        logger.error("%s for %s failed after %d retries: %s", what, result.target, task.request.retries,
-                     result.reason)
+        logger.error("%s for %s failed after %d retries: %s", what, result.target, task.request.retries, result.reason)
     return result.as_dict()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_firm_digest(self, company_id: int, week: str) -> dict:
     """One firm's digest for the ISO week ('2026-W48'); any number of runs send it once."""
-    return _deliver(self, lambda: digests.deliver_firm_digest(company_id, digests.IsoWeek.parse(week)),
-                    f"digest {week}")
+    return _deliver(
+        self, lambda: digests.deliver_firm_digest(company_id, digests.IsoWeek.parse(week)), f"digest {week}"
+    )
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -124,19 +128,28 @@ def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
         send_firm_digests.apply_async((busy, week), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
     if failed and not self.request.is_eager:  # eager: the caller would wait; the next run resumes them
         if self.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise self.retry(args=(failed, week), countdown=retry_delay(self.request.retries),
-                             max_retries=settings.DIGEST_MAX_RETRIES)
+            raise self.retry(
+                args=(failed, week),
+                countdown=retry_delay(self.request.retries),
+                max_retries=settings.DIGEST_MAX_RETRIES,
+            )
         # Given up for now; the rows stay FAILED and the next run for the week (or `send_digests`) resumes them.
-        logger.error("digests %s of %d firm(s) failed after %d retries: %s", week, len(failed), self.request.retries,
-                     "; ".join(f"{results[pk].target}: {results[pk].reason}" for pk in failed))
+        logger.error(
+            "digests %s of %d firm(s) failed after %d retries: %s",
+            week,
+            len(failed),
+            self.request.retries,
+            "; ".join(f"{results[pk].target}: {results[pk].reason}" for pk in failed),
+        )
     return summary.as_dict()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_staff_digest(self, chamber_id: int, week: str) -> dict:
     """One chamber's staff digest for the ISO week; any number of runs send it once."""
-    return _deliver(self, lambda: digests.deliver_staff_digest(chamber_id, digests.IsoWeek.parse(week)),
-                    f"digest {week}")
+    return _deliver(
+        self, lambda: digests.deliver_staff_digest(chamber_id, digests.IsoWeek.parse(week)), f"digest {week}"
+    )
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -23,8 +23,8 @@ from companies.recipients import load_action, profile_language
 from companies.views import speak_language
 from matchmaking import selectors, services
 from matchmaking.digests import ANSWER_SALT, claim_url, public_profile
-from matchmaking.introductions import answer_by
 from matchmaking.explain import LazySectorNames, explain
+from matchmaking.introductions import answer_by
 from matchmaking.models import Match
 from matchmaking.serializers import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES
 
@@ -38,7 +38,9 @@ def introduction_answer(request: HttpRequest, token: str) -> HttpResponse:
     company = get_object_or_404(Company.objects.exclude(status=Company.Status.WITHDRAWN), pk=data.get("company"))
     # A counterpart hidden for want of consent since the link was sent is a 404 too (selectors.seen_by).
     match = get_object_or_404(
-        Match.objects.select_related("company_vn", "company_ru"), selectors.seen_by(company), pk=data.get("match"),
+        Match.objects.select_related("company_vn", "company_ru"),
+        selectors.seen_by(company),
+        pk=data.get("match"),
     )
     member = Membership.objects.filter(pk=data.get("member"), company=company).select_related("user").first()
     speak_language(request, (member.language if member and member.language else "") or profile_language(company))
@@ -69,13 +71,18 @@ def introduction_answer(request: HttpRequest, token: str) -> HttpResponse:
     connected = match.status == Match.Status.CONNECTED
     # The link answers without a login, but it lives for weeks in a mailbox anyone may be forwarded: once
     # connected, the counterpart's contact is shown only to a signed-in member of this firm.
-    member_signed_in = request.user.is_authenticated and Membership.objects.filter(
-        user=request.user, company=company).exists()
+    member_signed_in = (
+        request.user.is_authenticated and Membership.objects.filter(user=request.user, company=company).exists()
+    )
     context = {
-        "match": match, "company": company, "counterpart": public_profile(counterpart, names),
-        "reasons": explain(match, side, sector_names=names), "claimed": claimed,
+        "match": match,
+        "company": company,
+        "counterpart": public_profile(counterpart, names),
+        "reasons": explain(match, side, sector_names=names),
+        "claimed": claimed,
         "claim_url": "" if claimed else f"{claim_url(company)}?next={quote(request.path)}",
-        "my_answer": getattr(match, f"response_{side}"), "their_answer": getattr(match, f"response_{their_side}"),
+        "my_answer": getattr(match, f"response_{side}"),
+        "their_answer": getattr(match, f"response_{their_side}"),
         "answerable": match.status == Match.Status.INTRODUCED
         and getattr(match, f"response_{side}") == Match.Response.PENDING,
         # Contact details are what both firms agree to exchange by accepting; never before.
@@ -105,26 +112,37 @@ def my_introductions(request: HttpRequest) -> HttpResponse:
     side = "vn" if company.country == "VN" else "ru"
     names = LazySectorNames()
     # The other firm's public page exists only while it is shown to others (directory_views.company_detail).
-    public = set(Company.objects.shown_to_others().filter(
-        pk__in={match.counterpart_of(company).pk for match in page}).values_list("pk", flat=True))
+    public = set(
+        Company.objects.shown_to_others()
+        .filter(pk__in={match.counterpart_of(company).pk for match in page})
+        .values_list("pk", flat=True)
+    )
     rows = []
     for match in page:
         counterpart = match.counterpart_of(company)
         mine, theirs = getattr(match, f"response_{side}"), getattr(match, f"response_{'ru' if side == 'vn' else 'vn'}")
         waiting = match.status == Match.Status.INTRODUCED
-        rows.append({
-            "match": match, "counterpart": public_profile(counterpart, names), "reasons": explain(match, side, sector_names=names),
-            "profile_url": reverse("directory-company", args=[counterpart.pk]) if counterpart.pk in public else "",
-            "answer_by": answer_by(match.introduced_at) if waiting else None,
-            "my_answer": mine, "their_answer": theirs,
-            "answerable": waiting and mine == Match.Response.PENDING,
-            # Contact details are what both firms agree to exchange by accepting; never before.
-            "contact": counterpart if match.status == Match.Status.CONNECTED else None,
-            "my_outcome": getattr(match, f"outcome_{side}"),
-        })
+        rows.append(
+            {
+                "match": match,
+                "counterpart": public_profile(counterpart, names),
+                "reasons": explain(match, side, sector_names=names),
+                "profile_url": reverse("directory-company", args=[counterpart.pk]) if counterpart.pk in public else "",
+                "answer_by": answer_by(match.introduced_at) if waiting else None,
+                "my_answer": mine,
+                "their_answer": theirs,
+                "answerable": waiting and mine == Match.Response.PENDING,
+                # Contact details are what both firms agree to exchange by accepting; never before.
+                "contact": counterpart if match.status == Match.Status.CONNECTED else None,
+                "my_outcome": getattr(match, f"outcome_{side}"),
+            }
+        )
     outcomes = [(outcome.value, outcome.label) for outcome in MEMBER_OUTCOMES]
-    return render(request, "matchmaking/my_introductions.html",
-                  {"company": company, "rows": rows, "page": page, "outcomes": outcomes})
+    return render(
+        request,
+        "matchmaking/my_introductions.html",
+        {"company": company, "rows": rows, "page": page, "outcomes": outcomes},
+    )
 
 
 def _my_match(request: HttpRequest, pk: int) -> tuple[Company, Match]:
@@ -148,13 +166,17 @@ def answer_my_introduction(request: HttpRequest, pk: int) -> HttpResponse:
         services.respond(match, company, ANSWERABLE[answer], by=request.user)
     except services.MatchWorkflowError:
         match.refresh_from_db()
-        messages.error(request, _("This introduction can no longer be answered: it is %(status)s.") % {
-            "status": match.get_status_display().lower()})
+        messages.error(
+            request,
+            _("This introduction can no longer be answered: it is %(status)s.")
+            % {"status": match.get_status_display().lower()},
+        )
     else:
         counterpart = match.counterpart_of(company).name
         if match.status == Match.Status.CONNECTED:
-            messages.success(request, _("You are connected with %(firm)s: their contact details are below.") % {
-                "firm": counterpart})
+            messages.success(
+                request, _("You are connected with %(firm)s: their contact details are below.") % {"firm": counterpart}
+            )
         elif ANSWERABLE[answer]:
             messages.success(request, _("You accepted. We let you know when %(firm)s answers.") % {"firm": counterpart})
         else:

@@ -69,8 +69,10 @@ def load_sectors(counts: Counter) -> None:
     for row in data["divisions"]:
         names = {key: row[key] for key in ("name_en", "name_vi", "name_ru")}
         _upsert(
-            Sector, {"code": row["code"]},
-            {"level": Sector.Level.DIVISION, "section": sections[row["section"]], **names}, counts,
+            Sector,
+            {"code": row["code"]},
+            {"level": Sector.Level.DIVISION, "section": sections[row["section"]], **names},
+            counts,
         )
 
 
@@ -84,7 +86,8 @@ def load_article_facts(counts: Counter) -> None:
     for row in data["articles"]:
         values = {
             **{k: row[k] for k in ("title", "title_vi", "title_ru", "date_precision", "date_approximate", "publisher")},
-            "date": _date(row["date"]), "url": row.get("url", ""),
+            "date": _date(row["date"]),
+            "url": row.get("url", ""),
         }
         _upsert(Article, {"file": row["file"]}, values, counts)
 
@@ -92,16 +95,21 @@ def load_article_facts(counts: Counter) -> None:
     for row in data["organisations"]:
         values = {
             **{k: row[k] for k in ("name", "country", "kind", "vets_companies", "description", "source_article")},
-            "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
+            "name_vi": row.get("name_vi", ""),
+            "name_ru": row.get("name_ru", ""),
         }
         organisations[row["slug"]] = _upsert(Organisation, {"slug": row["slug"]}, values, counts)
 
     companies = {}
     for row in data["companies"]:
         values = {
-            "name": row["name"], "country": row["country"], "city": row.get("city", ""),
-            "founded": row.get("founded"), "status": Company.Status.PUBLISHED,
-            "source": Source.ARTICLE, "source_ref": row["source_article"],
+            "name": row["name"],
+            "country": row["country"],
+            "city": row.get("city", ""),
+            "founded": row.get("founded"),
+            "status": Company.Status.PUBLISHED,
+            "source": Source.ARTICLE,
+            "source_ref": row["source_article"],
         }
         before = counts.copy()
         company = _upsert(Company, {"external_id": row["external_id"]}, values, counts)
@@ -119,9 +127,15 @@ def load_article_facts(counts: Counter) -> None:
 
     for row in data["events"]:
         values = {
-            "name": row["name"], "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
-            "kind": row["kind"], "city": row["city"], "date": _date(row["date"]),
-            "year": row["year"], "approx_participants": row["approx_participants"], "summary": row["summary"],
+            "name": row["name"],
+            "name_vi": row.get("name_vi", ""),
+            "name_ru": row.get("name_ru", ""),
+            "kind": row["kind"],
+            "city": row["city"],
+            "date": _date(row["date"]),
+            "year": row["year"],
+            "approx_participants": row["approx_participants"],
+            "summary": row["summary"],
             "source_article": row["source_article"],
         }
         before = counts.copy()
@@ -136,9 +150,13 @@ def load_article_facts(counts: Counter) -> None:
     for row in data["trade_figures"]:
         lookup = {k: row[k] for k in ("period", "flow", "kind", "source_article")}
         values = {
-            "period_start": _date(row["period_start"]), "period_end": _date(row["period_end"]),
-            "value_usd_million": row["value_usd_million"], "growth_percent": row.get("growth_percent"),
-            "note": row["note"], "note_vi": row.get("note_vi", ""), "note_ru": row.get("note_ru", ""),
+            "period_start": _date(row["period_start"]),
+            "period_end": _date(row["period_end"]),
+            "value_usd_million": row["value_usd_million"],
+            "growth_percent": row.get("growth_percent"),
+            "note": row["note"],
+            "note_vi": row.get("note_vi", ""),
+            "note_ru": row.get("note_ru", ""),
         }
         _upsert(TradeFigure, lookup, values, counts)
 
@@ -149,10 +167,17 @@ def _load_past_b2b_event(row: dict, organiser: Organisation, companies, counts: 
     day = _date(row["date"])
     summary = row["summary"] if day else f"{row['year']} (the article gives no day). {row['summary']}"
     values = {
-        "name": row["name"], "name_vi": row.get("name_vi", ""), "name_ru": row.get("name_ru", ""),
-        "organiser": organiser, "city": row["city"], "starts_on": day, "ends_on": day,
+        "name": row["name"],
+        "name_vi": row.get("name_vi", ""),
+        "name_ru": row.get("name_ru", ""),
+        "organiser": organiser,
+        "city": row["city"],
+        "starts_on": day,
+        "ends_on": day,
         "time_zone": "Asia/Ho_Chi_Minh" if organiser.country == "VN" else "Europe/Moscow",
-        "description": summary, "status": B2BEvent.Status.FINISHED, "source_article": row["source_article"],
+        "description": summary,
+        "status": B2BEvent.Status.FINISHED,
+        "source_article": row["source_article"],
     }
     event = _upsert(B2BEvent, {"slug": row["slug"]}, values, counts)
     for company in companies:

@@ -72,7 +72,8 @@ class Article(models.Model):
     def label(self) -> str:
         """How a page names the article: "Title (date)"."""
         return pgettext("an article: its title and date", "%(title)s (%(date)s)") % {
-            "title": self.localized_title, "date": self.date_label,
+            "title": self.localized_title,
+            "date": self.date_label,
         }
 
 
@@ -125,8 +126,12 @@ class TradeFigure(models.Model):
     period_end = models.DateField(_("period end"), null=True, blank=True)
     flow = models.CharField(_("flow"), max_length=10, choices=Flow.choices, default=Flow.TOTAL)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ACTUAL)
-    value_usd_million = models.DecimalField(_("value, USD million"), max_digits=10, decimal_places=1, null=True, blank=True)
-    growth_percent = models.DecimalField(_("year-on-year growth, %"), max_digits=6, decimal_places=1, null=True, blank=True)
+    value_usd_million = models.DecimalField(
+        _("value, USD million"), max_digits=10, decimal_places=1, null=True, blank=True
+    )
+    growth_percent = models.DecimalField(
+        _("year-on-year growth, %"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
     # The service wrote the notes from the article, so it translates them.
     note = models.CharField(_("note"), max_length=300, blank=True)
     note_vi = models.CharField(_("note (Vietnamese)"), max_length=300, blank=True)
@@ -151,5 +156,6 @@ class TradeFigure(models.Model):
     @property
     def is_whole_year(self) -> bool:
         start, end = self.period_start, self.period_end
-        return bool(start and end and (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
-                    and start.year == end.year)
+        return bool(
+            start and end and (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year
+        )

@@ -21,12 +21,14 @@ def article_facts(article: Article) -> dict[str, list]:
     return {
         "organisations": list(Organisation.objects.filter(source_article=article.file).order_by("country", "name")),
         "companies": list(
-            Company.objects.shown_to_others().filter(source=Source.ARTICLE, source_ref=article.file)
+            Company.objects.shown_to_others()
+            .filter(source=Source.ARTICLE, source_ref=article.file)
             .order_by("name", "pk")
         ),
         "events": list(Event.objects.filter(source_article=article.file).prefetch_related("organisers")),
         "trade_figures": list(
-            TradeFigure.objects.filter(source_article=article.file)
-            .order_by(F("period_end").asc(nulls_last=True), "flow")
+            TradeFigure.objects.filter(source_article=article.file).order_by(
+                F("period_end").asc(nulls_last=True), "flow"
+            )
         ),
     }

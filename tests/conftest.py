@@ -18,8 +18,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the ISIC sectors, which nearly every profile refers to."""
-    from seeds.loader import load_sectors
     from collections import Counter
+
+    from seeds.loader import load_sectors
 
     with django_db_blocker.unblock():
         load_sectors(Counter())

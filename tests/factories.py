@@ -7,7 +7,6 @@ from django.utils import timezone
 from companies.models import ChamberStaff, Company, Listing, Membership, Organisation
 from matchmaking.models import Match
 
-
 MEMBER_PASSWORD = "Mekong-Volga-2026!"  # the member_client fixture's (tests/conftest.py)
 
 
@@ -166,15 +165,26 @@ def register_firm(event, company=None, *, windows=None, accepted=True, **kwargs)
 def profile_data(**changes) -> dict:
     """What the profile page posts for a complete Vietnamese firm; ``changes`` override fields (None drops one)."""
     data = {
-        "firm-name": "Tay Nguyen Coffee", "firm-country": "VN", "firm-city": "Buon Ma Thuot",
-        "firm-activity_code": "1077", "firm-sectors": ["10"], "firm-size": "small", "firm-languages": ["vi", "en"],
-        "firm-contact_name": "Nguyen Thi Lan", "firm-contact_email": "lan@firm.example",
+        "firm-name": "Tay Nguyen Coffee",
+        "firm-country": "VN",
+        "firm-city": "Buon Ma Thuot",
+        "firm-activity_code": "1077",
+        "firm-sectors": ["10"],
+        "firm-size": "small",
+        "firm-languages": ["vi", "en"],
+        "firm-contact_name": "Nguyen Thi Lan",
+        "firm-contact_email": "lan@firm.example",
         "firm-contact_phone": "+84 262 000 111",
-        "offers-TOTAL_FORMS": "2", "offers-INITIAL_FORMS": "0",
-        "offers-0-kind": "product", "offers-0-cooperation": ["supply"],
+        "offers-TOTAL_FORMS": "2",
+        "offers-INITIAL_FORMS": "0",
+        "offers-0-kind": "product",
+        "offers-0-cooperation": ["supply"],
         "offers-0-text": "Roasted Robusta coffee, 1,200 t a year, UTZ and HACCP certified, shipped from Da Nang.",
-        "needs-TOTAL_FORMS": "2", "needs-INITIAL_FORMS": "0",
-        "consent-matching": "on", "consent-share_profile": "on", "consent-cross_border": "on",
+        "needs-TOTAL_FORMS": "2",
+        "needs-INITIAL_FORMS": "0",
+        "consent-matching": "on",
+        "consent-share_profile": "on",
+        "consent-cross_border": "on",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}

@@ -18,7 +18,9 @@ def test_chamber_staff_see_and_vet_only_their_chambers_companies(staff_client, v
     page = staff_client.get(CHANGELIST).content.decode()
     assert "Ours" in page and "Theirs" not in page
     assert staff_client.get(reverse("admin:companies_company_change", args=[ours.pk])).status_code == 200
-    assert staff_client.get(reverse("admin:companies_company_change", args=[theirs.pk])).status_code == 302  # "doesn't exist"
+    assert (
+        staff_client.get(reverse("admin:companies_company_change", args=[theirs.pk])).status_code == 302
+    )  # "doesn't exist"
     staff_client.post(CHANGELIST, {"action": "publish", "_selected_action": [ours.pk, theirs.pk]})
     assert Company.objects.get(pk=ours.pk).status == "published"
     assert Company.objects.get(pk=theirs.pk).status == "pending"
@@ -47,7 +49,9 @@ def test_bulk_publish_and_suspend_record_the_acting_user(superuser_client):
     assert StatusChange.objects.get(company=pending[0], to_status="suspended").changed_by == superuser_client.user
 
 
-@pytest.mark.parametrize("query", ["", "?country__exact=RU", "?status__exact=published&size__exact=small", "?q=Company"])
+@pytest.mark.parametrize(
+    "query", ["", "?country__exact=RU", "?status__exact=published&size__exact=small", "?q=Company"]
+)
 def test_changelist_filters_and_search_respond(superuser_client, query):
     CompanyFactory(country="RU", activity_code="21.20")
     assert superuser_client.get(CHANGELIST + query).status_code == 200
@@ -92,7 +96,9 @@ def test_csv_import_through_the_resource_checks_activity_codes():
     data = tablib.Dataset(headers=["external_id", "name", "country", "activity_code", "sectors", "languages"])
     data.append(["vn-700", "Good", "VN", "1077", "10", "vi;en"])
     data.append(["ru-700", "Bad", "RU", "1077", "", "ru"])
-    result = CompanyResource().import_data(data, dry_run=False, raise_errors=False, rollback_on_validation_errors=True)  # as the admin calls it
+    result = CompanyResource().import_data(
+        data, dry_run=False, raise_errors=False, rollback_on_validation_errors=True
+    )  # as the admin calls it
     assert result.has_validation_errors()
     assert "activity_code" in str(result.invalid_rows[0].error_dict)
     assert not Company.objects.filter(external_id__in=["vn-700", "ru-700"]).exists()  # all or nothing
@@ -105,9 +111,14 @@ def test_admin_import_and_export_pages_open(superuser_client):
 
 def test_failed_admin_logins_are_locked_out(client):
     UserFactory(username="staffer", is_staff=True)
-    codes = [client.post("/admin/login/?next=/admin/", {"username": "staffer", "password": "wrong"}).status_code for _ in range(5)]
+    codes = [
+        client.post("/admin/login/?next=/admin/", {"username": "staffer", "password": "wrong"}).status_code
+        for _ in range(5)
+    ]
     assert codes == [200, 200, 200, 200, 429]
-    locked = client.post("/admin/login/?next=/admin/", {"username": "staffer", "password": "correct horse battery staple"})
+    locked = client.post(
+        "/admin/login/?next=/admin/", {"username": "staffer", "password": "correct horse battery staple"}
+    )
     assert locked.status_code == 429
 
 
@@ -115,8 +126,14 @@ def test_a_firm_added_in_the_admin_starts_as_a_draft_whatever_the_form_says(staf
     """Status moves only through the review actions, which keep an audit row; the add form cannot publish."""
     add = reverse("admin:companies_company_add")
     page = staff_client.get(add)
-    data = {"name": "Added by staff", "country": "VN", "city": "Hanoi", "activity_code": "2100",
-            "status": "published", "source": "admin"}
+    data = {
+        "name": "Added by staff",
+        "country": "VN",
+        "city": "Hanoi",
+        "activity_code": "2100",
+        "status": "published",
+        "source": "admin",
+    }
     for inline in page.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})

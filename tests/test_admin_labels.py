@@ -78,14 +78,26 @@ def test_labels_follow_the_readers_language(superuser_client):
 def test_labelled_checkboxes_save_the_codes(superuser_client):
     add = reverse("admin:companies_company_add")
     page = superuser_client.get(add)
-    data = {"name": "Checked in the admin", "country": "VN", "city": "Hanoi", "activity_code": "2100",
-            "source": "admin", "languages": ["vi", "ru"]}
+    data = {
+        "name": "Checked in the admin",
+        "country": "VN",
+        "city": "Hanoi",
+        "activity_code": "2100",
+        "source": "admin",
+        "languages": ["vi", "ru"],
+    }
     for inline in page.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         data.update({f"{management.prefix}-{key}": value for key, value in management.initial.items()})
-    data.update({"listings-TOTAL_FORMS": "1", "listings-0-direction": Listing.Direction.OFFER,
-                 "listings-0-kind": Listing.Kind.PRODUCT, "listings-0-text": "Robusta coffee, 500 t a year",
-                 "listings-0-cooperation": ["distribution", "supply"]})
+    data.update(
+        {
+            "listings-TOTAL_FORMS": "1",
+            "listings-0-direction": Listing.Direction.OFFER,
+            "listings-0-kind": Listing.Kind.PRODUCT,
+            "listings-0-text": "Robusta coffee, 500 t a year",
+            "listings-0-cooperation": ["distribution", "supply"],
+        }
+    )
 
     response = superuser_client.post(add, data)
 
@@ -96,8 +108,9 @@ def test_labelled_checkboxes_save_the_codes(superuser_client):
 
 
 def test_score_parts_are_a_table_of_labelled_values(superuser_client):
-    match = MatchFactory(score_parts={"forward": 0.4, "backward": 0.61803, "language": 1.0, "confidence": 0.874,
-                                      "<b>new</b>": "x"})
+    match = MatchFactory(
+        score_parts={"forward": 0.4, "backward": 0.61803, "language": 1.0, "confidence": 0.874, "<b>new</b>": "x"}
+    )
 
     page = superuser_client.get(reverse("admin:matchmaking_match_change", args=[match.pk])).content.decode()
 

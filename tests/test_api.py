@@ -27,12 +27,28 @@ def member_api(api):
 
 def new_profile(**overrides) -> dict:
     profile = {
-        "name": "ООО «Экспресс-Диагностика»", "country": "RU", "city": "Novosibirsk", "activity_code": "21.20",
-        "sectors": ["21"], "size": "small", "founded": 2011, "languages": ["ru", "en"],
-        "contact_name": "Иван Петров", "contact_email": "ivan@diag.example", "contact_phone": "+7 383 000 00 00",
+        "name": "ООО «Экспресс-Диагностика»",
+        "country": "RU",
+        "city": "Novosibirsk",
+        "activity_code": "21.20",
+        "sectors": ["21"],
+        "size": "small",
+        "founded": 2011,
+        "languages": ["ru", "en"],
+        "contact_name": "Иван Петров",
+        "contact_email": "ivan@diag.example",
+        "contact_phone": "+7 383 000 00 00",
         "consent_purposes": ["cross_border", "matching", "share_profile"],
-        "offers": [{"kind": "product", "text": "Экспресс-тесты для диагностики инфекций", "cooperation": ["distribution"]}],
-        "needs": [{"kind": "partnership", "text": "Distributor of medical devices in Vietnam", "cooperation": ["distribution"]}],
+        "offers": [
+            {"kind": "product", "text": "Экспресс-тесты для диагностики инфекций", "cooperation": ["distribution"]}
+        ],
+        "needs": [
+            {
+                "kind": "partnership",
+                "text": "Distributor of medical devices in Vietnam",
+                "cooperation": ["distribution"],
+            }
+        ],
     }
     return {**profile, **overrides}
 
@@ -67,7 +83,9 @@ def test_directory_is_paginated(api):
 def test_directory_filters_by_country_sector_cooperation_size_and_city(api):
     vn = CompanyFactory(name="VN pharma", country="VN", city="Hanoi", size="small")
     ListingFactory(company=vn, cooperation=["distribution"])
-    ru = CompanyFactory(name="RU software", country="RU", activity_code="62.01", activity_division_id="62", size="medium", city="Kazan")
+    ru = CompanyFactory(
+        name="RU software", country="RU", activity_code="62.01", activity_division_id="62", size="medium", city="Kazan"
+    )
     ListingFactory(company=ru, cooperation=["licensing"], text="Cold-chain monitoring software")
     explicit = CompanyFactory(name="RU coffee", country="RU", city="Moscow", sectors=["10"])
 
@@ -94,9 +112,30 @@ def test_directory_search_finds_words_in_offers_and_names(api):
 
 
 SEARCHES = [
-    "robusta", "ROBUSTA", "Nguyên", "nguyên", "NGUYÊN", "nguyen", "cà phê", "CÀ PHÊ", "ca phe", "экспресс",
-    "ЭКСПРЕСС-ТЕСТЫ", "тесты Novosibirsk", "Moscow тесты", "robusta roaster", "robusta tonnes", '"roaster partners"',
-    "beans,partners", "50%", "a_b", "Hanoi", "Coffee Hanoi", "kits", "zzz", "  ",
+    "robusta",
+    "ROBUSTA",
+    "Nguyên",
+    "nguyên",
+    "NGUYÊN",
+    "nguyen",
+    "cà phê",
+    "CÀ PHÊ",
+    "ca phe",
+    "экспресс",
+    "ЭКСПРЕСС-ТЕСТЫ",
+    "тесты Novosibirsk",
+    "Moscow тесты",
+    "robusta roaster",
+    "robusta tonnes",
+    '"roaster partners"',
+    "beans,partners",
+    "50%",
+    "a_b",
+    "Hanoi",
+    "Coffee Hanoi",
+    "kits",
+    "zzz",
+    "  ",
 ]
 
 
@@ -144,7 +183,9 @@ def test_directory_profiles_are_what_drf_fields_give(api):
     from companies.serializers import PublicCompanySerializer
 
     chamber = ChamberFactory()
-    named = CompanyFactory(name="Named", sectors=["46", "10"], chamber=chamber, founded=1998, website="https://a.example")
+    named = CompanyFactory(
+        name="Named", sectors=["46", "10"], chamber=chamber, founded=1998, website="https://a.example"
+    )
     ListingFactory(company=named, cooperation=["supply", "distribution"]).sectors.set(["10", "01"])
     ListingFactory(company=named, direction="need", kind="service", text="Cold storage")
     CompanyFactory(name="By activity code", founded=None, size="", languages=[])
@@ -158,8 +199,10 @@ def test_directory_profiles_are_what_drf_fields_give(api):
                 assert shown == json_roundtrip(generic)
                 assert api.get(f"/api/v1/companies/{company.pk}/", HTTP_ACCEPT_LANGUAGE=language).json() == shown
     first = api.get(f"/api/v1/companies/{named.pk}/").json()
-    assert first["chamber"] == chamber.slug and first["sectors"] == [{"code": "10", "name": "Manufacture of food products"},
-                                {"code": "46", "name": "Wholesale trade, except of motor vehicles and motorcycles"}]
+    assert first["chamber"] == chamber.slug and first["sectors"] == [
+        {"code": "10", "name": "Manufacture of food products"},
+        {"code": "46", "name": "Wholesale trade, except of motor vehicles and motorcycles"},
+    ]
     assert [listing["sectors"] for listing in first["offers"]] == [["01", "10"]]
 
 
@@ -276,13 +319,20 @@ def test_member_updates_the_profile_and_code_is_checked_against_the_new_country(
 def test_offers_and_needs_are_nested_resources(member_api):
     member_api.post("/api/v1/my/company/", new_profile(), format="json")
     created = member_api.post(
-        "/api/v1/my/company/needs/", {"kind": "technology", "text": "Công nghệ sản xuất vắc-xin", "sectors": ["21"]}, format="json"
+        "/api/v1/my/company/needs/",
+        {"kind": "technology", "text": "Công nghệ sản xuất vắc-xin", "sectors": ["21"]},
+        format="json",
     )
     assert created.status_code == 201 and created.json()["language"] == "vi"
     needs = member_api.get("/api/v1/my/company/needs/").json()
     assert len(needs) == 2
     need_id = created.json()["id"]
-    assert member_api.patch(f"/api/v1/my/company/needs/{need_id}/", {"text": "Vaccine know-how"}, format="json").json()["language"] == "en"
+    assert (
+        member_api.patch(f"/api/v1/my/company/needs/{need_id}/", {"text": "Vaccine know-how"}, format="json").json()[
+            "language"
+        ]
+        == "en"
+    )
     assert member_api.delete(f"/api/v1/my/company/needs/{need_id}/").status_code == 204
     assert len(member_api.get("/api/v1/my/company/offers/").json()) == 1
 
@@ -387,5 +437,12 @@ def test_openapi_schema_and_docs_are_served(api):
 
 def test_a_nul_character_in_a_query_is_refused_not_a_server_error(api):
     CompanyFactory(name="Robusta")
-    for query in ["search=rob%00usta", "city=Ha%00noi", "ordering=na%00me", "sector=2%00", "country=V%00N", "page=1%00"]:
+    for query in [
+        "search=rob%00usta",
+        "city=Ha%00noi",
+        "ordering=na%00me",
+        "sector=2%00",
+        "country=V%00N",
+        "page=1%00",
+    ]:
         assert api.get(f"/api/v1/companies/?{query}").status_code in (200, 400, 404), query

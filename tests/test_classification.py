@@ -6,8 +6,15 @@ from companies.languages import detect_language
 
 @pytest.mark.parametrize(
     ("code", "country", "division"),
-    [("2100", "VN", "21"), ("01", "VN", "01"), ("46493", "VN", "46"), ("21.20", "RU", "21"), ("62", "RU", "62"),
-     ("46.90.1", "RU", "46"), ("01.11.11", "RU", "01")],
+    [
+        ("2100", "VN", "21"),
+        ("01", "VN", "01"),
+        ("46493", "VN", "46"),
+        ("21.20", "RU", "21"),
+        ("62", "RU", "62"),
+        ("46.90.1", "RU", "46"),
+        ("01.11.11", "RU", "01"),
+    ],
 )
 def test_registration_codes_map_to_their_isic_division(code, country, division):
     assert division_of(code, country) == division

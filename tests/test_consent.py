@@ -25,7 +25,13 @@ from matchmaking import services, warm_index
 from matchmaking.digests import ANSWER_SALT, IsoWeek, Status, deliver_firm_digest
 from matchmaking.models import Match
 from tests.factories import (
-    CompanyFactory, EventFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory, register_firm,
+    CompanyFactory,
+    EventFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+    register_firm,
 )
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +54,9 @@ def _lexical_matching(settings, monkeypatch):
 
 def imported(**fields) -> Company:
     """A firm its chamber imported and published without any consent: nothing recorded."""
-    return CompanyFactory(source=Source.IMPORT, consent_version="", consent_purposes=[], consent_given_at=None,
-                          **fields)
+    return CompanyFactory(
+        source=Source.IMPORT, consent_version="", consent_purposes=[], consent_given_at=None, **fields
+    )
 
 
 def api_member(company: Company) -> APIClient:
@@ -94,14 +101,25 @@ def assert_shown(firm: Company, *clients, shown: bool = True) -> None:
 def profile_form(company: Company, **changes) -> dict:
     """The profile page's form as the firm would send it back, with ``changes`` (None leaves a box unticked)."""
     data = {
-        "firm-name": company.name, "firm-country": company.country, "firm-city": company.city,
-        "firm-activity_code": company.activity_code, "firm-sectors": ["21"], "firm-size": company.size,
-        "firm-languages": company.languages, "firm-contact_name": company.contact_name,
-        "firm-contact_email": company.contact_email, "firm-contact_phone": company.contact_phone,
-        "offers-TOTAL_FORMS": "1", "offers-INITIAL_FORMS": "0", "offers-0-kind": "product",
+        "firm-name": company.name,
+        "firm-country": company.country,
+        "firm-city": company.city,
+        "firm-activity_code": company.activity_code,
+        "firm-sectors": ["21"],
+        "firm-size": company.size,
+        "firm-languages": company.languages,
+        "firm-contact_name": company.contact_name,
+        "firm-contact_email": company.contact_email,
+        "firm-contact_phone": company.contact_phone,
+        "offers-TOTAL_FORMS": "1",
+        "offers-INITIAL_FORMS": "0",
+        "offers-0-kind": "product",
         "offers-0-text": "Rapid diagnostic test kits for infectious diseases",
-        "needs-TOTAL_FORMS": "0", "needs-INITIAL_FORMS": "0",
-        "consent-matching": "on", "consent-share_profile": "on", "consent-cross_border": "on",
+        "needs-TOTAL_FORMS": "0",
+        "needs-INITIAL_FORMS": "0",
+        "consent-matching": "on",
+        "consent-share_profile": "on",
+        "consent-cross_border": "on",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -140,21 +158,24 @@ def test_a_firm_that_unticks_share_profile_in_the_profile_form_leaves_the_direct
 
 
 def test_a_firm_without_consent_to_the_transfer_abroad_is_not_shown():
-    firm = CompanyFactory(name="Kama Bearings", country="RU", city="Kazan",
-                          consent_purposes=["matching", "share_profile"])
+    firm = CompanyFactory(
+        name="Kama Bearings", country="RU", city="Kazan", consent_purposes=["matching", "share_profile"]
+    )
     assert_shown(firm, APIClient(), Client(), shown=False)
 
 
 def test_an_imported_firm_is_shown_only_once_it_claims_its_profile_and_consents_while_article_firms_show():
     firm = imported(name="Kazan Instruments", country="RU", city="Kazan", contact_email="director@kazan.example")
-    article = CompanyFactory(name="Vietsovpetro", source=Source.ARTICLE, consent_version="", consent_purposes=[],
-                             consent_given_at=None)
+    article = CompanyFactory(
+        name="Vietsovpetro", source=Source.ARTICLE, consent_version="", consent_purposes=[], consent_given_at=None
+    )
     visitors = (APIClient(), Client(), api_member(CompanyFactory(country="VN")))
     assert_shown(firm, *visitors, shown=False)
     assert_shown(article, *visitors)
 
-    company_services.claim_company(firm, email=firm.contact_email, password=PASSWORD, consent_purposes=ALL_THREE,
-                                   language="ru")
+    company_services.claim_company(
+        firm, email=firm.contact_email, password=PASSWORD, consent_purposes=ALL_THREE, language="ru"
+    )
 
     assert_shown(firm, *visitors)
 
@@ -176,8 +197,13 @@ def test_the_home_page_counts_only_the_firms_the_directory_shows():
 
 def new_profile(purposes: list[str]) -> dict:
     return {
-        "name": "ООО «Экспресс-Диагностика»", "country": "RU", "city": "Novosibirsk", "activity_code": "21.20",
-        "contact_name": "Иван Петров", "contact_email": "ivan@diag.example", "consent_purposes": purposes,
+        "name": "ООО «Экспресс-Диагностика»",
+        "country": "RU",
+        "city": "Novosibirsk",
+        "activity_code": "21.20",
+        "contact_name": "Иван Петров",
+        "contact_email": "ivan@diag.example",
+        "consent_purposes": purposes,
         "offers": [{"kind": "product", "text": "Экспресс-тесты для диагностики инфекций"}],
     }
 
@@ -226,7 +252,8 @@ RU_OFFER = "Wireless humidity and temperature monitoring sensors for cold-chain 
 
 def firm_with(country: str, direction: str, text: str, **fields) -> Company:
     company = (imported if fields.pop("imported", False) else CompanyFactory)(
-        country=country, city="Hanoi" if country == "VN" else "Kazan", **fields)
+        country=country, city="Hanoi" if country == "VN" else "Kazan", **fields
+    )
     ListingFactory(company=company, direction=direction, text=text)
     return company
 
@@ -244,7 +271,10 @@ def test_a_firm_that_dropped_matching_is_not_ranked_but_a_firm_imported_without_
 
 @pytest.mark.parametrize("warm", [False, True], ids=["fresh read", "warm index"])
 def test_a_firm_whose_matching_consent_ends_loses_its_suggestions_when_it_is_saved(
-    settings, warm, django_capture_on_commit_callbacks, monkeypatch,
+    settings,
+    warm,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     from matchmaking import signals
 
@@ -287,8 +317,9 @@ def test_the_counterpart_sees_no_introduction_to_an_imported_firm_until_it_conse
     match.refresh_from_db()
     assert match.response_vn == Match.Response.PENDING
 
-    company_services.claim_company(ru, email=ru.contact_email, password=PASSWORD, consent_purposes=ALL_THREE,
-                                   language="ru")
+    company_services.claim_company(
+        ru, email=ru.contact_email, password=PASSWORD, consent_purposes=ALL_THREE, language="ru"
+    )
 
     assert [m["id"] for m in api.get("/api/v1/me/matches/").json()["results"]] == [match.pk]
     assert "Kazan Instruments" in web.get("/my/introductions/").content.decode()
@@ -298,8 +329,15 @@ def test_the_counterpart_sees_no_introduction_to_an_imported_firm_until_it_conse
 def test_a_connection_disappears_from_the_counterparts_list_when_the_firm_withdraws_share_profile():
     vn = CompanyFactory(name="Tay Nguyen Roasters", country="VN")
     ru = CompanyFactory(name="Volga Coffee Trading", country="RU", city="Kazan")
-    MatchFactory(company_vn=vn, company_ru=ru, status=Match.Status.CONNECTED, introduced_at=timezone.now(),
-                 connected_at=timezone.now(), response_vn="accepted", response_ru="accepted")
+    MatchFactory(
+        company_vn=vn,
+        company_ru=ru,
+        status=Match.Status.CONNECTED,
+        introduced_at=timezone.now(),
+        connected_at=timezone.now(),
+        response_vn="accepted",
+        response_ru="accepted",
+    )
     api = api_member(vn)
     assert api.get("/api/v1/me/matches/").json()["count"] == 1
 
@@ -324,8 +362,9 @@ def test_the_digest_introduces_the_imported_firm_but_tells_its_counterpart_only_
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
 
-    company_services.claim_company(ru, email=ru.contact_email, password=PASSWORD, consent_purposes=ALL_THREE,
-                                   language="ru")
+    company_services.claim_company(
+        ru, email=ru.contact_email, password=PASSWORD, consent_purposes=ALL_THREE, language="ru"
+    )
     next_week = IsoWeek(2026, 49)
     assert deliver_firm_digest(vn.pk, next_week).status == Status.SENT
     [told] = [m for m in mailoutbox if reader.email in m.to]
@@ -338,14 +377,16 @@ def test_the_digest_introduces_the_imported_firm_but_tells_its_counterpart_only_
 def test_event_lists_and_suggestions_leave_out_a_firm_that_withdrew_share_profile():
     event = EventFactory(slug="hanoi-coffee")
     vn = firm_with("VN", Listing.Direction.OFFER, "Robusta coffee beans, roasted", name="Tay Nguyen Roasters")
-    ru = firm_with("RU", Listing.Direction.NEED, "Vietnamese robusta coffee beans supplier",
-                   name="Volga Coffee Trading")
+    ru = firm_with(
+        "RU", Listing.Direction.NEED, "Vietnamese robusta coffee beans supplier", name="Volga Coffee Trading"
+    )
     register_firm(event, vn)
     ru_participant = register_firm(event, ru)
     web, api = web_member(vn), api_member(vn)
     assert "Volga Coffee Trading" in web.get("/events/hanoi-coffee/").content.decode()
     assert [row["firm"]["name"] for row in api.get("/api/v1/events/hanoi-coffee/suggestions/").json()] == [
-        "Volga Coffee Trading"]
+        "Volga Coffee Trading"
+    ]
 
     assert withdraw_showing(ru).status_code == 200
 

@@ -80,7 +80,9 @@ def history(vcci, rival):
         Company.objects.filter(pk=firm.pk).update(status=Company.Status.PENDING)
         firm.refresh_from_db()
         company_services.change_status(firm, Company.Status.PUBLISHED, by=reviewer)
-        StatusChange.objects.filter(company=firm, to_status=Company.Status.PUBLISHED).update(changed_at=monday(weeks_back))
+        StatusChange.objects.filter(company=firm, to_status=Company.Status.PUBLISHED).update(
+            changed_at=monday(weeks_back)
+        )
 
     def match(vn, ru, **kwargs):
         return MatchFactory(company_vn=vn, company_ru=ru, **kwargs)
@@ -177,7 +179,10 @@ def test_the_page_draws_the_weeks_as_svg_bars_and_lists_them_in_a_table(staff_cl
     html = response.content.decode()
     assert "VCCI test" in html
     content = html.split('id="content-main"', 1)[1]
-    assert content.count('<svg viewBox="0 0 260 100" role="img"') == 10 and content.count('class="this-week"><title>') == 10
+    assert (
+        content.count('<svg viewBox="0 0 260 100" role="img"') == 10
+        and content.count('class="this-week"><title>') == 10
+    )
     assert "<script" not in content  # no chart library
     rows = table(html)
     assert rows["Decisions made"][-1] == "2" and rows["Firms registered"][-1] == "3"
@@ -332,8 +337,10 @@ def test_the_admin_index_summary_costs_a_fixed_number_of_queries(
 def test_a_decision_taken_back_in_the_workbench_is_not_counted(staff_client, vcci, rival):
     reviewer = staff_client.user
     vn, ru = CompanyFactory(country="VN", chamber=vcci), CompanyFactory(country="RU", city="Moscow", chamber=rival)
-    kept, taken_back = MatchFactory(company_vn=vn, company_ru=ru), MatchFactory(
-        company_vn=vn, company_ru=CompanyFactory(country="RU", city="Kazan", chamber=rival))
+    kept, taken_back = (
+        MatchFactory(company_vn=vn, company_ru=ru),
+        MatchFactory(company_vn=vn, company_ru=CompanyFactory(country="RU", city="Kazan", chamber=rival)),
+    )
     services.approve([kept], by=reviewer)
     services.reject([taken_back], by=reviewer, note="already in contact")
     services.undo_decision(taken_back, by=reviewer)

@@ -11,7 +11,13 @@ from companies.models import Company, DigestFrequency, Listing, Membership, Stat
 from matchmaking import selectors
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 from tests.factories import (
-    CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory, api_for, signed_in,
+    CompanyFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+    api_for,
+    signed_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -22,8 +28,10 @@ MY_MATCHES = "/api/v1/me/matches/"
 VN_NEED = "Máy xét nghiệm nhanh cho bệnh viện tuyến tỉnh"
 RU_OFFER = "Экспресс-тесты для диагностики инфекций"
 REASONS = [
-    {"kind": "need_met",
-     "data": {"need": VN_NEED, "offer": RU_OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8}},
+    {
+        "kind": "need_met",
+        "data": {"need": VN_NEED, "offer": RU_OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8},
+    },
     {"kind": "cooperation", "data": {"common": ["distribution"]}},
 ]
 
@@ -31,9 +39,14 @@ REASONS = [
 @pytest.fixture
 def vn_firm():
     company = CompanyFactory(
-        name="Công ty Thiết bị Y tế Hà Nội", country="VN", contact_name="Nguyễn Văn Hùng",
-        contact_email="hung@thietbi.example", contact_phone="+84 24 1111 2222", website="https://thietbi.example",
-        external_id="vn-42", sectors=["21"],
+        name="Công ty Thiết bị Y tế Hà Nội",
+        country="VN",
+        contact_name="Nguyễn Văn Hùng",
+        contact_email="hung@thietbi.example",
+        contact_phone="+84 24 1111 2222",
+        website="https://thietbi.example",
+        external_id="vn-42",
+        sectors=["21"],
     )
     ListingFactory(company=company, direction=Listing.Direction.NEED, text=VN_NEED)
     return company
@@ -42,8 +55,8 @@ def vn_firm():
 @pytest.fixture
 def member(vn_firm):
     return MembershipFactory(
-        company=vn_firm, user=UserFactory(username="hung", email="hung@thietbi.example", first_name="Hùng",
-                                          last_name="Nguyễn"),
+        company=vn_firm,
+        user=UserFactory(username="hung", email="hung@thietbi.example", first_name="Hùng", last_name="Nguyễn"),
         language="vi",
     )
 
@@ -51,8 +64,12 @@ def member(vn_firm):
 @pytest.fixture
 def ru_firm():
     company = CompanyFactory(
-        name="ООО «Экспресс-Диагностика»", country="RU", city="Novosibirsk", contact_name="Иван Петров",
-        contact_email="ivan@diag.example", contact_phone="+7 383 000 00 00",
+        name="ООО «Экспресс-Диагностика»",
+        country="RU",
+        city="Novosibirsk",
+        contact_name="Иван Петров",
+        contact_email="ivan@diag.example",
+        contact_phone="+7 383 000 00 00",
     )
     ListingFactory(company=company, text=RU_OFFER)
     return company
@@ -67,11 +84,20 @@ def ru_member(ru_firm):
 def connected(vn_firm, ru_firm):
     now = timezone.now()
     match = MatchFactory(
-        company_vn=vn_firm, company_ru=ru_firm, status=Match.Status.CONNECTED, reasons=REASONS, introduced_at=now,
-        connected_at=now, response_vn=Match.Response.ACCEPTED, response_ru=Match.Response.ACCEPTED,
+        company_vn=vn_firm,
+        company_ru=ru_firm,
+        status=Match.Status.CONNECTED,
+        reasons=REASONS,
+        introduced_at=now,
+        connected_at=now,
+        response_vn=Match.Response.ACCEPTED,
+        response_ru=Match.Response.ACCEPTED,
     )
     MatchEvent.objects.create(
-        match=match, action="accepted", from_status="introduced", to_status="connected",
+        match=match,
+        action="accepted",
+        from_status="introduced",
+        to_status="connected",
         note=f"{vn_firm.name} (VN) accepted",
     )
     return match
@@ -139,12 +165,17 @@ def test_export_is_a_download_of_the_firm_its_contact_listings_and_matches(clien
     assert data["account"]["username"] == "hung" and data["account"]["email"] == "hung@thietbi.example"
     assert data["account"]["last_name"] == "Nguyễn" and data["account"]["date_joined"]
     assert data["membership"] == {
-        "role": "owner", "language": "vi", "digest": "weekly", "created_at": data["membership"]["created_at"]
+        "role": "owner",
+        "language": "vi",
+        "digest": "weekly",
+        "created_at": data["membership"]["created_at"],
     }
     company = data["company"]
     assert company["name"] == vn_firm.name and company["external_id"] == "vn-42"
     assert (company["contact_name"], company["contact_email"], company["contact_phone"]) == (
-        "Nguyễn Văn Hùng", "hung@thietbi.example", "+84 24 1111 2222"
+        "Nguyễn Văn Hùng",
+        "hung@thietbi.example",
+        "+84 24 1111 2222",
     )
     assert company["consent_purposes"] == ["cross_border", "matching", "share_profile"] and company["consent_given_at"]
     assert company["sectors"] == ["21"]
@@ -169,29 +200,46 @@ def test_export_never_contains_the_password_hash(client, member):
 
 def test_export_holds_nothing_of_another_user(client, member, vn_firm, ru_member, connected):
     colleague = MembershipFactory(
-        company=vn_firm, user=UserFactory(username="colleague-lan", email="lan@thietbi.example", first_name="Lan"),
+        company=vn_firm,
+        user=UserFactory(username="colleague-lan", email="lan@thietbi.example", first_name="Lan"),
         role=Membership.Role.EDITOR,
     )
     stranger = MembershipFactory(user=UserFactory(username="stranger-olga", email="olga@elsewhere.example"))
     ListingFactory(company=stranger.company, text="Stranger's secret offer")
     StatusChange.objects.create(company=vn_firm, from_status="draft", to_status="pending", changed_by=colleague.user)
     delivery = DigestDelivery.objects.create(
-        company=vn_firm, iso_year=2026, iso_week=48, status=DigestDelivery.Status.SENT,
+        company=vn_firm,
+        iso_year=2026,
+        iso_week=48,
+        status=DigestDelivery.Status.SENT,
         sent_to=["hung@thietbi.example", "lan@thietbi.example"],
     )
     DigestItem.objects.create(delivery=delivery, match=connected, kind=DigestItem.Kind.NEW)
 
     body = signed_in(client, member).get(EXPORT).content.decode()
 
-    for secret in ["colleague-lan", "lan@thietbi.example", "stranger-olga", "olga@elsewhere.example",
-                   stranger.company.name, stranger.company.contact_email, "Stranger's secret offer",
-                   "diag-owner", "owner@diag.example"]:
+    for secret in [
+        "colleague-lan",
+        "lan@thietbi.example",
+        "stranger-olga",
+        "olga@elsewhere.example",
+        stranger.company.name,
+        stranger.company.contact_email,
+        "Stranger's secret offer",
+        "diag-owner",
+        "owner@diag.example",
+    ]:
         assert secret not in body, secret
     data = json.loads(body)
-    assert data["digests"] == [{
-        "week": "2026-W48", "status": "sent", "sent_at": None, "sent_to": ["hung@thietbi.example"],
-        "items": [{"kind": "new", "match": connected.pk}],
-    }]
+    assert data["digests"] == [
+        {
+            "week": "2026-W48",
+            "status": "sent",
+            "sent_at": None,
+            "sent_to": ["hung@thietbi.example"],
+            "items": [{"kind": "new", "match": connected.pk}],
+        }
+    ]
     assert [change["by_you"] for change in data["status_changes"]] == [False]
 
 
@@ -212,7 +260,9 @@ def test_deleting_with_a_wrong_password_changes_nothing(client, member, vn_firm,
     assert get_user_model().objects.filter(pk=member.user.pk).exists()
     vn_firm.refresh_from_db()
     assert (vn_firm.name, vn_firm.status, vn_firm.contact_email) == (
-        "Công ty Thiết bị Y tế Hà Nội", Company.Status.PUBLISHED, "hung@thietbi.example"
+        "Công ty Thiết bị Y tế Hà Nội",
+        Company.Status.PUBLISHED,
+        "hung@thietbi.example",
     )
     connected.refresh_from_db()
     assert connected.status == Match.Status.CONNECTED
@@ -241,7 +291,11 @@ def test_deleting_the_last_member_withdraws_the_firm_everywhere(client, member, 
     vn_firm.refresh_from_db()
     assert vn_firm.name == "Withdrawn firm" and vn_firm.status == Company.Status.WITHDRAWN
     assert (vn_firm.city, vn_firm.website, vn_firm.contact_name, vn_firm.contact_email, vn_firm.contact_phone) == (
-        "", "", "", "", ""
+        "",
+        "",
+        "",
+        "",
+        "",
     )
     assert vn_firm.external_id is None and vn_firm.contact_unsubscribed_at is not None
     assert (vn_firm.consent_version, vn_firm.consent_purposes, vn_firm.consent_given_at) == ("", [], None)
@@ -262,7 +316,9 @@ def test_deleting_the_last_member_withdraws_the_firm_everywhere(client, member, 
     # The audit trail: the withdrawal, by nobody, and the earlier change, no longer naming the deleted user.
     withdrawal = vn_firm.status_changes.get(to_status=Company.Status.WITHDRAWN)
     assert (withdrawal.from_status, withdrawal.changed_by, withdrawal.note) == (
-        "published", None, "withdrawn by its last member"
+        "published",
+        None,
+        "withdrawn by its last member",
     )
     earlier.refresh_from_db()
     assert earlier.changed_by is None
@@ -318,7 +374,10 @@ def test_deleting_a_member_who_is_not_the_last_keeps_the_firm(client, member, vn
 def test_the_departing_member_s_address_leaves_the_firm_s_digest_records(client, member, vn_firm):
     MembershipFactory(company=vn_firm, user=UserFactory(email="lan@thietbi.example"))
     delivery = DigestDelivery.objects.create(
-        company=vn_firm, iso_year=2026, iso_week=48, status=DigestDelivery.Status.SENT,
+        company=vn_firm,
+        iso_year=2026,
+        iso_week=48,
+        status=DigestDelivery.Status.SENT,
         sent_to=["HUNG@thietbi.example", "lan@thietbi.example"],
     )
     signed_in(client, member).post(DELETE, {"password": PASSWORD})

@@ -21,7 +21,11 @@ def test_production_settings_pass_the_deploy_checks():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -31,8 +35,11 @@ def test_default_settings_are_flagged_by_the_deploy_checks():
     """The development defaults (DEBUG, a known key) must never pass for production."""
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "DEBUG" in result.stdout + result.stderr

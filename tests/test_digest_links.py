@@ -24,8 +24,11 @@ def _site(settings):
 
 
 def member_firm(country: str, language: str = "en") -> Company:
-    company = CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow",
-                             contact_email=f"office-{country.lower()}@firm.example")
+    company = CompanyFactory(
+        country=country,
+        city="Hanoi" if country == "VN" else "Moscow",
+        contact_email=f"office-{country.lower()}@firm.example",
+    )
     MembershipFactory(company=company, user=UserFactory(), language=language)
     return company
 
@@ -155,13 +158,21 @@ def test_an_imported_firm_claims_its_profile_from_the_digest_then_answers():
     client = Client()
     page = client.get(claim_url)
     assert page.status_code == 200 and "director@kazan.example" in page.text
-    refused = client.post(claim_url, {"password1": "Kazan-2026-secret", "password2": "Kazan-2026-secret",
-                                      "language": "ru"})
+    refused = client.post(
+        claim_url, {"password1": "Kazan-2026-secret", "password2": "Kazan-2026-secret", "language": "ru"}
+    )
     assert refused.status_code == 200 and not imported.memberships.exists()  # consents are not pre-ticked
-    response = client.post(claim_url, {
-        "password1": "Kazan-2026-secret", "password2": "Kazan-2026-secret", "language": "ru",
-        "consent_matching": "on", "consent_share_profile": "on", "consent_cross_border": "on",
-    })
+    response = client.post(
+        claim_url,
+        {
+            "password1": "Kazan-2026-secret",
+            "password2": "Kazan-2026-secret",
+            "language": "ru",
+            "consent_matching": "on",
+            "consent_share_profile": "on",
+            "consent_cross_border": "on",
+        },
+    )
     assert response.status_code == 302 and response.url.startswith("/introductions/answer/")
     membership = Membership.objects.get(company=imported)
     assert membership.user.email == "director@kazan.example" and membership.language == "ru"

@@ -15,7 +15,14 @@ from django.test import Client
 from companies.models import Company, DigestFrequency
 from matchmaking import services
 from matchmaking.models import DigestDelivery, Match
-from tests.factories import ChamberFactory, ChamberStaffFactory, CompanyFactory, MatchFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    ChamberFactory,
+    ChamberStaffFactory,
+    CompanyFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+)
 from tests.workers import sink, worker  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -106,8 +113,10 @@ def test_a_worker_killed_mid_batch_and_restarted_still_sends_each_email_once(wor
 
     counts = sink.per_recipient()
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
-    print(f"\ncrash test: {16} firms, {len(addresses)} readers, {received_before_restart} emails before the kill, "
-          f"{len(sink.received)} received in all, {duplicates} duplicates, {len(addresses) - len(counts)} missing")
+    print(
+        f"\ncrash test: {16} firms, {len(addresses)} readers, {received_before_restart} emails before the kill, "
+        f"{len(sink.received)} received in all, {duplicates} duplicates, {len(addresses) - len(counts)} missing"
+    )
     assert counts == Counter({address: 1 for address in addresses})
     assert Match.objects.filter(status=Match.Status.INTRODUCED).count() == 8
 
@@ -146,8 +155,9 @@ def test_one_click_unsubscribe_stops_next_weeks_digest(worker, sink):
     vn_reader = sink.to("vn-0-0@example.com")[0]
     unsubscribe = vn_reader["List-Unsubscribe"].split(",")[0].strip().strip("<>")
 
-    response = Client(enforce_csrf_checks=True).post(unsubscribe.removeprefix("https://sme-match.example"),
-                                                     {"List-Unsubscribe": "One-Click"})
+    response = Client(enforce_csrf_checks=True).post(
+        unsubscribe.removeprefix("https://sme-match.example"), {"List-Unsubscribe": "One-Click"}
+    )
     assert response.status_code == 200
     vn = Company.objects.get(country="VN")
     assert vn.memberships.get().digest == DigestFrequency.NONE

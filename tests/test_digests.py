@@ -17,7 +17,13 @@ from matchmaking import services
 from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_firm_digests, deliver_staff_digest
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 from tests.factories import (
-    ChamberFactory, ChamberStaffFactory, CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
+    ChamberFactory,
+    ChamberStaffFactory,
+    CompanyFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +31,9 @@ pytestmark = pytest.mark.django_db
 WEEK = IsoWeek(2026, 48)
 OFFER = "Экспресс-тесты для диагностики инфекций"
 NEED = "Nhà phân phối thiết bị y tế tại Hà Nội"
-REASONS = [{"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2,
-                                         "similarity": 0.8}}]
+REASONS = [
+    {"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8}}
+]
 
 
 @pytest.fixture(autouse=True)
@@ -129,10 +136,16 @@ def test_russian_counts_take_the_right_form():
     from django.utils.translation import ngettext
 
     with translation.override("ru"):
-        forms = [ngettext("%(count)d new introduction for %(firm)s", "%(count)d new introductions for %(firm)s", n)
-                 % {"count": n, "firm": "X"} for n in (1, 2, 5, 21)]
+        forms = [
+            ngettext("%(count)d new introduction for %(firm)s", "%(count)d new introductions for %(firm)s", n)
+            % {"count": n, "firm": "X"}
+            for n in (1, 2, 5, 21)
+        ]
     assert [f.split(" для")[0] for f in forms] == [
-        "1 новое знакомство", "2 новых знакомства", "5 новых знакомств", "21 новое знакомство"
+        "1 новое знакомство",
+        "2 новых знакомства",
+        "5 новых знакомств",
+        "21 новое знакомство",
     ]
 
 
@@ -176,10 +189,13 @@ def test_a_recent_introduction_does_not_expire(settings):
     assert services.expire_introductions() == 0
 
 
-@pytest.mark.parametrize("problem, expected", [
-    ({"email": ""}, "no email address"),
-    ({"email": "not-an-address"}, "invalid email address 'not-an-address'"),
-])
+@pytest.mark.parametrize(
+    "problem, expected",
+    [
+        ({"email": ""}, "no email address"),
+        ({"email": "not-an-address"}, "invalid email address 'not-an-address'"),
+    ],
+)
 def test_members_without_a_usable_address_are_skipped_with_the_reason(problem, expected):
     vn = firm("VN", **problem)
     approved(vn, firm("RU"))
@@ -226,7 +242,8 @@ def test_one_bad_firm_does_not_stop_the_others_and_the_summary_names_it(capsys):
     assert "2 sent (2 emails), 1 skipped" in out
     assert f"{bad_vn} ({bad_vn.pk}): skipped (member " in out and "invalid email address" in out
     assert {tuple(m.to) for m in mail.outbox} == {
-        (good_vn.memberships.get().user.email,), (ru.memberships.get().user.email,)
+        (good_vn.memberships.get().user.email,),
+        (ru.memberships.get().user.email,),
     }
 
 
@@ -405,8 +422,14 @@ def test_a_firm_the_server_refuses_in_a_batch_does_not_hold_up_the_others_and_go
 
     first = deliver_firm_digests(ids, WEEK)
 
-    assert [first[pk].status for pk in ids] == [Status.SENT, Status.SENT, Status.FAILED, Status.SENT, Status.SENT,
-                                                Status.SENT]
+    assert [first[pk].status for pk in ids] == [
+        Status.SENT,
+        Status.SENT,
+        Status.FAILED,
+        Status.SENT,
+        Status.SENT,
+        Status.SENT,
+    ]
     assert "SMTPRecipientsRefused" in first[refused.pk].reason
     assert sorted(m.to[0] for m in mail.outbox) == sorted(reader(c) for c in firms if c != refused)
     # Its match stays approved: the Russian side was told, the Vietnamese side not yet.
@@ -487,10 +510,14 @@ def test_the_batch_plan_tells_each_firm_what_its_own_plan_tells_it_week_after_we
 
     def both_plans() -> tuple[dict, dict]:
         batch = firm_digest_plans(firms)
-        ids = {company.pk: {kind: [m.pk for m in matches] for kind, matches in batch[company.pk].items()}
-               for company in firms}
-        alone = {company.pk: {kind: [m.pk for m in matches] for kind, matches in
-                              selectors.firm_digest_plan(company).items()} for company in firms}
+        ids = {
+            company.pk: {kind: [m.pk for m in matches] for kind, matches in batch[company.pk].items()}
+            for company in firms
+        }
+        alone = {
+            company.pk: {kind: [m.pk for m in matches] for kind, matches in selectors.firm_digest_plan(company).items()}
+            for company in firms
+        }
         return ids, alone
 
     for n in range(5):

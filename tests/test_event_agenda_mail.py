@@ -20,7 +20,14 @@ from events import agendas, services
 from events.emails import ALREADY, BUSY, NO_MEETINGS, agenda_url, send_agendas
 from events.models import Event, Meeting, Participant
 from events.tasks import send_event_agendas
-from tests.factories import CompanyFactory, EventFactory, InterpreterFactory, MembershipFactory, UserFactory, register_firm
+from tests.factories import (
+    CompanyFactory,
+    EventFactory,
+    InterpreterFactory,
+    MembershipFactory,
+    UserFactory,
+    register_firm,
+)
 from tests.workers import sink, worker  # noqa: F401  (fixtures)
 
 VN_READER, RU_READER = "lan-vn@example.com", "ivan-ru@example.com"
@@ -73,7 +80,7 @@ def html_of(message) -> str:
 
 
 def ics_of(message) -> tuple[str, str, str]:
-    (name, content, mimetype), = message.attachments
+    ((name, content, mimetype),) = message.attachments
     return name, content.decode() if isinstance(content, bytes) else content, mimetype
 
 
@@ -143,7 +150,10 @@ def test_a_moved_meeting_sends_each_firm_its_new_agenda_once():
         # A new version: a mail client must not take it for a copy of the first, and its subject differs.
         assert new.extra_headers["Message-ID"] != old.extra_headers["Message-ID"]
         assert new.subject != old.subject
-        assert timezone.localtime(moved.slot.starts_at, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y%m%dT%H%M") in ics_of(new)[1]
+        assert (
+            timezone.localtime(moved.slot.starts_at, ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y%m%dT%H%M")
+            in ics_of(new)[1]
+        )
     assert day.send().messages == 0  # and that version only once
 
 
@@ -156,7 +166,9 @@ def test_no_counterpart_contact_details_in_any_message():
         whole = message.message().as_string()
         for company in (day.vn, day.ru):
             for secret in (company.contact_email, company.contact_name, company.contact_phone):
-                assert secret not in message.body and secret not in html_of(message) and secret not in ics_of(message)[1]
+                assert (
+                    secret not in message.body and secret not in html_of(message) and secret not in ics_of(message)[1]
+                )
                 assert secret not in whole
 
 
@@ -213,7 +225,10 @@ def test_a_refused_reader_is_retried_later_and_the_other_firm_is_not_sent_again(
     RefusingBackend.refuse = {RU_READER}
 
     summary = day.send()
-    assert list(summary.failed) == [day.ru_participant.pk] and "SMTPRecipientsRefused" in summary.failed[day.ru_participant.pk]
+    assert (
+        list(summary.failed) == [day.ru_participant.pk]
+        and "SMTPRecipientsRefused" in summary.failed[day.ru_participant.pk]
+    )
     assert [len(to(VN_READER)), len(to(RU_READER))] == [1, 0]
     day.ru_participant.refresh_from_db()
     assert day.ru_participant.agenda_sent_hash == ""  # not marked: the next run sends it

@@ -44,8 +44,14 @@ def coffee_pair():
     """An open event with a Vietnamese coffee roaster and a Russian buyer looking for one, both accepted."""
     event = EventFactory(name="Hanoi coffee B2B day", slug="hanoi-coffee")
     vn = CompanyFactory(name="Tay Nguyen Roasters", country="VN", city="Buon Ma Thuot")
-    ru = CompanyFactory(name="Volga Coffee Trading", country="RU", city="Kazan", contact_name="Ivan Petrov",
-                        contact_email="ivan@volga.example", contact_phone="+7 843 000 00 00")
+    ru = CompanyFactory(
+        name="Volga Coffee Trading",
+        country="RU",
+        city="Kazan",
+        contact_name="Ivan Petrov",
+        contact_email="ivan@volga.example",
+        contact_phone="+7 843 000 00 00",
+    )
     ListingFactory(company=vn, direction=Listing.Direction.OFFER, text="Robusta coffee beans, roasted")
     ListingFactory(company=ru, direction=Listing.Direction.NEED, text="Vietnamese robusta coffee supplier")
     return event, register_firm(event, vn), register_firm(event, ru)
@@ -66,7 +72,11 @@ def test_anyone_lists_events_on_offer_and_held_but_not_drafts_or_cancelled_ones(
     assert [e["name"] for e in body["results"]] == ["Open day in Hanoi", "Moscow fair 2019"]  # undated last
     first = body["results"][0]
     assert (first["slug"], first["status"], first["registration_open"], first["time_zone"]) == (
-        "open-day", "open", True, "Asia/Ho_Chi_Minh")
+        "open-day",
+        "open",
+        True,
+        "Asia/Ho_Chi_Minh",
+    )
     assert APIClient().get("/api/v1/events/secret-draft-day-does-not-exist/").status_code == 404
 
 
@@ -78,7 +88,11 @@ def test_anyone_reads_an_events_public_facts_and_slots_in_its_time_zone():
 
     assert body["organiser"] == event.organiser.name and body["venue"] == "VCCI Tower, hall A"
     assert (body["meeting_minutes"], body["break_minutes"], body["tables"], body["request_rule"]) == (
-        25, 5, 4, "cross_border")
+        25,
+        5,
+        4,
+        "cross_border",
+    )
     assert body["registration_closes_at"] == "2030-01-01T17:00:00+07:00"
     assert len(body["slots"]) == 6
     assert body["slots"][0] == {"number": 1, "starts_at": at(event, "09:00"), "ends_at": at(event, "09:25")}
@@ -115,19 +129,29 @@ def test_a_member_registers_with_two_times_and_reads_them_back():
     url = "/api/v1/events/hanoi-day/registration/"
     assert api.get(url).status_code == 404
 
-    response = api.put(url, {
-        "role": "seller", "wants_help": True, "note": "Bring samples",
-        "windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")},
-                    {"starts_at": at(event, "10:30"), "ends_at": at(event, "12:00")}],
-    }, format="json")
+    response = api.put(
+        url,
+        {
+            "role": "seller",
+            "wants_help": True,
+            "note": "Bring samples",
+            "windows": [
+                {"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")},
+                {"starts_at": at(event, "10:30"), "ends_at": at(event, "12:00")},
+            ],
+        },
+        format="json",
+    )
 
     assert response.status_code == 200, response.content
     participant = Participant.objects.get(event=event, company=firm)
     assert (participant.role, participant.wants_help, participant.status) == ("seller", True, "registered")
     body = api.get(url).json()
     assert body["status"] == "registered" and body["note"] == "Bring samples"
-    assert body["windows"] == [{"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")},
-                               {"starts_at": at(event, "10:30"), "ends_at": at(event, "12:00")}]
+    assert body["windows"] == [
+        {"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")},
+        {"starts_at": at(event, "10:30"), "ends_at": at(event, "12:00")},
+    ]
     assert body["available_slots"] == 5  # 09:00 and 09:30; 10:30, 11:00 and 11:30
 
 
@@ -135,10 +159,16 @@ def test_overlapping_times_are_refused_under_windows_and_nothing_is_saved():
     event = EventFactory(slug="hanoi-day")
     api = api_for(CompanyFactory())
 
-    response = api.put("/api/v1/events/hanoi-day/registration/", {
-        "windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "10:30")},
-                    {"starts_at": at(event, "10:00"), "ends_at": at(event, "11:00")}],
-    }, format="json")
+    response = api.put(
+        "/api/v1/events/hanoi-day/registration/",
+        {
+            "windows": [
+                {"starts_at": at(event, "09:00"), "ends_at": at(event, "10:30")},
+                {"starts_at": at(event, "10:00"), "ends_at": at(event, "11:00")},
+            ],
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "Times 1 and 2 overlap" in response.json()["windows"][0]
@@ -150,10 +180,12 @@ def test_times_without_an_offset_or_too_many_are_refused_under_windows():
     api = api_for(CompanyFactory())
     url = "/api/v1/events/hanoi-day/registration/"
 
-    naive = api.put(url, {"windows": [{"starts_at": "2030-01-01T09:00:00", "ends_at": at(event, "10:00")}]},
-                    format="json")
-    four = api.put(url, {"windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "09:30")}] * 4},
-                   format="json")
+    naive = api.put(
+        url, {"windows": [{"starts_at": "2030-01-01T09:00:00", "ends_at": at(event, "10:00")}]}, format="json"
+    )
+    four = api.put(
+        url, {"windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "09:30")}] * 4}, format="json"
+    )
 
     assert naive.status_code == 400 and "UTC offset" in naive.json()["windows"][0]
     assert four.status_code == 400 and four.json()["windows"]
@@ -164,8 +196,11 @@ def test_registration_after_it_closed_is_refused():
     event = EventFactory(slug="hanoi-day", registration_closes_at=timezone.now() - dt.timedelta(hours=1))
     api = api_for(CompanyFactory())
 
-    response = api.put("/api/v1/events/hanoi-day/registration/", {
-        "windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")}]}, format="json")
+    response = api.put(
+        "/api/v1/events/hanoi-day/registration/",
+        {"windows": [{"starts_at": at(event, "09:00"), "ends_at": at(event, "10:00")}]},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": [f"Registration for {event.name} is closed."]}
@@ -204,17 +239,18 @@ def test_from_a_request_to_a_meeting_on_the_agenda(coffee_pair):
     event, vn, ru = coffee_pair
     vn_api, ru_api = api_for(vn.company), api_for(ru.company)
 
-    sent = vn_api.post("/api/v1/events/hanoi-coffee/requests/", {"invitee": ru.pk, "message": "Samples"},
-                       format="json")
+    sent = vn_api.post("/api/v1/events/hanoi-coffee/requests/", {"invitee": ru.pk, "message": "Samples"}, format="json")
     assert sent.status_code == 201, sent.content
     request_id = sent.json()["id"]
     assert (sent.json()["direction"], sent.json()["status"], sent.json()["meeting"]) == ("sent", "pending", None)
 
     received = ru_api.get("/api/v1/events/hanoi-coffee/requests/").json()
     assert [(r["id"], r["direction"], r["message"], r["may_answer"]) for r in received] == [
-        (request_id, "received", "Samples", True)]
-    answered = ru_api.post(f"/api/v1/events/hanoi-coffee/requests/{request_id}/answer/", {"answer": "accept"},
-                           format="json")
+        (request_id, "received", "Samples", True)
+    ]
+    answered = ru_api.post(
+        f"/api/v1/events/hanoi-coffee/requests/{request_id}/answer/", {"answer": "accept"}, format="json"
+    )
     assert answered.status_code == 200 and answered.json()["status"] == "accepted"
 
     services.build_event_schedule(event, time_limit=1)
@@ -248,8 +284,9 @@ def test_a_request_to_a_firm_of_another_event_is_refused(coffee_pair):
     event, vn, ru = coffee_pair
     elsewhere = register_firm(EventFactory(), CompanyFactory(country="RU"))
 
-    response = api_for(vn.company).post("/api/v1/events/hanoi-coffee/requests/", {"invitee": elsewhere.pk},
-                                        format="json")
+    response = api_for(vn.company).post(
+        "/api/v1/events/hanoi-coffee/requests/", {"invitee": elsewhere.pk}, format="json"
+    )
 
     assert response.status_code == 400 and "invitee" in response.json()
     assert not MeetingRequest.objects.exists()
@@ -261,8 +298,12 @@ def test_another_firms_request_and_meeting_are_not_found(coffee_pair):
     outsider = register_firm(event, CompanyFactory(country="RU", city="Omsk"))
     api = api_for(outsider.company)
 
-    assert api.post(f"/api/v1/events/hanoi-coffee/requests/{request.pk}/answer/", {"answer": "accept"},
-                    format="json").status_code == 404
+    assert (
+        api.post(
+            f"/api/v1/events/hanoi-coffee/requests/{request.pk}/answer/", {"answer": "accept"}, format="json"
+        ).status_code
+        == 404
+    )
     assert api.post(f"/api/v1/events/hanoi-coffee/requests/{request.pk}/cancel/").status_code == 404
     assert api.get("/api/v1/events/hanoi-coffee/requests/").json() == []
     request.refresh_from_db()
@@ -282,7 +323,8 @@ def test_the_outcome_of_a_meeting_is_told_once_it_started(coffee_pair):
     assert early.status_code == 400 and early.json()["non_field_errors"] == ["The meeting has not taken place yet."]
 
     meeting.slot.__class__.objects.filter(pk=meeting.slot_id).update(
-        starts_at=timezone.now() - dt.timedelta(minutes=30), ends_at=timezone.now() - dt.timedelta(minutes=5))
+        starts_at=timezone.now() - dt.timedelta(minutes=30), ends_at=timezone.now() - dt.timedelta(minutes=5)
+    )
     body = api.post(url, {"outcome": "met"}, format="json").json()
     assert (body["meeting"], body["my_outcome"], body["started"]) == (meeting.pk, "met", True)
     assert api_for(CompanyFactory()).post(url, {"outcome": "met"}, format="json").status_code == 404

@@ -26,11 +26,14 @@ def demo_day():
     return EventFactory(slug=SLUG, **DEMO_TEXTS)
 
 
-@pytest.mark.parametrize("language, name, city, venue", [
-    ("vi", "Ngày gặp gỡ doanh nghiệp Việt Nam – Nga (minh họa)", "Hà Nội", "Địa điểm minh họa"),
-    ("ru", "День деловых встреч Вьетнам – Россия (демо)", "Ханой", "Демонстрационная площадка"),
-    ("en", "Vietnam–Russia B2B day (demo)", "Hanoi", "Demo venue"),
-])
+@pytest.mark.parametrize(
+    "language, name, city, venue",
+    [
+        ("vi", "Ngày gặp gỡ doanh nghiệp Việt Nam – Nga (minh họa)", "Hà Nội", "Địa điểm minh họa"),
+        ("ru", "День деловых встреч Вьетнам – Россия (демо)", "Ханой", "Демонстрационная площадка"),
+        ("en", "Vietnam–Russia B2B day (demo)", "Hanoi", "Demo venue"),
+    ],
+)
 def test_the_demo_day_speaks_the_readers_language(client, demo_day, language, name, city, venue):
     page = client.get(f"/events/{SLUG}/", HTTP_ACCEPT_LANGUAGE=language).text
     listing = client.get("/events/", HTTP_ACCEPT_LANGUAGE=language).text
@@ -54,8 +57,9 @@ def test_an_organisers_own_words_stay_as_written(client):
 
 @pytest.mark.parametrize("language", ["vi", "ru", "en"])
 def test_the_time_zone_is_a_city_time_with_its_offset_not_an_iana_name(client, language):
-    EventFactory(slug="hanoi-day", time_zone="Asia/Ho_Chi_Minh",
-                 registration_closes_at=timezone.now() + dt.timedelta(days=3))
+    EventFactory(
+        slug="hanoi-day", time_zone="Asia/Ho_Chi_Minh", registration_closes_at=timezone.now() + dt.timedelta(days=3)
+    )
     EventFactory(slug="moscow-day", time_zone="Europe/Moscow", city="Moscow")
 
     hanoi = client.get("/events/hanoi-day/", HTTP_ACCEPT_LANGUAGE=language).text
@@ -82,16 +86,21 @@ def _day(moment: dt.datetime) -> str:
 def test_a_published_schedule_closes_registration_and_the_page_says_so_once(client):
     # As reported: registration was to close on a later day, but the organisers published the schedule first.
     published = timezone.now() - dt.timedelta(days=1)
-    EventFactory(slug="hanoi-day", status=Event.Status.SCHEDULED, schedule_built_at=published,
-                 registration_closes_at=timezone.now() + dt.timedelta(days=5))
+    EventFactory(
+        slug="hanoi-day",
+        status=Event.Status.SCHEDULED,
+        schedule_built_at=published,
+        registration_closes_at=timezone.now() + dt.timedelta(days=5),
+    )
     client.force_login(MembershipFactory(company=CompanyFactory()).user)
 
     page = client.get("/events/hanoi-day/").text
 
     assert "Registration closes" not in page  # no more "closes on" a day still to come
     state = page.split('id="registration-state">')[1].split("</dd>")[0]
-    assert state == (f"Registration closed on {_day(published)} because the organisers published the meeting "
-                     "schedule that day.")
+    assert state == (
+        f"Registration closed on {_day(published)} because the organisers published the meeting schedule that day."
+    )
     assert "Registration for this event is closed." in page
 
 

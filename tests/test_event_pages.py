@@ -37,8 +37,13 @@ def registration_data(event, *rows, role="both", **extra) -> dict:
     data = {"role": role, "note": "", **extra}
     for n in range(1, 4):
         start, end = rows[n - 1] if n <= len(rows) else ("", "")
-        data.update({f"window_{n}_day": event.starts_on.isoformat() if start else "",
-                     f"window_{n}_start": start, f"window_{n}_end": end})
+        data.update(
+            {
+                f"window_{n}_day": event.starts_on.isoformat() if start else "",
+                f"window_{n}_start": start,
+                f"window_{n}_end": end,
+            }
+        )
     return data
 
 
@@ -58,8 +63,15 @@ def coffee_pair():
 
 def test_the_list_shows_open_and_past_events_but_not_drafts_or_cancelled_ones(client):
     EventFactory(name="Open day in Hanoi")
-    EventFactory(name="Moscow fair 2019", status="finished", starts_on=None, ends_on=None, city="Moscow",
-                 slots=False, description="2019 (the article gives no day). Firms met in Moscow.")
+    EventFactory(
+        name="Moscow fair 2019",
+        status="finished",
+        starts_on=None,
+        ends_on=None,
+        city="Moscow",
+        slots=False,
+        description="2019 (the article gives no day). Firms met in Moscow.",
+    )
     EventFactory(name="Secret draft day", status="draft")
     EventFactory(name="Called-off day", status="cancelled")
 
@@ -93,7 +105,7 @@ def test_a_member_sees_its_firms_events_with_their_meetings(client):
     services.build_event_schedule(event, time_limit=1)
 
     page = client.get("/events/").text
-    section = page[page.index('id="my-events"'):page.index('id="upcoming-events"')]
+    section = page[page.index('id="my-events"') : page.index('id="upcoming-events"')]
     assert "Hanoi B2B day" in section and "Moscow B2B day" not in section
     assert "1 meeting" in section and f"/events/{event.slug}/agenda/" in section
     assert other.name in page  # still listed among the upcoming events
@@ -125,14 +137,16 @@ def test_a_member_registers_with_two_times_and_sees_its_status(client):
     form_page = client.get("/events/hanoi-day/")
     assert 'id="register-form"' in form_page.text and 'value="09:00"' in form_page.text  # prefilled first row
 
-    response = client.post("/events/hanoi-day/register/",
-                           registration_data(event, ("09:00", "10:00"), ("10:30", "12:00"), wants_help="on"))
+    response = client.post(
+        "/events/hanoi-day/register/", registration_data(event, ("09:00", "10:00"), ("10:30", "12:00"), wants_help="on")
+    )
 
     assert response.status_code == 302
     participant = Participant.objects.get(event=event, company=firm)
     assert participant.wants_help and participant.status == Participant.Status.REGISTERED
-    assert [(w.starts_at.astimezone(HANOI).time(), w.ends_at.astimezone(HANOI).time())
-            for w in participant.windows.all()] == [(dt.time(9), dt.time(10)), (dt.time(10, 30), dt.time(12))]
+    assert [
+        (w.starts_at.astimezone(HANOI).time(), w.ends_at.astimezone(HANOI).time()) for w in participant.windows.all()
+    ] == [(dt.time(9), dt.time(10)), (dt.time(10, 30), dt.time(12))]
     page = client.get(response.url)
     assert "Registered, waiting for staff" in page.text
     assert "Change my times" in page.text and 'value="10:30"' in page.text
@@ -142,8 +156,10 @@ def test_overlapping_times_are_refused_with_what_overlaps_and_nothing_is_saved(c
     event = EventFactory(slug="hanoi-day")
     member_of(client, CompanyFactory())
 
-    response = client.post("/events/hanoi-day/register/",
-                           registration_data(event, ("09:00", "10:30"), ("10:00", "11:00"), note="Bring samples"))
+    response = client.post(
+        "/events/hanoi-day/register/",
+        registration_data(event, ("09:00", "10:30"), ("10:00", "11:00"), note="Bring samples"),
+    )
 
     assert response.status_code == 400
     assert "Times 1 and 2 overlap" in response.text
@@ -217,7 +233,9 @@ def test_from_a_suggestion_to_a_meeting_on_both_agendas(client, coffee_pair):
     ru_client = member_of(type(client)(), ru.company)
     received = ru_client.get("/events/hanoi-coffee/")
     assert "Samples at the table" in received.text and "Tay Nguyen Roasters" in received.text
-    assert ru_client.post(f"/events/hanoi-coffee/requests/{request.pk}/answer/", {"answer": "accept"}).status_code == 302
+    assert (
+        ru_client.post(f"/events/hanoi-coffee/requests/{request.pk}/answer/", {"answer": "accept"}).status_code == 302
+    )
     request.refresh_from_db()
     assert request.status == MeetingRequest.Status.ACCEPTED
 
@@ -249,8 +267,13 @@ def test_no_page_shows_the_contact_details_of_another_firm(client, coffee_pair):
     services.build_event_schedule(event, time_limit=1)
     member_of(client, vn.company)
 
-    for url in ("/events/", "/events/hanoi-coffee/", "/events/hanoi-coffee/agenda/", "/events/hanoi-coffee/agenda/print/",
-                "/events/hanoi-coffee/agenda.ics"):
+    for url in (
+        "/events/",
+        "/events/hanoi-coffee/",
+        "/events/hanoi-coffee/agenda/",
+        "/events/hanoi-coffee/agenda/print/",
+        "/events/hanoi-coffee/agenda.ics",
+    ):
         content = client.get(url).content.decode()
         assert ru.company.contact_email not in content and ru.company.contact_phone not in content, url
         assert ru.company.contact_name not in content, url
@@ -314,7 +337,8 @@ def test_the_outcome_of_a_meeting_is_recorded_after_it_started(client, coffee_pa
     assert 'class="outcome-form"' not in client.get("/events/hanoi-coffee/agenda/").text  # still to come
 
     meeting.slot.__class__.objects.filter(pk=meeting.slot_id).update(
-        starts_at=timezone.now() - dt.timedelta(minutes=30), ends_at=timezone.now() - dt.timedelta(minutes=5))
+        starts_at=timezone.now() - dt.timedelta(minutes=30), ends_at=timezone.now() - dt.timedelta(minutes=5)
+    )
     assert 'class="outcome-form"' in client.get("/events/hanoi-coffee/agenda/").text
     client.post(f"/events/hanoi-coffee/meetings/{meeting.pk}/outcome/", {"outcome": "met"})
 
@@ -363,4 +387,5 @@ def test_the_agenda_names_the_interpreter_of_firms_without_a_common_language(cli
 
     for url in ("/events/hanoi-day/agenda/", "/events/hanoi-day/agenda/print/"):
         assert "Tran Thi Mai (Vietnamese–Russian)" in client.get(url).text.replace('<span class="muted">', "").replace(
-            "</span>", ""), url
+            "</span>", ""
+        ), url

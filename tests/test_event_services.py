@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def at(event, hour, minute=0, day=0):
-    return dt.datetime.combine(event.starts_on + dt.timedelta(days=day), dt.time(hour, minute), ZoneInfo(event.time_zone))
+    return dt.datetime.combine(
+        event.starts_on + dt.timedelta(days=day), dt.time(hour, minute), ZoneInfo(event.time_zone)
+    )
 
 
 def messages(error: ValidationError) -> str:
@@ -150,8 +152,11 @@ def test_the_request_carries_the_engines_score_and_reasons():
 
 def _check_rules(event):
     """Every hard rule of the schedule, read back from the database."""
-    meetings = list(Meeting.objects.filter(event=event).select_related("request__requester__company",
-                                                                          "request__invitee__company", "slot", "interpreter"))
+    meetings = list(
+        Meeting.objects.filter(event=event).select_related(
+            "request__requester__company", "request__invitee__company", "slot", "interpreter"
+        )
+    )
     places = Counter((m.slot_id, m.table) for m in meetings)
     assert max(places.values(), default=1) == 1
     busy = Counter()
@@ -173,8 +178,9 @@ def test_schedule_places_requests_with_interpreters_and_says_why_others_wait():
     interpreter = InterpreterFactory(event=event, pairs=["ru-vi"])
     vn = [register_firm(event, CompanyFactory(languages=["vi"])) for _ in range(3)]
     ru = [register_firm(event, CompanyFactory(country="RU", languages=["ru"])) for _ in range(3)]
-    late = register_firm(event, CompanyFactory(country="RU", languages=["ru"]),
-                         windows=[(at(event, 9), at(event, 9, 25))])
+    late = register_firm(
+        event, CompanyFactory(country="RU", languages=["ru"]), windows=[(at(event, 9), at(event, 9, 25))]
+    )
     for a in vn:
         for b in ru:
             services.request_meeting(a, b, staff=True)
@@ -252,7 +258,6 @@ def test_a_firm_that_leaves_frees_its_meetings():
     assert request.status == MeetingRequest.Status.CANCELLED and not Meeting.objects.exists()
 
 
-
 def test_a_held_event_keeps_its_participants_and_meetings():
     event = EventFactory()
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
@@ -279,8 +284,11 @@ def test_outcomes_are_recorded_once_the_meeting_happened():
 
 def test_report_counts_held_meetings_no_shows_and_outcomes():
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1))
-    vn, ru, ru2 = register_firm(event), register_firm(event, CompanyFactory(country="RU")), register_firm(
-        event, CompanyFactory(country="RU"))
+    vn, ru, ru2 = (
+        register_firm(event),
+        register_firm(event, CompanyFactory(country="RU")),
+        register_firm(event, CompanyFactory(country="RU")),
+    )
     held = services.request_meeting(vn, ru, staff=True)
     services.request_meeting(vn, ru2, staff=True)  # ru2 will not come
     services.build_event_schedule(event, time_limit=1)
@@ -309,15 +317,21 @@ def test_scheduler_messages_name_firms_not_keys():
 
     def request(pk, a, b):
         firm = lambda pk, name: SimpleNamespace(pk=pk, company=name)  # noqa: E731
-        return SimpleNamespace(pk=pk, requester_id=a, invitee_id=b, requester=firm(a, f"Firm-{a}"),
-                               invitee=firm(b, f"Firm-{b}"))
+        return SimpleNamespace(
+            pk=pk, requester_id=a, invitee_id=b, requester=firm(a, f"Firm-{a}"), invitee=firm(b, f"Firm-{b}")
+        )
 
-    data = SimpleNamespace(requests={1: request(1, 5, 6), 12: request(12, 7, 8)},
-                           interpreters={3: SimpleNamespace(name="Anna")})
-    text = services._describe("Pinned meeting 12 and meeting 1 share table 2 in slot 1; firm 7 and Firm 5; "
-                              "Interpreter 3 is booked twice.", data)
-    assert text == ("Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1; Firm-7 and "
-                    "Firm-5; Interpreter Anna is booked twice.")
+    data = SimpleNamespace(
+        requests={1: request(1, 5, 6), 12: request(12, 7, 8)}, interpreters={3: SimpleNamespace(name="Anna")}
+    )
+    text = services._describe(
+        "Pinned meeting 12 and meeting 1 share table 2 in slot 1; firm 7 and Firm 5; Interpreter 3 is booked twice.",
+        data,
+    )
+    assert text == (
+        "Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1; Firm-7 and "
+        "Firm-5; Interpreter Anna is booked twice."
+    )
 
 
 def test_reasons_a_request_was_not_placed_read_in_the_firms_language():

@@ -14,10 +14,19 @@ pytestmark = pytest.mark.django_db
 
 def record(external_id: str = "vn-900", **overrides) -> dict:
     base = {
-        "external_id": external_id, "name": "Công ty TNHH Cà phê Tây Nguyên", "country": "VN", "city": "Buon Ma Thuot",
-        "activity_code": "1077", "sectors": ["10"], "size": "small", "founded": 2008, "languages": ["vi", "en"],
-        "offers": "Cà phê robusta rang xay, 200 tấn mỗi năm", "needs": "Nhà phân phối cà phê tại Nga",
-        "cooperation": ["distribution", "supply"], "website": "https://taynguyen.example",
+        "external_id": external_id,
+        "name": "Công ty TNHH Cà phê Tây Nguyên",
+        "country": "VN",
+        "city": "Buon Ma Thuot",
+        "activity_code": "1077",
+        "sectors": ["10"],
+        "size": "small",
+        "founded": 2008,
+        "languages": ["vi", "en"],
+        "offers": "Cà phê robusta rang xay, 200 tấn mỗi năm",
+        "needs": "Nhà phân phối cà phê tại Nga",
+        "cooperation": ["distribution", "supply"],
+        "website": "https://taynguyen.example",
         "contact": {"name": "Nguyễn Văn Hùng", "email": "hung@taynguyen.example", "phone": "+84 262 000 000"},
     }
     return {**base, **overrides}
@@ -142,11 +151,22 @@ def csv_text(rows: list[dict], header: list[str] | None = None) -> str:
 
 def csv_row(external_id: str = "ru-900", **overrides) -> dict:
     row = {
-        "external_id": external_id, "name": "ООО «Экспресс-Диагностика»", "country": "RU", "city": "Novosibirsk",
-        "activity_code": "21.20", "sectors": "21;72", "size": "small", "founded": "2011", "languages": "ru;en",
-        "offers": "Экспресс-тесты для диагностики инфекций", "needs": "Дистрибьютор во Вьетнаме",
-        "cooperation": "distribution;licensing", "website": "", "contact_name": "Иван Иванович",
-        "contact_email": "ivan@diag.example", "contact_phone": "",
+        "external_id": external_id,
+        "name": "ООО «Экспресс-Диагностика»",
+        "country": "RU",
+        "city": "Novosibirsk",
+        "activity_code": "21.20",
+        "sectors": "21;72",
+        "size": "small",
+        "founded": "2011",
+        "languages": "ru;en",
+        "offers": "Экспресс-тесты для диагностики инфекций",
+        "needs": "Дистрибьютор во Вьетнаме",
+        "cooperation": "distribution;licensing",
+        "website": "",
+        "contact_name": "Иван Иванович",
+        "contact_email": "ivan@diag.example",
+        "contact_phone": "",
     }
     return {**row, **overrides}
 
@@ -203,7 +223,10 @@ def test_export_then_import_is_a_round_trip(tmp_path, fmt, shared_dir):
     Company.objects.filter(source="import").update(city="changed")
     run_import(again)
     assert again.read_text(encoding="utf-8") == exported.read_text(encoding="utf-8")
-    original = {c["external_id"]: c for c in json.loads((shared_dir / "matching-eval" / "dev-companies.json").read_text())["companies"]}
+    original = {
+        c["external_id"]: c
+        for c in json.loads((shared_dir / "matching-eval" / "dev-companies.json").read_text())["companies"]
+    }
     if fmt == "json":
         round_tripped = {c["external_id"]: c for c in json.loads(again.read_text())["companies"]}
         for external_id, company in original.items():

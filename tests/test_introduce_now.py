@@ -27,8 +27,9 @@ from tests.workers import sink, worker  # noqa: F401  (fixtures)
 
 OFFER = "Экспресс-тесты для диагностики инфекций"
 NEED = "Nhà phân phối thiết bị y tế tại Hà Nội"
-REASONS = [{"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2,
-                                         "similarity": 0.8}}]
+REASONS = [
+    {"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8}}
+]
 ALL_THREE = ["cross_border", "matching", "share_profile"]
 
 
@@ -60,8 +61,9 @@ def introduce(reviewer, django_capture_on_commit_callbacks):
 
 def firm(country: str = "VN", language: str = "en", username: str | None = None, **fields) -> Company:
     company = CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow", **fields)
-    MembershipFactory(company=company, user=UserFactory(**({"username": username} if username else {})),
-                      language=language)
+    MembershipFactory(
+        company=company, user=UserFactory(**({"username": username} if username else {})), language=language
+    )
     return company
 
 
@@ -75,8 +77,9 @@ def sent_to(address: str) -> list:
 
 def imported(**fields) -> Company:
     """A firm its chamber imported and published without any consent: shown to nobody, written to at its contact."""
-    return CompanyFactory(source=Source.IMPORT, consent_version="", consent_purposes=[], consent_given_at=None,
-                          **fields)
+    return CompanyFactory(
+        source=Source.IMPORT, consent_version="", consent_purposes=[], consent_given_at=None, **fields
+    )
 
 
 def now_week(weeks: int = 0) -> IsoWeek:
@@ -88,7 +91,8 @@ def now_week(weeks: int = 0) -> IsoWeek:
 
 @pytest.mark.django_db
 def test_a_suggestion_introduced_now_is_approved_by_the_reviewer_and_both_firms_get_it_in_their_languages(
-    introduce, reviewer,
+    introduce,
+    reviewer,
 ):
     vn = firm("VN", language="vi", name="Tan Phat Medical")
     MembershipFactory(company=vn, user=UserFactory(email="en-reader@example.com"), language="en")
@@ -158,7 +162,9 @@ def test_the_task_run_again_or_introduce_now_clicked_again_sends_nothing_more(in
     assert MatchEvent.objects.filter(match=match, action="introduced").count() == 1
     deliveries = DigestDelivery.objects.filter(match=match)
     assert sorted(deliveries.values_list("company_id", "status")) == [
-        (vn.pk, DigestDelivery.Status.SENT), (ru.pk, DigestDelivery.Status.SENT)]
+        (vn.pk, DigestDelivery.Status.SENT),
+        (ru.pk, DigestDelivery.Status.SENT),
+    ]
 
 
 @pytest.mark.django_db
@@ -242,8 +248,9 @@ def test_a_counterpart_hidden_for_want_of_consent_is_not_mailed_until_it_consent
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
 
-    company_services.claim_company(ru, email=ru.contact_email, password="Mekong-Volga-2026!",
-                                   consent_purposes=ALL_THREE, language="ru")
+    company_services.claim_company(
+        ru, email=ru.contact_email, password="Mekong-Volga-2026!", consent_purposes=ALL_THREE, language="ru"
+    )
     mail.outbox.clear()
     assert deliver_firm_digest(vn.pk, now_week(1)).status == Status.SENT
     assert deliver_firm_digest(ru.pk, now_week(1)).status == Status.SKIPPED
@@ -308,7 +315,9 @@ def test_mail_server_down_the_introduction_waits_and_the_weekly_run_resumes_it_o
 
 
 @pytest.mark.django_db
-def test_staff_retrying_a_failed_introduction_email_send_that_email_not_a_weekly_digest(introduce, settings, staff_client):
+def test_staff_retrying_a_failed_introduction_email_send_that_email_not_a_weekly_digest(
+    introduce, settings, staff_client
+):
     vn, ru = firm("VN", chamber=staff_client.user.chamber_staff.chamber), firm("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -349,15 +358,18 @@ def test_a_firm_whose_weekly_digest_already_holds_the_match_is_not_told_twice(in
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_on_a_real_worker_both_firms_get_exactly_one_email_and_the_weekly_run_does_not_repeat_it(
-    worker, sink, monkeypatch,
+    worker,
+    sink,
+    monkeypatch,
 ):
     vn = firm("VN", language="vi", username="vn-now")
     ru = firm("RU", language="ru", username="ru-now")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     staff = UserFactory(username="staff-now", is_staff=True)
     # The service queues through this process's Celery app; send it to the test worker's queue instead.
-    monkeypatch.setattr(tasks.send_introduction_now, "delay",
-                        lambda match_id: worker.send(tasks.send_introduction_now.name, match_id))
+    monkeypatch.setattr(
+        tasks.send_introduction_now, "delay", lambda match_id: worker.send(tasks.send_introduction_now.name, match_id)
+    )
 
     services.introduce_now(match, by=staff)
 

@@ -20,16 +20,18 @@ RU_CONTACT = ("Иван Петров", "ivan@diag.example", "+7 383 000 00 00")
 
 
 def answer_path(match: Match, company, member=None) -> str:
-    token = sign_action({"match": match.pk, "company": company.pk, "member": member.pk if member else None},
-                        ANSWER_SALT)
+    token = sign_action(
+        {"match": match.pk, "company": company.pk, "member": member.pk if member else None}, ANSWER_SALT
+    )
     return f"/introductions/answer/{token}/"
 
 
 @pytest.fixture
 def firms():
     vn = CompanyFactory(country="VN", contact_email="office@hanoi.example")
-    ru = CompanyFactory(country="RU", contact_name=RU_CONTACT[0], contact_email=RU_CONTACT[1],
-                        contact_phone=RU_CONTACT[2])
+    ru = CompanyFactory(
+        country="RU", contact_name=RU_CONTACT[0], contact_email=RU_CONTACT[1], contact_phone=RU_CONTACT[2]
+    )
     vn_member = MembershipFactory(company=vn, user=UserFactory(username="vn-member"), language="en")
     ru_member = MembershipFactory(company=ru, user=UserFactory(username="ru-member"), language="en")
     match = MatchFactory(company_vn=vn, company_ru=ru)

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from matchmaking.models import Match, MatchEvent
-from tests.factories import ChamberFactory, CompanyFactory, MatchFactory, UserFactory
+from tests.factories import ChamberFactory, MatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,18 +63,29 @@ def test_chamber_staff_group_may_review_matches():
 def test_approve_and_reject_with_a_note_record_who_did_it(superuser_client):
     good, bad = MatchFactory(score=0.9), MatchFactory(score=0.3)
     response = superuser_client.post(
-        CHANGELIST, {"action": "approve", "note": "Both exhibit at Vietnam Expo", "_selected_action": [good.pk]}, follow=True
+        CHANGELIST,
+        {"action": "approve", "note": "Both exhibit at Vietnam Expo", "_selected_action": [good.pk]},
+        follow=True,
     )
     assert "1 match approved." in [str(m) for m in response.context["messages"]]
-    superuser_client.post(CHANGELIST, {"action": "reject", "note": "Competitors, not partners", "_selected_action": [bad.pk]})
+    superuser_client.post(
+        CHANGELIST, {"action": "reject", "note": "Competitors, not partners", "_selected_action": [bad.pk]}
+    )
 
     good.refresh_from_db()
     bad.refresh_from_db()
-    assert (good.status, good.reviewed_by, good.review_note) == ("approved", superuser_client.user, "Both exhibit at Vietnam Expo")
+    assert (good.status, good.reviewed_by, good.review_note) == (
+        "approved",
+        superuser_client.user,
+        "Both exhibit at Vietnam Expo",
+    )
     assert (bad.status, bad.reviewed_by) == ("rejected", superuser_client.user)
     approved = MatchEvent.objects.get(match=good, action="approved")
     assert (approved.actor, approved.note, approved.from_status, approved.to_status) == (
-        superuser_client.user, "Both exhibit at Vietnam Expo", "suggested", "approved",
+        superuser_client.user,
+        "Both exhibit at Vietnam Expo",
+        "suggested",
+        "approved",
     )
     assert MatchEvent.objects.get(match=bad, action="rejected").note == "Competitors, not partners"
 
@@ -121,7 +132,9 @@ def test_changelist_queries_do_not_grow_with_rows(superuser_client, vcci):
     assert queries() == few
 
 
-@pytest.mark.parametrize("query", ["?status__exact=suggested", "?score=high", "?score=medium", "?score=low", "?sector=21", "?q=Company"])
+@pytest.mark.parametrize(
+    "query", ["?status__exact=suggested", "?score=high", "?score=medium", "?score=low", "?sector=21", "?q=Company"]
+)
 def test_changelist_filters_and_search_respond(superuser_client, query):
     MatchFactory(reasons=REASONS)
     assert superuser_client.get(CHANGELIST + query).status_code == 200

@@ -16,8 +16,14 @@ VN_NEED = "Máy xét nghiệm nhanh cho bệnh viện tuyến tỉnh"
 RU_OFFER = "Экспресс-тесты для диагностики инфекций"
 RU_NEED = "Кофе робуста для обжарки, от 5 тонн в месяц"
 REASONS = [
-    {"kind": "need_met", "data": {"need": VN_NEED, "offer": RU_OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.78}},
-    {"kind": "offer_wanted", "data": {"need": RU_NEED, "offer": VN_OFFER, "need_ref": 3, "offer_ref": 4, "similarity": 0.71}},
+    {
+        "kind": "need_met",
+        "data": {"need": VN_NEED, "offer": RU_OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.78},
+    },
+    {
+        "kind": "offer_wanted",
+        "data": {"need": RU_NEED, "offer": VN_OFFER, "need_ref": 3, "offer_ref": 4, "similarity": 0.71},
+    },
     {"kind": "sectors", "data": {"common": ["21", "46"]}},
     {"kind": "cooperation", "data": {"common": ["distribution", "supply"]}},
     {"kind": "language", "data": {"common": ["en"]}},
@@ -41,8 +47,12 @@ def vn_firm():
 @pytest.fixture
 def ru_firm():
     company = CompanyFactory(
-        name="ООО «Экспресс-Диагностика»", country="RU", city="Novosibirsk", contact_name="Иван Петров",
-        contact_email="ivan@diag.example", contact_phone="+7 383 000 00 00",
+        name="ООО «Экспресс-Диагностика»",
+        country="RU",
+        city="Novosibirsk",
+        contact_name="Иван Петров",
+        contact_email="ivan@diag.example",
+        contact_phone="+7 383 000 00 00",
     )
     ListingFactory(company=company, text=RU_OFFER)
     return company
@@ -60,8 +70,13 @@ def ru_api(ru_firm) -> APIClient:
 
 def introduced(vn_firm, ru_firm, **fields) -> Match:
     return MatchFactory(
-        company_vn=vn_firm, company_ru=ru_firm, status="introduced", introduced_at=timezone.now(), score=0.8,
-        reasons=REASONS, **fields,
+        company_vn=vn_firm,
+        company_ru=ru_firm,
+        status="introduced",
+        introduced_at=timezone.now(),
+        score=0.8,
+        reasons=REASONS,
+        **fields,
     )
 
 
@@ -83,7 +98,12 @@ def test_the_counterparts_public_profile_and_both_answers(vn_api, vn_firm, ru_fi
     body = vn_api.get(f"{LIST}{match.pk}/").json()
     assert body["counterpart"]["id"] == ru_firm.pk and body["counterpart"]["name"] == "ООО «Экспресс-Диагностика»"
     assert body["counterpart"]["offers"][0]["text"] == RU_OFFER
-    assert (body["my_answer"], body["their_answer"], body["status"], body["score"]) == ("pending", "accepted", "introduced", 0.8)
+    assert (body["my_answer"], body["their_answer"], body["status"], body["score"]) == (
+        "pending",
+        "accepted",
+        "introduced",
+        0.8,
+    )
     assert body["reasons"] == REASONS
 
 
@@ -106,7 +126,9 @@ def test_contact_hidden_until_both_accept_then_shown(vn_api, ru_api, vn_firm, ru
     assert body["status"] == "connected"
     assert body["counterpart_contact"]["contact_email"] == vn_firm.contact_email
     assert vn_api.get(detail).json()["counterpart_contact"] == {
-        "contact_name": "Иван Петров", "contact_email": "ivan@diag.example", "contact_phone": "+7 383 000 00 00",
+        "contact_name": "Иван Петров",
+        "contact_email": "ivan@diag.example",
+        "contact_phone": "+7 383 000 00 00",
     }
     assert MatchEvent.objects.filter(match=match, action="accepted", actor=ru_api.user).exists()
 

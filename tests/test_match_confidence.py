@@ -33,12 +33,28 @@ RU_NEED = "Дистрибьюторы кофе во Вьетнаме"
 def rivals_reason(*, from_vn: bool) -> Reason:
     """The engine's rivals reason, written from the ranked firm's side (its own texts are "offer" and "need")."""
     own, theirs = ((VN_OFFER, VN_NEED), (RU_OFFER, RU_NEED)) if from_vn else ((RU_OFFER, RU_NEED), (VN_OFFER, VN_NEED))
-    return Reason("rivals", {"offer": own[0], "counterpart_offer": theirs[0], "need": own[1],
-                             "counterpart_need": theirs[1], "similarity": 0.93})
+    return Reason(
+        "rivals",
+        {
+            "offer": own[0],
+            "counterpart_offer": theirs[0],
+            "need": own[1],
+            "counterpart_need": theirs[1],
+            "similarity": 0.93,
+        },
+    )
 
 
-STORED_RIVALS = {"kind": "rivals", "data": {"offer": VN_OFFER, "counterpart_offer": RU_OFFER, "need": VN_NEED,
-                                             "counterpart_need": RU_NEED, "similarity": 0.93}}
+STORED_RIVALS = {
+    "kind": "rivals",
+    "data": {
+        "offer": VN_OFFER,
+        "counterpart_offer": RU_OFFER,
+        "need": VN_NEED,
+        "counterpart_need": RU_NEED,
+        "similarity": 0.93,
+    },
+}
 
 
 def suggestion(counterpart: Company, confidence: float | None, *, reasons=(), in_parts: bool = True) -> Suggestion:
@@ -46,8 +62,14 @@ def suggestion(counterpart: Company, confidence: float | None, *, reasons=(), in
     if confidence is not None and in_parts:
         parts["confidence"] = confidence
     return Suggestion(
-        counterpart=counterpart.pk, score=0.5, score_forward=0.4, score_backward=0.6, parts=parts,
-        reasons=list(reasons), confidence=confidence, rivals=any(reason.kind == "rivals" for reason in reasons),
+        counterpart=counterpart.pk,
+        score=0.5,
+        score_forward=0.4,
+        score_backward=0.6,
+        parts=parts,
+        reasons=list(reasons),
+        confidence=confidence,
+        rivals=any(reason.kind == "rivals" for reason in reasons),
     )
 
 
@@ -80,9 +102,13 @@ def shown(response) -> list[Match]:
 def test_the_confidence_is_stored_with_the_match_and_sorts_the_review_queue(engine, superuser_client):
     vn = CompanyFactory(country="VN")
     sure, fair, unrated = (CompanyFactory(country="RU") for _ in range(3))
-    engine.ranking = {vn.pk: [
-        suggestion(sure, 0.9137), suggestion(fair, 0.55, in_parts=False), suggestion(unrated, None),
-    ]}
+    engine.ranking = {
+        vn.pk: [
+            suggestion(sure, 0.9137),
+            suggestion(fair, 0.55, in_parts=False),
+            suggestion(unrated, None),
+        ]
+    }
     recompute_matches()
     assert confidences() == {(vn.pk, sure.pk): 0.9137, (vn.pk, fair.pk): 0.55, (vn.pk, unrated.pk): None}
     assert Match.objects.get(company_ru=fair).score_parts["confidence"] == 0.55
@@ -105,8 +131,11 @@ def test_pairs_below_the_confidence_threshold_are_kept_with_it_for_the_review(en
     vn = CompanyFactory(country="VN")
     good, weak = CompanyFactory(country="RU"), CompanyFactory(country="RU")
     lonely = CompanyFactory(country="VN")
-    engine.ranking = {vn.pk: [suggestion(good, 0.3), suggestion(weak, 0.29)], lonely.pk: [suggestion(weak, 0.05)],
-                      weak.pk: [suggestion(vn, 0.29), suggestion(lonely, 0.05)]}
+    engine.ranking = {
+        vn.pk: [suggestion(good, 0.3), suggestion(weak, 0.29)],
+        lonely.pk: [suggestion(weak, 0.05)],
+        weak.pk: [suggestion(vn, 0.29), suggestion(lonely, 0.05)],
+    }
     recompute_matches()
     assert confidences() == {(vn.pk, good.pk): 0.3, (vn.pk, weak.pk): 0.29, (lonely.pk, weak.pk): 0.05}
 

@@ -16,16 +16,21 @@ def match_with(*reasons: dict) -> Match:
     return Match(reasons=list(reasons))  # explain reads only the stored reasons
 
 
-NEED_MET = {"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8}}
+NEED_MET = {
+    "kind": "need_met",
+    "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8},
+}
 
 
 def test_each_reader_reads_from_their_own_side():
     match = match_with(NEED_MET, {**NEED_MET, "kind": "offer_wanted"})
     assert explain(match, "vn") == [
-        f"Their offer “{OFFER}” meets your need “{NEED}”.", f"Your offer “{OFFER}” meets their need “{NEED}”.",
+        f"Their offer “{OFFER}” meets your need “{NEED}”.",
+        f"Your offer “{OFFER}” meets their need “{NEED}”.",
     ]
     assert explain(match, "ru") == [
-        f"Your offer “{OFFER}” meets their need “{NEED}”.", f"Their offer “{OFFER}” meets your need “{NEED}”.",
+        f"Your offer “{OFFER}” meets their need “{NEED}”.",
+        f"Their offer “{OFFER}” meets your need “{NEED}”.",
     ]
     assert explain(match, "staff") == [
         f"The Russian firm’s offer “{OFFER}” meets the Vietnamese firm’s need “{NEED}”.",
@@ -45,7 +50,10 @@ def test_sector_names_follow_the_active_language_and_come_in_one_query():
     with translation.override("vi"), CaptureQueriesContext(connection) as ctx:
         sentence = explain(match, "vn")[0]
     assert len(ctx.captured_queries) == 1
-    assert sentence == "Hai doanh nghiệp cùng hoạt động trong 2 ngành: “Sản xuất, chế biến thực phẩm”, “Sản xuất thuốc, hoá dược và dược liệu”."
+    assert (
+        sentence
+        == "Hai doanh nghiệp cùng hoạt động trong 2 ngành: “Sản xuất, chế biến thực phẩm”, “Sản xuất thuốc, hoá dược và dược liệu”."
+    )
     with translation.override("en"):
         assert explain(match_with({"kind": "sectors", "data": {"common": ["10"]}}), "ru") == [
             "Both firms work in the sector “Manufacture of food products”."
@@ -53,8 +61,29 @@ def test_sector_names_follow_the_active_language_and_come_in_one_query():
 
 
 def test_russian_plurals_follow_the_count():
-    divisions = ["01", "02", "03", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18",
-                 "19", "20", "21", "22"]
+    divisions = [
+        "01",
+        "02",
+        "03",
+        "05",
+        "06",
+        "07",
+        "08",
+        "09",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "21",
+        "22",
+    ]
     names = LazySectorNames()
     with translation.override("ru"):
         one = explain(match_with({"kind": "sectors", "data": {"common": divisions[:1]}}), "ru", sector_names=names)[0]

@@ -38,7 +38,9 @@ def test_approved_introduced_and_accepted_by_both_connects_them(match, staff):
 
     services.respond(match, match.company_vn, True, by=vn_user)
     assert (match.status, match.response_vn, match.response_ru) == (
-        Match.Status.INTRODUCED, Match.Response.ACCEPTED, Match.Response.PENDING
+        Match.Status.INTRODUCED,
+        Match.Response.ACCEPTED,
+        Match.Response.PENDING,
     )
     services.respond(match, match.company_ru, True, by=ru_user)
 
@@ -60,7 +62,9 @@ def test_a_decline_by_either_firm_ends_the_introduction(match, staff):
     services.respond(match, match.company_ru, False, by=ru_user)
     match.refresh_from_db()
     assert (match.status, match.response_ru, match.response_vn) == (
-        Match.Status.DECLINED, Match.Response.DECLINED, Match.Response.PENDING
+        Match.Status.DECLINED,
+        Match.Response.DECLINED,
+        Match.Response.PENDING,
     )
     assert actions(match)[-1] == ("declined", "introduced", "declined")
     with pytest.raises(MatchWorkflowError, match="Only introduced matches can be answered"):

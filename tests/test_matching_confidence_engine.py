@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from matchmaking.engine import (
-    DEFAULT_WEIGHTS, NEED, OFFER, CachedEmbedder, Listing, MemoryStore, Profile, default_embedder, rank_counterparts,
+    DEFAULT_WEIGHTS,
+    NEED,
+    OFFER,
+    CachedEmbedder,
+    Listing,
+    MemoryStore,
+    Profile,
+    default_embedder,
+    rank_counterparts,
 )
 from matchmaking.engine.confidence import FEATURES, default_model, order, pair_features
 
@@ -38,25 +46,42 @@ def _background(n: int = 120) -> list[Profile]:
     from companies.synthetic import generate_profiles
 
     return [
-        Profile(key=p.external_id, country=p.country, sectors=tuple(p.sectors), languages=tuple(p.languages),
-                activity_division=p.activity_code[:2],
-                listings=tuple(Listing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings))
+        Profile(
+            key=p.external_id,
+            country=p.country,
+            sectors=tuple(p.sectors),
+            languages=tuple(p.languages),
+            activity_division=p.activity_code[:2],
+            listings=tuple(Listing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings),
+        )
         for p in generate_profiles(n, seed=16)
     ]
 
 
 MARKET = _background()
 COFFEE_MAKER = firm(
-    "vn-coffee", "VN", ["Instant coffee and 3-in-1 coffee mixes made in our factory in Dak Lak"],
-    ["Distributors and wholesale buyers for our instant coffee in Russia"], ["distribution", "supply"], ["10"],
+    "vn-coffee",
+    "VN",
+    ["Instant coffee and 3-in-1 coffee mixes made in our factory in Dak Lak"],
+    ["Distributors and wholesale buyers for our instant coffee in Russia"],
+    ["distribution", "supply"],
+    ["10"],
 )
 RIVAL = firm(
-    "ru-rival", "RU", ["Instant coffee and coffee mixes produced at our plant near Moscow"],
-    ["Distributors for our instant coffee in Vietnam and Asia"], ["distribution", "supply"], ["10"],
+    "ru-rival",
+    "RU",
+    ["Instant coffee and coffee mixes produced at our plant near Moscow"],
+    ["Distributors for our instant coffee in Vietnam and Asia"],
+    ["distribution", "supply"],
+    ["10"],
 )
 PARTNER = firm(
-    "ru-grocer", "RU", ["Nationwide distribution of packaged groceries to 3,000 supermarkets and shops"],
-    ["Suppliers of instant coffee and tea from Asia for our grocery range"], ["distribution"], ["46"],
+    "ru-grocer",
+    "RU",
+    ["Nationwide distribution of packaged groceries to 3,000 supermarkets and shops"],
+    ["Suppliers of instant coffee and tea from Asia for our grocery range"],
+    ["distribution"],
+    ["46"],
 )
 
 
@@ -78,29 +103,59 @@ def test_a_competitor_pair_is_never_first_and_is_told(model):
 
 def test_a_role_confusion_ranks_below_the_complementary_firm(model):
     # Both need a supplier of the same thing: they share the topic, not complementary roles.
-    buyer = firm("ru-buyer", "RU", ["Retail chain of 400 bakeries in the Urals"],
-                 ["Suppliers of roasted cashew nuts and dried fruit for our bakeries"], ["supply"])
-    cashew = firm("vn-cashew", "VN", ["Roasted and raw cashew kernels, W240 and W320, 2,000 tonnes a year"],
-                  ["Bakery and confectionery chains in Russia to buy our cashews"], ["supply"])
-    also_buyer = firm("vn-bakery", "VN", ["Cakes and pastries for hotels in Ho Chi Minh City"],
-                      ["Suppliers of roasted cashew nuts and dried fruit for our bakery"], ["supply"])
+    buyer = firm(
+        "ru-buyer",
+        "RU",
+        ["Retail chain of 400 bakeries in the Urals"],
+        ["Suppliers of roasted cashew nuts and dried fruit for our bakeries"],
+        ["supply"],
+    )
+    cashew = firm(
+        "vn-cashew",
+        "VN",
+        ["Roasted and raw cashew kernels, W240 and W320, 2,000 tonnes a year"],
+        ["Bakery and confectionery chains in Russia to buy our cashews"],
+        ["supply"],
+    )
+    also_buyer = firm(
+        "vn-bakery",
+        "VN",
+        ["Cakes and pastries for hotels in Ho Chi Minh City"],
+        ["Suppliers of roasted cashew nuts and dried fruit for our bakery"],
+        ["supply"],
+    )
     ranking = rank_counterparts(MARKET + [buyer, cashew, also_buyer], top_k=5, embedder=model)
     ranked = positions(ranking, "ru-buyer")
     assert ranked.index("vn-cashew") < ranked.index("vn-bakery")
 
 
 def test_a_vietnamese_need_finds_a_russian_offer_at_rank_one(model):
-    buyer = firm("vn-clinic", "VN", ["Chuỗi 40 phòng khám tại Hà Nội"],
-                 ["Cần nhà cung cấp máy phân tích huyết học tự động cho phòng xét nghiệm"], ["supply"])
-    maker = firm("ru-analyser", "RU", ["Автоматические гематологические анализаторы для клинических лабораторий"],
-                 ["Дистрибьюторы медицинского оборудования во Вьетнаме"], ["supply"])
+    buyer = firm(
+        "vn-clinic",
+        "VN",
+        ["Chuỗi 40 phòng khám tại Hà Nội"],
+        ["Cần nhà cung cấp máy phân tích huyết học tự động cho phòng xét nghiệm"],
+        ["supply"],
+    )
+    maker = firm(
+        "ru-analyser",
+        "RU",
+        ["Автоматические гематологические анализаторы для клинических лабораторий"],
+        ["Дистрибьюторы медицинского оборудования во Вьетнаме"],
+        ["supply"],
+    )
     ranking = rank_counterparts(MARKET + [buyer, maker], top_k=5, embedder=model)
     assert positions(ranking, "vn-clinic")[0] == "ru-analyser"
 
 
 def test_a_firm_with_no_counterpart_gets_no_confident_suggestion(model):
-    lonely = firm("vn-tours", "VN", ["Kayak tours in Ha Long Bay for small groups"],
-                  ["Travel agents selling adventure holidays"], ["joint_venture"])
+    lonely = firm(
+        "vn-tours",
+        "VN",
+        ["Kayak tours in Ha Long Bay for small groups"],
+        ["Travel agents selling adventure holidays"],
+        ["joint_venture"],
+    )
     ranking = rank_counterparts(MARKET + [lonely], top_k=5, embedder=model)
     assert ranking.suggestions["vn-tours"]
     assert max(s.confidence for s in ranking.suggestions["vn-tours"]) < THRESHOLD
@@ -122,8 +177,13 @@ def test_calibration_is_monotone_in_the_fit():
         pytest.skip("no fitted confidence model")
     fits = np.linspace(-0.1, 0.8, 50)
     features = pair_features(
-        forward=fits, backward=fits, offers_alike=np.full(50, 0.1), needs_alike=np.full(50, 0.1),
-        cooperation=np.full(50, 0.5), sectors=np.zeros(50), language=np.ones(50),
+        forward=fits,
+        backward=fits,
+        offers_alike=np.full(50, 0.1),
+        needs_alike=np.full(50, 0.1),
+        cooperation=np.full(50, 0.5),
+        sectors=np.zeros(50),
+        language=np.ones(50),
     )
     probability = model.probability(features)
     assert features.shape == (50, len(FEATURES))
@@ -137,8 +197,12 @@ def test_rivals_are_put_second_not_hidden():
 
 
 def test_without_the_confidence_the_engine_ranks_by_score_as_before(model):
-    ranking = rank_counterparts(MARKET + [COFFEE_MAKER, RIVAL, PARTNER], top_k=5, embedder=model,
-                                weights=replace(DEFAULT_WEIGHTS, confidence=False))
+    ranking = rank_counterparts(
+        MARKET + [COFFEE_MAKER, RIVAL, PARTNER],
+        top_k=5,
+        embedder=model,
+        weights=replace(DEFAULT_WEIGHTS, confidence=False),
+    )
     for suggestions in ranking.suggestions.values():
         assert all(s.confidence is None and not s.rivals for s in suggestions)
         assert [s.score for s in suggestions] == sorted((s.score for s in suggestions), reverse=True)

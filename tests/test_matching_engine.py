@@ -44,7 +44,12 @@ FILLERS = [
 def test_a_pair_good_both_ways_ranks_above_a_one_way_fit(embedder):
     offer = "Rapid diagnostic test kits for infectious diseases"
     profiles = FILLERS + [
-        firm("vn-pharma", "VN", ["Distribution network of pharmacies and hospitals in Vietnam"], ["Rapid diagnostic test kits"]),
+        firm(
+            "vn-pharma",
+            "VN",
+            ["Distribution network of pharmacies and hospitals in Vietnam"],
+            ["Rapid diagnostic test kits"],
+        ),
         # The same offer for both: only what they need tells them apart.
         firm("ru-both-ways", "RU", [offer], ["A distributor of medical products in Vietnam with pharmacy network"]),
         firm("ru-one-way", "RU", [offer], ["Frozen fish and seafood supplies"]),
@@ -59,17 +64,23 @@ def test_a_pair_good_both_ways_ranks_above_a_one_way_fit(embedder):
 def test_a_vietnamese_need_finds_an_offer_written_in_russian(model):
     profiles = [
         firm(
-            "vn-clinic", "VN", ["Chuỗi phòng khám tư nhân tại Hà Nội"],
+            "vn-clinic",
+            "VN",
+            ["Chuỗi phòng khám tư nhân tại Hà Nội"],
             ["Cần nhà cung cấp bộ xét nghiệm nhanh chẩn đoán bệnh truyền nhiễm"],
         ),
         firm("vn-coffee", "VN", ["Cà phê robusta rang xay xuất khẩu"], ["Nhà phân phối cà phê tại Nga"]),
         firm("vn-textile", "VN", ["May mặc gia công xuất khẩu"], ["Vải cotton và vải kỹ thuật"]),
         firm(
-            "ru-tests", "RU", ["Производим экспресс-тесты для диагностики инфекционных заболеваний"],
+            "ru-tests",
+            "RU",
+            ["Производим экспресс-тесты для диагностики инфекционных заболеваний"],
             ["Ищем дистрибьютора медицинских изделий во Вьетнаме"],
         ),
         firm("ru-coal", "RU", ["Энергетический уголь с разрезов Кузбасса"], ["Покупатели угля для электростанций"]),
-        firm("ru-tractors", "RU", ["Тракторы и запасные части для сельского хозяйства"], ["Дилеры сельхозтехники в Азии"]),
+        firm(
+            "ru-tractors", "RU", ["Тракторы и запасные части для сельского хозяйства"], ["Дилеры сельхозтехники в Азии"]
+        ),
         firm("ru-software", "RU", ["Программное обеспечение для бухгалтерского учёта"], ["Партнёры по внедрению ПО"]),
     ]
     ranking = rank_counterparts(profiles, top_k=4, embedder=model)
@@ -80,11 +91,23 @@ def test_a_vietnamese_need_finds_an_offer_written_in_russian(model):
 
 def test_a_competitor_ranks_below_a_complementary_firm(embedder):
     profiles = FILLERS + [
-        firm("vn-tests", "VN", ["Manufacturer of rapid diagnostic test kits"], ["Distributors of our test kits in Russia"]),
-        # Sells the same thing and wants the same thing: a rival, not a partner.
-        firm("ru-rival", "RU", ["Manufacturer of rapid diagnostic test kits"], ["Distributors of our test kits in Vietnam"]),
         firm(
-            "ru-distributor", "RU", ["Nationwide distribution of medical devices to Russian hospitals and pharmacies"],
+            "vn-tests",
+            "VN",
+            ["Manufacturer of rapid diagnostic test kits"],
+            ["Distributors of our test kits in Russia"],
+        ),
+        # Sells the same thing and wants the same thing: a rival, not a partner.
+        firm(
+            "ru-rival",
+            "RU",
+            ["Manufacturer of rapid diagnostic test kits"],
+            ["Distributors of our test kits in Vietnam"],
+        ),
+        firm(
+            "ru-distributor",
+            "RU",
+            ["Nationwide distribution of medical devices to Russian hospitals and pharmacies"],
             ["New suppliers of rapid diagnostic test kits"],
         ),
     ]
@@ -168,7 +191,9 @@ def test_tfidf_on_distinct_texts_equals_a_fit_on_every_text():
     needs = [rng.choice(pool) for _ in range(150)]
     offers = [rng.choice(pool) for _ in range(120)]
     need_rows, offer_rows = tfidf_rows(needs, offers)
-    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32).fit_transform(needs + offers)
+    expected = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+    ).fit_transform(needs + offers)
     got = sparse.vstack([need_rows, offer_rows]).tocsr()
     assert got.dtype == np.float32
     # The columns may come in another order; what a ranking sees is every row's weights and every dot product.
@@ -189,11 +214,14 @@ def test_each_distinct_text_is_embedded_once():
 
         def embed(self, texts, role):
             self.calls.append((role, list(texts)))
-            rows = np.array([[hash((role, t)) % 97 + 1.0, len(t) + 1.0, 1.0] for t in texts], dtype=np.float32).reshape(len(texts), 3)
+            rows = np.array([[hash((role, t)) % 97 + 1.0, len(t) + 1.0, 1.0] for t in texts], dtype=np.float32).reshape(
+                len(texts), 3
+            )
             return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
     profiles = [firm(f"vn-{i}", "VN", ["Frozen pangasius fillets"], ["Reefer containers"]) for i in range(3)] + [
-        firm(f"ru-{i}", "RU", ["Reefer containers", "Potash fertiliser"], ["Frozen pangasius fillets"]) for i in range(3)
+        firm(f"ru-{i}", "RU", ["Reefer containers", "Potash fertiliser"], ["Frozen pangasius fillets"])
+        for i in range(3)
     ]
     recording = Recording()
     ranking = rank_counterparts(profiles, embedder=recording)
@@ -226,22 +254,39 @@ def _market(n: int, seed: int) -> list[Profile]:
     import random
 
     rng = random.Random(seed)
-    pool = ["Frozen pangasius fillets", "Reefer containers", "Cold storage in Hai Phong", "Coffee beans robusta",
-            "Potash fertiliser in bulk", "Rice, jasmine, 5 % broken", "Кофе робуста", "Калийные удобрения",
-            "Cà phê robusta Đắk Lắk", "Phân bón kali", "IT outsourcing, Python and Java", "Тест-системы ПЦР"]
+    pool = [
+        "Frozen pangasius fillets",
+        "Reefer containers",
+        "Cold storage in Hai Phong",
+        "Coffee beans robusta",
+        "Potash fertiliser in bulk",
+        "Rice, jasmine, 5 % broken",
+        "Кофе робуста",
+        "Калийные удобрения",
+        "Cà phê robusta Đắk Lắk",
+        "Phân bón kali",
+        "IT outsourcing, Python and Java",
+        "Тест-системы ПЦР",
+    ]
     forms = ["distribution", "supply", "joint_venture", "licensing"]
     profiles = []
     for i in range(n):
         country = "VN" if i % 2 else "RU"
         listings = tuple(
             Listing(direction, rng.choice(pool), tuple(rng.sample(forms, rng.randint(0, 2))))
-            for direction in (OFFER, NEED) for _ in range(rng.choice([0, 1, 1, 2, 3]))
+            for direction in (OFFER, NEED)
+            for _ in range(rng.choice([0, 1, 1, 2, 3]))
         )
-        profiles.append(Profile(
-            key=f"{country}-{i}", country=country, listings=listings,
-            sectors=tuple(rng.sample(["01", "10", "20", "46", "62"], rng.randint(0, 2))),
-            activity_division=rng.choice([None, "10", "46"]), languages=tuple(rng.sample(["vi", "ru", "en"], rng.randint(1, 2))),
-        ))
+        profiles.append(
+            Profile(
+                key=f"{country}-{i}",
+                country=country,
+                listings=listings,
+                sectors=tuple(rng.sample(["01", "10", "20", "46", "62"], rng.randint(0, 2))),
+                activity_division=rng.choice([None, "10", "46"]),
+                languages=tuple(rng.sample(["vi", "ru", "en"], rng.randint(1, 2))),
+            )
+        )
     return profiles
 
 
@@ -249,11 +294,11 @@ def _market(n: int, seed: int) -> list[Profile]:
 def test_the_blocked_ranking_is_the_best_of_every_pair_scored_one_by_one(monkeypatch, vectors):
     """Blocks, the running lists of the second country and distinct-text products must pick what
     scoring every pair on its own and sorting would: the same scores, best first, for every firm."""
+    from dataclasses import replace
+
     import numpy as np
 
     from matchmaking.engine import rank
-
-    from dataclasses import replace
 
     monkeypatch.setattr(rank, "BLOCK", 7)  # several blocks, the last one short
     profiles = _market(90, seed=4)
@@ -290,7 +335,9 @@ def test_a_pair_score_is_the_plain_sum_of_its_best_listing_pairs():
         for i in np.flatnonzero(needs.owner == a):
             for j in np.flatnonzero(offers.owner == b):
                 lexical = float((needs.lexical[i] @ offers.lexical[j].T).toarray()[0, 0])
-                sim = float(needs.dense[i] @ offers.dense[j]) + weights.lexical * (lexical - corpus.lexical_bias[needs.language[i], offers.language[j]])
+                sim = float(needs.dense[i] @ offers.dense[j]) + weights.lexical * (
+                    lexical - corpus.lexical_bias[needs.language[i], offers.language[j]]
+                )
                 best = sim if best is None else max(best, sim)
         return 0.0 if best is None else best
 
@@ -318,6 +365,8 @@ def test_tfidf_equals_scikit_learn_on_generated_profiles_in_three_languages():
     half = len(texts) // 2
     need_rows, offer_rows = tfidf_rows(texts[:half], texts[half:])
     got = sparse.vstack([need_rows, offer_rows]).tocsr()
-    expected = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32).fit_transform(texts)
+    expected = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+    ).fit_transform(texts)
     assert got.shape == expected.shape
     np.testing.assert_allclose((got @ got.T).toarray(), (expected @ expected.T).toarray(), rtol=1e-5, atol=1e-6)

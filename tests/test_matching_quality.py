@@ -44,10 +44,22 @@ def test_development_set_scores_at_target(evaluation: Path, tmp_path: Path):
 
     scored = subprocess.run(
         [
-            sys.executable, "score.py", "--companies", "dev-companies.json", "--labels", "dev-labels.json",
-            "--ranking", str(ranking), "--k", str(K), "--json",
+            sys.executable,
+            "score.py",
+            "--companies",
+            "dev-companies.json",
+            "--labels",
+            "dev-labels.json",
+            "--ranking",
+            str(ranking),
+            "--k",
+            str(K),
+            "--json",
         ],
-        cwd=evaluation, capture_output=True, text=True, timeout=120,
+        cwd=evaluation,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert scored.returncode == 0, scored.stderr
     metrics = json.loads(scored.stdout)
@@ -86,9 +98,7 @@ def test_both_development_sets_keep_their_figures(evaluation: Path, name: str):
     metrics["distractor_first"] = distractor_counts(data, ranked)[0]
     metrics["ece"] = calibration(data, ranking, K)[1]
     lower_is_better = {"distractor_first", "ece"}
-    assert {
-        key: round(metrics[key], 3) for key in GUARDS[name]
-    } == {
+    assert {key: round(metrics[key], 3) for key in GUARDS[name]} == {
         key: round(metrics[key], 3)
         if (metrics[key] <= bound if key in lower_is_better else round(metrics[key], 3) >= bound)
         else f"{metrics[key]:.3f} vs {bound}"

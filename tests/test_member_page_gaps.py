@@ -17,7 +17,12 @@ from companies import services as company_services
 from companies.models import Company, ConsentSource, StatusChange
 from matchmaking import services
 from tests.factories import (
-    MEMBER_PASSWORD, ChamberFactory, CompanyFactory, MatchFactory, MembershipFactory, UserFactory,
+    MEMBER_PASSWORD,
+    ChamberFactory,
+    CompanyFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -150,13 +155,15 @@ def test_the_mail_preferences_still_save_beside_the_consent(client):
 def pending_firm():
     chamber = ChamberFactory(slug="vcci-gaps", name="VCCI", country="VN")
     firm = CompanyFactory(country="VN", name="Tay Nguyen Roasters", status=Company.Status.PENDING, chamber=chamber)
-    owner = MembershipFactory(company=firm, language="ru", user=UserFactory(username="lan@roasters.example",
-                                                                           email="lan@roasters.example"))
+    owner = MembershipFactory(
+        company=firm, language="ru", user=UserFactory(username="lan@roasters.example", email="lan@roasters.example")
+    )
     return firm, owner
 
 
-def test_the_owner_is_emailed_in_their_language_when_the_profile_is_published(pending_firm,
-                                                                             django_capture_on_commit_callbacks):
+def test_the_owner_is_emailed_in_their_language_when_the_profile_is_published(
+    pending_firm, django_capture_on_commit_callbacks
+):
     firm, owner = pending_firm
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         company_services.bulk_change_status([firm], Company.Status.PUBLISHED)
@@ -179,7 +186,8 @@ def test_publishing_an_already_published_firm_sends_nothing(pending_firm, django
         company_services.bulk_change_status([firm], Company.Status.PUBLISHED)
     with django_capture_on_commit_callbacks(execute=True):
         changed, skipped = company_services.bulk_change_status(
-            [Company.objects.get(pk=firm.pk)], Company.Status.PUBLISHED)
+            [Company.objects.get(pk=firm.pk)], Company.Status.PUBLISHED
+        )
 
     assert (changed, len(skipped)) == (0, 1)
     assert len(mail.outbox) == 1
@@ -187,8 +195,9 @@ def test_publishing_an_already_published_firm_sends_nothing(pending_firm, django
     assert StatusChange.objects.filter(company=firm, to_status=Company.Status.PUBLISHED).count() == 1
 
 
-def test_a_publication_rolled_back_or_undone_before_sending_is_not_announced(pending_firm,
-                                                                            django_capture_on_commit_callbacks):
+def test_a_publication_rolled_back_or_undone_before_sending_is_not_announced(
+    pending_firm, django_capture_on_commit_callbacks
+):
     from companies.publication_mail import send_published_email
 
     firm, _ = pending_firm
@@ -207,4 +216,3 @@ def test_the_admin_publish_action_emails_the_owner(pending_firm, superuser_clien
     firm.refresh_from_db()
     assert firm.status == Company.Status.PUBLISHED
     assert [message.to for message in mail.outbox] == [["lan@roasters.example"]]
-

@@ -59,10 +59,7 @@ def test_the_link_refuses_a_weak_or_mismatched_password_field_by_field(client):
 
 def test_sign_up_is_rate_limited_per_address():
     client = Client()
-    statuses = [
-        client.post("/accounts/signup/", {"email": f"bot{n}@spam.example"}).status_code
-        for n in range(7)
-    ]
+    statuses = [client.post("/accounts/signup/", {"email": f"bot{n}@spam.example"}).status_code for n in range(7)]
     assert statuses[:5] == [302] * 5 and statuses[5:] == [403, 403]
 
 
@@ -110,9 +107,15 @@ def test_editing_keeps_untouched_offers_and_submitting_sends_the_profile_for_rev
     member_client.post("/my/profile/", profile_data())
     company = Company.objects.get()
     listing_ids = list(company.listings.values_list("pk", flat=True))
-    member_client.post("/my/profile/", profile_data(**{
-        "firm-city": "Da Lat", "offers-INITIAL_FORMS": "1",
-    }))
+    member_client.post(
+        "/my/profile/",
+        profile_data(
+            **{
+                "firm-city": "Da Lat",
+                "offers-INITIAL_FORMS": "1",
+            }
+        ),
+    )
     company.refresh_from_db()
     assert company.city == "Da Lat"
     assert list(company.listings.values_list("pk", flat=True)) == listing_ids

@@ -22,7 +22,7 @@ def page_text(response) -> str:
     """What a reader sees of the main content: tags dropped, entities decoded, spaces collapsed."""
     assert response.status_code == 200
     body = response.content.decode()
-    main = body[body.index("<main"):body.index("</main>")]
+    main = body[body.index("<main") : body.index("</main>")]
     main = re.sub(r"<select.*?</select>", " ", main, flags=re.S)  # the options are not the page's content
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
 
@@ -30,7 +30,9 @@ def page_text(response) -> str:
 def firm_names(response) -> list[str]:
     """The firms listed in the directory, in order (the headings of the result cards)."""
     body = response.content.decode()
-    return [html.unescape(name) for name in re.findall(r'<article class="card">\s*<h3><a href="[^"]+">([^<]+)</a>', body)]
+    return [
+        html.unescape(name) for name in re.findall(r'<article class="card">\s*<h3><a href="[^"]+">([^<]+)</a>', body)
+    ]
 
 
 def next_link(response) -> str:
@@ -73,9 +75,16 @@ def test_home_ranks_the_sectors_with_the_most_published_firms(client):
 
 
 def test_home_counts_introductions_made_and_connected(client):
-    for status in [Match.Status.INTRODUCED, Match.Status.CONNECTED, Match.Status.CONNECTED,
-                   Match.Status.DECLINED, Match.Status.EXPIRED, Match.Status.SUGGESTED,
-                   Match.Status.APPROVED, Match.Status.REJECTED]:
+    for status in [
+        Match.Status.INTRODUCED,
+        Match.Status.CONNECTED,
+        Match.Status.CONNECTED,
+        Match.Status.DECLINED,
+        Match.Status.EXPIRED,
+        Match.Status.SUGGESTED,
+        Match.Status.APPROVED,
+        Match.Status.REJECTED,
+    ]:
         MatchFactory(status=status)
 
     text = page_text(client.get(reverse("home")))
@@ -93,17 +102,27 @@ def test_home_explains_the_double_opt_in_and_links_to_sign_up_and_directory(clie
 
 def test_home_lists_trade_figures_with_their_source_article(client):
     TradeFigure.objects.create(
-        period="January–November 2024", period_start=date(2024, 1, 1), period_end=date(2024, 11, 30),
-        flow=TradeFigure.Flow.VN_TO_RU, value_usd_million=Decimal("2120.0"), note="Mainly textiles.",
+        period="January–November 2024",
+        period_start=date(2024, 1, 1),
+        period_end=date(2024, 11, 30),
+        flow=TradeFigure.Flow.VN_TO_RU,
+        value_usd_million=Decimal("2120.0"),
+        note="Mainly textiles.",
         source_article="004_272e0d2ba911b024.txt",
     )
     TradeFigure.objects.create(
-        period="by 2020", period_end=date(2020, 12, 31), kind=TradeFigure.Kind.TARGET,
-        value_usd_million=Decimal("10000"), source_article="000_6ac39ebf8d94dca2.txt",
+        period="by 2020",
+        period_end=date(2020, 12, 31),
+        kind=TradeFigure.Kind.TARGET,
+        value_usd_million=Decimal("10000"),
+        source_article="000_6ac39ebf8d94dca2.txt",
     )
     TradeFigure.objects.create(
-        period="first half of 2018", period_start=date(2018, 1, 1), period_end=date(2018, 6, 30),
-        growth_percent=Decimal("42"), source_article="003_0dffd016bf8f521b.txt",
+        period="first half of 2018",
+        period_start=date(2018, 1, 1),
+        period_end=date(2018, 6, 30),
+        growth_percent=Decimal("42"),
+        source_article="003_0dffd016bf8f521b.txt",
     )
 
     text = page_text(client.get(reverse("home")))
@@ -212,13 +231,19 @@ def test_directory_paginates_twenty_a_page_and_keeps_the_filters(client):
 
 def test_no_contact_details_on_any_public_page(client):
     company = CompanyFactory(
-        name="Mekong Diagnostics", contact_name="Nguyen Secret", contact_email="boss@mekong.example",
+        name="Mekong Diagnostics",
+        contact_name="Nguyen Secret",
+        contact_email="boss@mekong.example",
         contact_phone="+84 24 1234 5678",
     )
     ListingFactory(company=company)
 
-    for url in [reverse("home"), reverse("directory"), reverse("directory") + "?q=mekong",
-                reverse("directory-company", args=[company.pk])]:
+    for url in [
+        reverse("home"),
+        reverse("directory"),
+        reverse("directory") + "?q=mekong",
+        reverse("directory-company", args=[company.pk]),
+    ]:
         body = client.get(url).content.decode()
         assert "Mekong Diagnostics" in body or url == reverse("home")
         for secret in ["Nguyen Secret", "boss@mekong.example", "+84 24 1234 5678", "1234 5678"]:
@@ -238,21 +263,35 @@ def test_directory_in_russian_names_the_sector_in_russian(client):
 
 def test_company_detail_shows_the_public_profile(client):
     company = CompanyFactory(
-        name="Mekong Diagnostics", city="Da Nang", founded=2009, website="https://mekong.example",
-        activity_code="2100", languages=["vi", "en"],
+        name="Mekong Diagnostics",
+        city="Da Nang",
+        founded=2009,
+        website="https://mekong.example",
+        activity_code="2100",
+        languages=["vi", "en"],
     )
-    ListingFactory(company=company, kind=Listing.Kind.PRODUCT, text="Rapid test kits", cooperation=["distribution", "licensing"])
-    ListingFactory(company=company, direction=Listing.Direction.NEED, kind=Listing.Kind.SERVICE, text="A distributor in Siberia")
+    ListingFactory(
+        company=company, kind=Listing.Kind.PRODUCT, text="Rapid test kits", cooperation=["distribution", "licensing"]
+    )
+    ListingFactory(
+        company=company, direction=Listing.Direction.NEED, kind=Listing.Kind.SERVICE, text="A distributor in Siberia"
+    )
 
     response = client.get(reverse("directory-company", args=[company.pk]))
     text = page_text(response)
-    for shown in ["Mekong Diagnostics", "Vietnam · Da Nang", "Size Small", "Founded 2009",
-                  "Business languages Vietnamese, English", "Activity code 2100 (VSIC 2018)",
-                  "ISIC division 21 Manufacture of basic pharmaceutical products",
-                  "Website https://mekong.example",
-                  "Offers Product Rapid test kits Cooperation: Distribution, Licensing",
-                  "Needs Service A distributor in Siberia",
-                  "Contact details are exchanged only when both firms accept an introduction"]:
+    for shown in [
+        "Mekong Diagnostics",
+        "Vietnam · Da Nang",
+        "Size Small",
+        "Founded 2009",
+        "Business languages Vietnamese, English",
+        "Activity code 2100 (VSIC 2018)",
+        "ISIC division 21 Manufacture of basic pharmaceutical products",
+        "Website https://mekong.example",
+        "Offers Product Rapid test kits Cooperation: Distribution, Licensing",
+        "Needs Service A distributor in Siberia",
+        "Contact details are exchanged only when both firms accept an introduction",
+    ]:
         assert shown in text, shown
     assert f'href="{reverse("signup")}"' in response.content.decode()
 

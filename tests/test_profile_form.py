@@ -15,10 +15,14 @@ from tests.test_pages_member import sign_up
 
 pytestmark = pytest.mark.django_db
 
-OFFER_EXAMPLE = ("Roasted Robusta coffee in 500 g and 1 kg bags, 1,200 tonnes a year, UTZ and HACCP certified, "
-                 "shipped from Da Nang; we look for importers and distributors in Russia.")
-NEED_EXAMPLE = ("A distributor of our coffee in Moscow and Saint Petersburg, with its own warehouse and supermarket "
-                "contracts, from two containers a month.")
+OFFER_EXAMPLE = (
+    "Roasted Robusta coffee in 500 g and 1 kg bags, 1,200 tonnes a year, UTZ and HACCP certified, "
+    "shipped from Da Nang; we look for importers and distributors in Russia."
+)
+NEED_EXAMPLE = (
+    "A distributor of our coffee in Moscow and Saint Petersburg, with its own warehouse and supermarket "
+    "contracts, from two containers a month."
+)
 
 
 class Page(HTMLParser):
@@ -87,16 +91,20 @@ def test_a_chamber_of_the_other_country_is_a_field_error_linked_from_the_summary
     assert "choose a chamber of your firm's country" in response.context["form"].errors["chamber"][0]
     summary = summary_of(response.text)
     assert '<a href="#id_firm-chamber">' in summary and "choose a chamber of your firm" in summary
-    assert member_client.post("/my/profile/", profile_data(**{"firm-chamber": str(chambers["VN"].pk)})).status_code \
-        == 302
+    assert (
+        member_client.post("/my/profile/", profile_data(**{"firm-chamber": str(chambers["VN"].pk)})).status_code == 302
+    )
 
 
-@pytest.mark.parametrize("language, email, country, chamber", [
-    ("vi", "lan@firm.example", "VN", "VCCI"),
-    ("ru", "olga@firm.example", "RU", "Delovaya Rossiya"),
-    ("en", "olga@volga-coffee.ru", "RU", "Delovaya Rossiya"),  # the address's domain tells the country
-    ("ru", "lan@taynguyen.com.vn", "VN", "VCCI"),
-])
+@pytest.mark.parametrize(
+    "language, email, country, chamber",
+    [
+        ("vi", "lan@firm.example", "VN", "VCCI"),
+        ("ru", "olga@firm.example", "RU", "Delovaya Rossiya"),
+        ("en", "olga@volga-coffee.ru", "RU", "Delovaya Rossiya"),  # the address's domain tells the country
+        ("ru", "lan@taynguyen.com.vn", "VN", "VCCI"),
+    ],
+)
 def test_a_new_firm_gets_its_country_and_chamber_preset(client, chambers, language, email, country, chamber):
     client.force_login(UserFactory(username=email, email=email))
     client.cookies.load({"django_language": language})
@@ -110,9 +118,17 @@ def test_a_new_firm_gets_its_country_and_chamber_preset(client, chambers, langua
 
 
 def test_the_error_summary_links_every_error_and_takes_the_focus(member_client, chambers):
-    response = member_client.post("/my/profile/", profile_data(**{
-        "firm-name": "", "firm-activity_code": "21.20", "offers-0-text": "", "consent-matching": None,
-    }))
+    response = member_client.post(
+        "/my/profile/",
+        profile_data(
+            **{
+                "firm-name": "",
+                "firm-activity_code": "21.20",
+                "offers-0-text": "",
+                "consent-matching": None,
+            }
+        ),
+    )
     page = Page(response.text)
     summary = summary_of(response.text)
     opening = summary.split(">")[0]
@@ -133,15 +149,16 @@ def test_every_aria_describedby_points_at_an_element_of_the_page(member_client, 
         assert page.described_by, "help texts are referenced"
         missing = [ref for ref in page.described_by if ref not in page.ids]
         assert not missing
-    assert 'id="id_firm-activity_code_helptext"' in response.text and "_help\"" not in response.text
+    assert 'id="id_firm-activity_code_helptext"' in response.text and '_help"' not in response.text
 
 
 def test_sectors_are_boxes_with_codes_without_a_ctrl_hint(member_client, chambers):
     page = member_client.get("/my/profile/").content.decode()
     assert "Ctrl" not in page and "⌘" not in page
     assert not re.search(r"<select[^>]*multiple", page)
-    assert re.search(r'<input type="checkbox" name="firm-sectors" value="10"[^>]*>\s*10 Manufacture of food products',
-                     page)
+    assert re.search(
+        r'<input type="checkbox" name="firm-sectors" value="10"[^>]*>\s*10 Manufacture of food products', page
+    )
     assert "C Manufacturing" in page  # grouped by ISIC section
     assert "Find a sector by a word or a code" in page  # the search box (shown by the page's script)
 
@@ -168,8 +185,12 @@ def test_each_group_of_cooperation_boxes_is_a_fieldset_named_after_its_offer_or_
     page = Page(member_client.get("/my/profile/").content.decode())
     assert "" not in page.label_fors
     legends = [" ".join(legend.split()) for legend in page.legends]
-    for group in ("Forms of cooperation for offer 1", "Forms of cooperation for offer 2",
-                  "Forms of cooperation for need 1", "Forms of cooperation for need 2"):
+    for group in (
+        "Forms of cooperation for offer 1",
+        "Forms of cooperation for offer 2",
+        "Forms of cooperation for need 1",
+        "Forms of cooperation for need 2",
+    ):
         assert group in legends
     assert "Offer 1" in legends and "Need 2" in legends
 
@@ -179,7 +200,10 @@ def vietnamese_examples():
     """The examples as a translator will give them: they must come out of the catalogue, in the reader's
     language (the project's .po files are regenerated by the lead, so the test brings its own entries)."""
     catalog = trans_real.translation("vi")._catalog
-    entries = {OFFER_EXAMPLE: "Cà phê Robusta rang xay (ví dụ)", NEED_EXAMPLE: "Nhà phân phối cà phê tại Moskva (ví dụ)"}
+    entries = {
+        OFFER_EXAMPLE: "Cà phê Robusta rang xay (ví dụ)",
+        NEED_EXAMPLE: "Nhà phân phối cà phê tại Moskva (ví dụ)",
+    }
     previous = {msgid: catalog.get(msgid) for msgid in entries}
     for msgid, text in entries.items():
         catalog[msgid] = text
@@ -194,7 +218,8 @@ def vietnamese_examples():
 
 @pytest.mark.parametrize("language", ["vi", "ru"])
 def test_examples_of_good_offers_and_needs_are_shown_in_the_readers_language(
-        member_client, chambers, vietnamese_examples, language):
+    member_client, chambers, vietnamese_examples, language
+):
     page = member_client.get("/my/profile/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     offers = page.split('id="step-offers"')[1].split("</details>")[0]
     needs = page.split('id="step-needs"')[1].split("</details>")[0]
@@ -206,8 +231,9 @@ def test_examples_of_good_offers_and_needs_are_shown_in_the_readers_language(
 
 
 def test_saving_and_submitting_is_one_click(member_client, chambers):
-    response = member_client.post("/my/profile/", profile_data(**{
-        "firm-chamber": str(chambers["VN"].pk), "then": "submit"}))
+    response = member_client.post(
+        "/my/profile/", profile_data(**{"firm-chamber": str(chambers["VN"].pk), "then": "submit"})
+    )
     assert response.status_code == 302
     company = Company.objects.get()
     assert company.status == Company.Status.PENDING

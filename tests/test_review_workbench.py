@@ -110,8 +110,16 @@ def test_the_workbench_shows_both_firms_side_by_side_with_the_quoted_texts_marke
     ListingFactory(company=firm_ru, direction="offer", text=OFFER, cooperation=["supply"])
     ListingFactory(company=firm_ru, direction="offer", text=RIVAL_COUNTER, cooperation=[])
     reasons = [
-        {"kind": "rivals", "data": {"offer": RIVAL_OFFER, "counterpart_offer": RIVAL_COUNTER, "need": None,
-                                    "counterpart_need": None, "similarity": 0.9}},
+        {
+            "kind": "rivals",
+            "data": {
+                "offer": RIVAL_OFFER,
+                "counterpart_offer": RIVAL_COUNTER,
+                "need": None,
+                "counterpart_need": None,
+                "similarity": 0.9,
+            },
+        },
         {"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "similarity": 0.8}},
     ]
     match = pair(firm_vn, firm_ru, confidence=0.83, reasons=reasons)
@@ -247,7 +255,8 @@ def test_approve_and_reject_are_recorded_with_the_reviewer_and_lead_to_the_next_
     assert third.status == "rejected"
     events = MatchEvent.objects.filter(match__in=[first, second, third])
     assert {(e.match_id, e.action, e.actor) for e in events} == {
-        (first.pk, "approved", staff_client.user), (second.pk, "rejected", staff_client.user),
+        (first.pk, "approved", staff_client.user),
+        (second.pk, "rejected", staff_client.user),
         (third.pk, "rejected", staff_client.user),
     }
 
@@ -354,8 +363,9 @@ def test_another_chambers_staff_cannot_open_decide_undo_or_bulk_approve_a_pair_o
     decide(staff_client, ours, "approve")
     assert undo(other_client, ours).status_code == 404
     Match.objects.filter(pk=ours.pk).update(status="suggested")
-    response = other_client.post(reverse("admin:matchmaking_match_review_bulk") + "?least=1",
-                                 {"least": 1, "expected": 10})
+    response = other_client.post(
+        reverse("admin:matchmaking_match_review_bulk") + "?least=1", {"least": 1, "expected": 10}
+    )
     assert response.status_code == 302
     assert Match.objects.get(pk=ours.pk).status == "suggested"
     assert MatchEvent.objects.filter(actor=other_client.user).count() == 0
@@ -371,9 +381,12 @@ def test_a_visitor_who_is_not_staff_is_sent_to_the_login(client):
     match = pair(vn(), ru())
     member = UserFactory(username="member")
     client.force_login(member)
-    for url in [WORKBENCH, reverse("admin:matchmaking_match_review_pair", args=[match.pk]),
-                reverse("admin:matchmaking_match_review_firm", args=[match.company_vn_id]),
-                reverse("admin:matchmaking_match_review_bulk")]:
+    for url in [
+        WORKBENCH,
+        reverse("admin:matchmaking_match_review_pair", args=[match.pk]),
+        reverse("admin:matchmaking_match_review_firm", args=[match.company_vn_id]),
+        reverse("admin:matchmaking_match_review_bulk"),
+    ]:
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"], url
     response = decide(client, match, "approve")
@@ -390,8 +403,12 @@ def test_a_decision_posted_without_the_csrf_token_is_refused(vcci):
     browser.force_login(reviewer)
     match = pair(vn(chamber=vcci), ru())
     assert decide(browser, match, "approve").status_code == 403
-    assert browser.post(reverse("admin:matchmaking_match_review_bulk") + "?least=1",
-                        {"least": 1, "expected": 5}).status_code == 403
+    assert (
+        browser.post(
+            reverse("admin:matchmaking_match_review_bulk") + "?least=1", {"least": 1, "expected": 5}
+        ).status_code
+        == 403
+    )
     assert Match.objects.get(pk=match.pk).status == "suggested"
 
 
@@ -427,7 +444,10 @@ def test_the_firm_view_ranks_its_suggestions_and_approves_the_top_n(staff_client
 
     staff_client.post(url, {"top": 2, "note": "Both exhibit at Vietnam Expo"})
     assert {m.pk: m.status for m in Match.objects.filter(pk__in=[best.pk, middle.pk, worst.pk])} == {
-        best.pk: "approved", middle.pk: "approved", worst.pk: "suggested"}
+        best.pk: "approved",
+        middle.pk: "approved",
+        worst.pk: "suggested",
+    }
     approvals = MatchEvent.objects.filter(action="approved", actor=staff_client.user)
     assert list(approvals.values_list("note", flat=True)) == ["Both exhibit at Vietnam Expo"] * 2
 
@@ -465,7 +485,8 @@ def test_bulk_approve_shows_the_count_first_then_approves_only_the_visible_waiti
     events = MatchEvent.objects.filter(action="approved")
     assert sorted(events.values_list("match_id", flat=True)) == sorted(approved)  # one audit row each
     assert set(events.values_list("actor", "note", "from_status", "to_status")) == {
-        (staff_client.user.pk, "fair season", "suggested", "approved")}
+        (staff_client.user.pk, "fair season", "suggested", "approved")
+    }
     assert Match.objects.get(pk=below.pk).status == "suggested"
     assert Match.objects.get(pk=decided.pk).status == "rejected"
     assert Match.objects.get(pk=theirs.pk).status == "suggested"
@@ -525,12 +546,18 @@ def test_the_workbench_the_firm_view_and_the_list_take_a_fixed_number_of_queries
     for _ in range(2):
         ListingFactory(company=firm, direction="need", text=NEED)
         ListingFactory(company=partner, direction="offer", text=OFFER)
-    reasons = [{"kind": "need_met", "data": {"need": NEED, "offer": OFFER}},
-               {"kind": "sectors", "data": {"common": ["21"]}}]
+    reasons = [
+        {"kind": "need_met", "data": {"need": NEED, "offer": OFFER}},
+        {"kind": "sectors", "data": {"common": ["21"]}},
+    ]
     first = pair(firm, partner, 0.9, reasons=reasons)
     pair(firm, ru(), 0.5, status="connected", reasons=reasons)
-    urls = [WORKBENCH, reverse("admin:matchmaking_match_review_pair", args=[first.pk]),
-            reverse("admin:matchmaking_match_review_firm", args=[firm.pk]), CHANGELIST]
+    urls = [
+        WORKBENCH,
+        reverse("admin:matchmaking_match_review_pair", args=[first.pk]),
+        reverse("admin:matchmaking_match_review_firm", args=[firm.pk]),
+        CHANGELIST,
+    ]
     few = {url: _queries(staff_client, url) for url in urls}
     for index in range(20):
         pair(firm, ru(), 0.4, reasons=reasons)
@@ -555,14 +582,20 @@ def test_the_workbench_pages_render_in_the_staff_members_language(staff_client, 
     match = pair(vn(chamber=vcci), ru(), 0.9)
     decide(staff_client, pair(vn(chamber=vcci), ru(), 0.95), "approve")  # an undo banner, a history row
     headers = {"accept-language": language}
-    for url in [WORKBENCH, reverse("admin:matchmaking_match_review_firm", args=[match.company_vn_id]),
-                reverse("admin:matchmaking_match_review_bulk") + "?least=50"]:
+    for url in [
+        WORKBENCH,
+        reverse("admin:matchmaking_match_review_firm", args=[match.company_vn_id]),
+        reverse("admin:matchmaking_match_review_bulk") + "?least=50",
+    ]:
         response = staff_client.get(url, headers=headers)
         assert response.status_code == 200 and f'lang="{language}"' in response.content.decode(), url
 
 
 def test_a_firm_of_another_chamber_shows_no_place_that_would_count_pairs_hidden_from_the_reader(
-    staff_client, vcci, other_client, other_chamber,
+    staff_client,
+    vcci,
+    other_client,
+    other_chamber,
 ):
     theirs_vn = vn(chamber=vcci)
     ours_ru, hidden_ru = ru(chamber=other_chamber), ru(chamber=vcci)

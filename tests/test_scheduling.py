@@ -5,7 +5,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matchmaking.scheduling import (
-    Interpreter, Pin, Problem, Request, ScheduleError, build_schedule, greedy_schedule, interpreter_pair,
+    Interpreter,
+    Pin,
+    Problem,
+    Request,
+    ScheduleError,
+    build_schedule,
+    greedy_schedule,
+    interpreter_pair,
 )
 
 
@@ -42,7 +49,11 @@ def broken_rules(problem: Problem, schedule) -> list[str]:
     placed = {p.request: p for p in schedule.placements}
     for pin in problem.pins:
         p = placed.get(pin.request)
-        if p is None or (p.slot, p.table) != (pin.slot, pin.table) or (pin.interpreter and p.interpreter != pin.interpreter):
+        if (
+            p is None
+            or (p.slot, p.table) != (pin.slot, pin.table)
+            or (pin.interpreter and p.interpreter != pin.interpreter)
+        ):
             found.append(f"pin {pin.request} moved")
     if set(placed) | set(schedule.unplaced) != set(requests) or set(placed) & set(schedule.unplaced):
         found.append("placed and unplaced do not split the requests")
@@ -57,12 +68,21 @@ def events(draw):
     tables = draw(st.integers(1, 3))
     firms = [f"f{i}" for i in range(draw(st.integers(2, 8)))]
     availability = {f: frozenset(draw(st.sets(st.integers(0, slots - 1), max_size=slots))) for f in firms}
-    interpreters = [Interpreter(f"i{n}", frozenset(draw(st.sets(st.sampled_from(["ru-vi", "en-vi", "en-ru"]), min_size=1))))
-                    for n in range(draw(st.integers(0, 2)))]
-    pairs = draw(st.lists(st.tuples(st.sampled_from(firms), st.sampled_from(firms)).filter(lambda p: p[0] != p[1]),
-                          max_size=14, unique=True))
-    requests = [Request(f"r{n}", a, b, draw(st.floats(0, 1)), draw(st.sampled_from([None, None, "ru-vi", "en-vi"])))
-                for n, (a, b) in enumerate(pairs)]
+    interpreters = [
+        Interpreter(f"i{n}", frozenset(draw(st.sets(st.sampled_from(["ru-vi", "en-vi", "en-ru"]), min_size=1))))
+        for n in range(draw(st.integers(0, 2)))
+    ]
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(firms), st.sampled_from(firms)).filter(lambda p: p[0] != p[1]),
+            max_size=14,
+            unique=True,
+        )
+    )
+    requests = [
+        Request(f"r{n}", a, b, draw(st.floats(0, 1)), draw(st.sampled_from([None, None, "ru-vi", "en-vi"])))
+        for n, (a, b) in enumerate(pairs)
+    ]
     problem = Problem(slots, tables, availability, requests, interpreters)
     if requests and draw(st.booleans()):
         # Pin one meeting where the greedy schedule put it, as staff would after a first build.
@@ -95,7 +115,8 @@ def test_a_small_event_gets_its_known_optimum_where_first_fit_falls_short():
     """One table, two slots: first fit seats the better pair in slot 1 and leaves no room for the pair
     that can only meet then; the best schedule moves the first to slot 2."""
     problem = Problem(
-        slots=2, tables=1,
+        slots=2,
+        tables=1,
         availability={"a": frozenset({0, 1}), "b": frozenset({0, 1}), "c": frozenset({0}), "d": frozenset({0})},
         requests=[Request("ab", "a", "b", 0.9), Request("cd", "c", "d", 0.8)],
     )
@@ -107,11 +128,22 @@ def test_a_small_event_gets_its_known_optimum_where_first_fit_falls_short():
 
 def test_each_request_left_out_says_why():
     problem = Problem(
-        slots=2, tables=1,
-        availability={"a": frozenset({0}), "b": frozenset({1}), "c": frozenset({0}), "d": frozenset({0}),
-                      "e": frozenset({0}), "f": frozenset({0})},
-        requests=[Request("ab", "a", "b", 0.9), Request("cd", "c", "d", 0.8), Request("ef", "e", "f", 0.5),
-                  Request("ce", "c", "e", 0.4, pair="ru-vi")],
+        slots=2,
+        tables=1,
+        availability={
+            "a": frozenset({0}),
+            "b": frozenset({1}),
+            "c": frozenset({0}),
+            "d": frozenset({0}),
+            "e": frozenset({0}),
+            "f": frozenset({0}),
+        },
+        requests=[
+            Request("ab", "a", "b", 0.9),
+            Request("cd", "c", "d", 0.8),
+            Request("ef", "e", "f", 0.5),
+            Request("ce", "c", "e", 0.4, pair="ru-vi"),
+        ],
     )
     schedule = build_schedule(problem)
     assert schedule.unplaced["ab"] == "The two firms have no time slot in common."
@@ -122,8 +154,14 @@ def test_each_request_left_out_says_why():
 def test_a_rebuild_keeps_pinned_meetings_where_staff_put_them():
     availability = {f: frozenset({0, 1, 2}) for f in "abcd"}
     requests = [Request("ab", "a", "b", 0.9), Request("cd", "c", "d", 0.8), Request("ac", "a", "c", 0.7, pair="ru-vi")]
-    problem = Problem(3, 2, availability, requests, [Interpreter("anna", frozenset({"ru-vi"}))],
-                      pins=[Pin("ab", slot=2, table=2), Pin("ac", slot=0, table=1, interpreter="anna")])
+    problem = Problem(
+        3,
+        2,
+        availability,
+        requests,
+        [Interpreter("anna", frozenset({"ru-vi"}))],
+        pins=[Pin("ab", slot=2, table=2), Pin("ac", slot=0, table=1, interpreter="anna")],
+    )
     schedule = build_schedule(problem)
     placed = {p.request: p for p in schedule.placements}
     assert (placed["ab"].slot, placed["ab"].table) == (2, 2)
@@ -131,16 +169,27 @@ def test_a_rebuild_keeps_pinned_meetings_where_staff_put_them():
     assert broken_rules(problem, schedule) == []
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"tables": 0}, "The event has no tables: give at least one."),
-    ({"requests": [Request("ax", "a", "x", 0.5)]}, "Request ax names firm x, which is not a participant of the event."),
-    ({"pins": [Pin("ab", 0, 1, "anna"), Pin("cd", 0, 2, "anna")]}, "Interpreter anna is booked twice in slot 1: meeting ab and meeting cd."),
-    ({"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]}, "Pinned meeting ab and meeting cd share table 1 in slot 1."),
-    ({"pins": [Pin("ab", 1, 1)]}, "Pinned meeting ab is in slot 2, when firm a is not available."),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"tables": 0}, "The event has no tables: give at least one."),
+        (
+            {"requests": [Request("ax", "a", "x", 0.5)]},
+            "Request ax names firm x, which is not a participant of the event.",
+        ),
+        (
+            {"pins": [Pin("ab", 0, 1, "anna"), Pin("cd", 0, 2, "anna")]},
+            "Interpreter anna is booked twice in slot 1: meeting ab and meeting cd.",
+        ),
+        ({"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]}, "Pinned meeting ab and meeting cd share table 1 in slot 1."),
+        ({"pins": [Pin("ab", 1, 1)]}, "Pinned meeting ab is in slot 2, when firm a is not available."),
+    ],
+)
 def test_bad_event_data_is_refused_with_a_clear_message(change, message):
     fields = dict(
-        slots=2, tables=2, availability={"a": frozenset({0}), "b": frozenset({0, 1}), "c": frozenset({0}), "d": frozenset({0})},
+        slots=2,
+        tables=2,
+        availability={"a": frozenset({0}), "b": frozenset({0, 1}), "c": frozenset({0}), "d": frozenset({0})},
         requests=[Request("ab", "a", "b", 0.9, pair="ru-vi"), Request("cd", "c", "d", 0.8, pair="ru-vi")],
         interpreters=[Interpreter("anna", frozenset({"ru-vi"}))],
     )

@@ -29,8 +29,7 @@ LOGIN = "/accounts/login/"
 
 def sign_up(client: Client, email: str, password: str = PASSWORD, **extra) -> None:
     # The password fields are sent as a person filling in the old form would; the sign-up may ignore them.
-    response = client.post("/accounts/signup/", {"email": email, "password1": password, "password2": password},
-                           **extra)
+    response = client.post("/accounts/signup/", {"email": email, "password1": password, "password2": password}, **extra)
     assert response.status_code == 302 and response.url == "/accounts/signup/sent/"
 
 
@@ -91,8 +90,11 @@ def test_sign_up_answers_alike_for_known_and_unknown_addresses():
     pages = {}
     for email in ("known@firm.example", "unknown@firm.example"):
         client = Client()
-        response = client.post("/accounts/signup/", {"email": email, "password1": ATTACKER_PASSWORD,
-                                                     "password2": ATTACKER_PASSWORD}, follow=True)
+        response = client.post(
+            "/accounts/signup/",
+            {"email": email, "password1": ATTACKER_PASSWORD, "password2": ATTACKER_PASSWORD},
+            follow=True,
+        )
         assert response.status_code == 200 and response.redirect_chain == [("/accounts/signup/sent/", 302)]
         pages[email] = re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", response.text.replace(email, "ADDRESS"))
         assert "already exists" not in response.text
@@ -196,8 +198,9 @@ def test_behind_one_trusted_proxy_the_forwarded_address_is_the_one_counted(setti
     UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     # The attacker also forges an entry; only the one the proxy appended counts.
-    fail_logins("lan@firm.example", settings.AXES_FAILURE_LIMIT,
-                HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9", **proxy)
+    fail_logins(
+        "lan@firm.example", settings.AXES_FAILURE_LIMIT, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9", **proxy
+    )
 
     assert not logs_in("lan@firm.example", PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy)
     assert logs_in("lan@firm.example", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
@@ -206,23 +209,31 @@ def test_behind_one_trusted_proxy_the_forwarded_address_is_the_one_counted(setti
 def test_without_trusted_proxies_a_forwarded_address_is_ignored(settings):
     settings.TRUSTED_PROXY_COUNT = 0
     UserFactory(username="lan@firm.example", email="lan@firm.example", password=PASSWORD)
-    fail_logins("lan@firm.example", settings.AXES_FAILURE_LIMIT, REMOTE_ADDR="203.0.113.9",
-                HTTP_X_FORWARDED_FOR="192.0.2.1")
+    fail_logins(
+        "lan@firm.example", settings.AXES_FAILURE_LIMIT, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.1"
+    )
 
     assert not logs_in("lan@firm.example", PASSWORD, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.2")
 
 
-@pytest.mark.parametrize("path, data", [
-    ("/accounts/signup/", lambda n: {"email": f"bot{n}@spam.example", "password1": PASSWORD, "password2": PASSWORD}),
-    ("/accounts/password-reset/", lambda n: {"email": f"bot{n}@spam.example"}),
-    (LOGIN, lambda n: {"username": f"bot{n}@spam.example", "password": "wrong"}),
-])
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        (
+            "/accounts/signup/",
+            lambda n: {"email": f"bot{n}@spam.example", "password1": PASSWORD, "password2": PASSWORD},
+        ),
+        ("/accounts/password-reset/", lambda n: {"email": f"bot{n}@spam.example"}),
+        (LOGIN, lambda n: {"username": f"bot{n}@spam.example", "password": "wrong"}),
+    ],
+)
 def test_rate_limits_count_the_client_behind_the_proxy_not_the_proxy(settings, path, data):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     limit = {"/accounts/signup/": 5, "/accounts/password-reset/": 5, LOGIN: 20}[path]
-    statuses = [Client().post(path, data(n), HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).status_code
-                for n in range(limit + 1)]
+    statuses = [
+        Client().post(path, data(n), HTTP_X_FORWARDED_FOR="203.0.113.9", **proxy).status_code for n in range(limit + 1)
+    ]
     assert statuses[-1] == 403  # the noisy client is limited...
     other = Client().post(path, data(99), HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
     assert other.status_code != 403  # ...and another client of the same proxy is not
@@ -235,8 +246,9 @@ def test_production_without_a_secret_key_stops_with_a_clear_message():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env |= {"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "match.example.org"}
     for command in (["check"], ["check", "--deploy"]):
-        result = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode != 0
         assert "ImproperlyConfigured" in result.stderr and "DJANGO_SECRET_KEY" in result.stderr
 
@@ -265,15 +277,24 @@ def test_a_sign_up_first_with_a_firms_contact_address_neither_blocks_its_claim_n
     from companies.services import claim_company
     from tests.factories import CompanyFactory
 
-    firm = CompanyFactory(country="RU", city="Kazan", consent_purposes=[], consent_given_at=None,
-                          contact_email="director@kazan.example")
+    firm = CompanyFactory(
+        country="RU", city="Kazan", consent_purposes=[], consent_given_at=None, contact_email="director@kazan.example"
+    )
     squatter = Client()
     sign_up(squatter, "director@kazan.example", ATTACKER_PASSWORD)
     squatters_link = link_in(mails_to("director@kazan.example")[-1])
 
-    membership = claim_company(firm, email="director@kazan.example", password=PASSWORD,
-                               consent_purposes=["matching", "share_profile", "cross_border"], language="ru")
+    membership = claim_company(
+        firm,
+        email="director@kazan.example",
+        password=PASSWORD,
+        consent_purposes=["matching", "share_profile", "cross_border"],
+        language="ru",
+    )
 
-    assert membership.user.is_active and get_user_model().objects.filter(email__iexact="director@kazan.example").count() == 1
+    assert (
+        membership.user.is_active
+        and get_user_model().objects.filter(email__iexact="director@kazan.example").count() == 1
+    )
     assert logs_in("director@kazan.example", PASSWORD) and not logs_in("director@kazan.example", ATTACKER_PASSWORD)
     assert squatter.get(squatters_link).status_code == 404

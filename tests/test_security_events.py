@@ -19,7 +19,13 @@ from django.utils import timezone
 from events import selectors, services
 from events.models import AvailabilityWindow, Event, Meeting, MeetingRequest, Participant
 from tests.factories import (
-    CompanyFactory, EventFactory, MembershipFactory, UserFactory, api_for, register_firm, signed_in,
+    CompanyFactory,
+    EventFactory,
+    MembershipFactory,
+    UserFactory,
+    api_for,
+    register_firm,
+    signed_in,
 )
 
 PASSWORD = "correct horse battery staple"  # the factories' password
@@ -79,10 +85,14 @@ def test_a_withdrawing_firm_leaves_every_upcoming_event_and_its_counterparts_see
     accepted.refresh_from_db()
     assert [reason["kind"] for reason in accepted.reasons] == ["cooperation"]  # no quote of its erased need
     # Nothing in the event's records names the firm or its people any more.
-    rows = json.dumps([
-        list(Participant.objects.filter(pk=vn.pk).values()),
-        list(MeetingRequest.objects.filter(event=firms.event).values()),
-    ], default=str, ensure_ascii=False)
+    rows = json.dumps(
+        [
+            list(Participant.objects.filter(pk=vn.pk).values()),
+            list(MeetingRequest.objects.filter(event=firms.event).values()),
+        ],
+        default=str,
+        ensure_ascii=False,
+    )
     assert VN_NAME not in rows and "Chị Lan" not in rows and "chị Lan" not in rows
 
     # The firm it was to meet sees the meeting called off, and why.
@@ -210,8 +220,11 @@ def test_a_meeting_request_locks_both_firms_not_only_the_first_row():
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     with CaptureQueriesContext(connection) as queries:
         services.request_meeting(vn, ru)
-    locks = [q["sql"] for q in queries.captured_queries
-             if "FOR UPDATE" in q["sql"] and '"events_participant"' in q["sql"].split("WHERE")[0]]
+    locks = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "FOR UPDATE" in q["sql"] and '"events_participant"' in q["sql"].split("WHERE")[0]
+    ]
     assert locks, "request_meeting takes no lock on the participants"
     assert not any("LIMIT" in sql for sql in locks)  # exists() adds LIMIT 1: one row locked, not both
     assert any(str(vn.pk) in sql and str(ru.pk) in sql for sql in locks)

@@ -82,20 +82,42 @@ def admin_import(client, content: bytes, fmt: str = "csv"):
 
 
 def test_vcci_staff_cannot_take_over_a_delovaya_rossiya_firm(staff_client, vcci, dr):
-    theirs = ru_firm(external_id="ru-77", name="ООО Оригинал", chamber=dr, status="pending", contact_email="owner@ru.example")
+    theirs = ru_firm(
+        external_id="ru-77", name="ООО Оригинал", chamber=dr, status="pending", contact_email="owner@ru.example"
+    )
     ours = CompanyFactory(external_id="vn-77", name="Ours", chamber=vcci, status="pending")
-    content = admin_csv([
-        {"external_id": "vn-77", "name": "Ours renamed", "country": "VN", "activity_code": "2100", "chamber": "vcci-test"},
-        {"external_id": "ru-77", "name": "Hijacked", "country": "RU", "activity_code": "21.20", "chamber": "vcci-test",
-         "status": "published", "contact_email": "attacker@evil.example"},
-    ])
+    content = admin_csv(
+        [
+            {
+                "external_id": "vn-77",
+                "name": "Ours renamed",
+                "country": "VN",
+                "activity_code": "2100",
+                "chamber": "vcci-test",
+            },
+            {
+                "external_id": "ru-77",
+                "name": "Hijacked",
+                "country": "RU",
+                "activity_code": "21.20",
+                "chamber": "vcci-test",
+                "status": "published",
+                "contact_email": "attacker@evil.example",
+            },
+        ]
+    )
     response, confirmed = admin_import(staff_client, content)
     assert not confirmed
     invalid = response.context["result"].invalid_rows
     assert [row.number for row in invalid] == [2]  # the second data row is named
     assert "another chamber" in str(invalid[0].error_dict)
     theirs.refresh_from_db()
-    assert (theirs.name, theirs.chamber, theirs.status, theirs.contact_email) == ("ООО Оригинал", dr, "pending", "owner@ru.example")
+    assert (theirs.name, theirs.chamber, theirs.status, theirs.contact_email) == (
+        "ООО Оригинал",
+        dr,
+        "pending",
+        "owner@ru.example",
+    )
     ours.refresh_from_db()
     assert ours.name == "Ours"  # all or nothing: the good row was not written either
     assert not StatusChange.objects.exists()
@@ -103,7 +125,9 @@ def test_vcci_staff_cannot_take_over_a_delovaya_rossiya_firm(staff_client, vcci,
 
 def test_a_firm_without_chamber_is_not_for_chamber_staff_either(staff_client):
     orphan = CompanyFactory(external_id="vn-78", name="Nobody's", chamber=None)
-    response, confirmed = admin_import(staff_client, admin_csv([{"external_id": "vn-78", "name": "Mine now", "country": "VN"}]))
+    response, confirmed = admin_import(
+        staff_client, admin_csv([{"external_id": "vn-78", "name": "Mine now", "country": "VN"}])
+    )
     assert not confirmed
     orphan.refresh_from_db()
     assert orphan.name == "Nobody's" and orphan.chamber is None
@@ -139,8 +163,12 @@ def test_a_staff_account_without_chamber_imports_nothing(client, vcci):
     user.groups.add(Group.objects.get(name=CHAMBER_STAFF_GROUP))  # its ChamberStaff row was deleted, the group kept
     client.force_login(user)
     theirs = CompanyFactory(external_id="vn-85", name="Theirs", chamber=vcci)
-    content = admin_csv([{"external_id": "vn-85", "name": "Taken", "country": "VN"},
-                         {"external_id": "vn-86", "name": "Unvetted", "country": "VN", "activity_code": "2100"}])
+    content = admin_csv(
+        [
+            {"external_id": "vn-85", "name": "Taken", "country": "VN"},
+            {"external_id": "vn-86", "name": "Unvetted", "country": "VN", "activity_code": "2100"},
+        ]
+    )
     _, confirmed = admin_import(client, content)
     assert not confirmed
     theirs.refresh_from_db()
@@ -149,11 +177,26 @@ def test_a_staff_account_without_chamber_imports_nothing(client, vcci):
 
 def test_staff_update_their_own_firms_and_create_pending_ones_but_never_set_a_status(staff_client, vcci):
     ours = CompanyFactory(external_id="vn-80", name="Ours", chamber=vcci, status="pending")
-    content = admin_csv([
-        {"external_id": "vn-80", "name": "Ours renamed", "country": "VN", "activity_code": "2100",
-         "chamber": "vcci-test", "status": "published", "contact_email": "new@ours.example"},
-        {"external_id": "vn-81", "name": "New firm", "country": "VN", "activity_code": "2100", "status": "published"},
-    ])
+    content = admin_csv(
+        [
+            {
+                "external_id": "vn-80",
+                "name": "Ours renamed",
+                "country": "VN",
+                "activity_code": "2100",
+                "chamber": "vcci-test",
+                "status": "published",
+                "contact_email": "new@ours.example",
+            },
+            {
+                "external_id": "vn-81",
+                "name": "New firm",
+                "country": "VN",
+                "activity_code": "2100",
+                "status": "published",
+            },
+        ]
+    )
     response, confirmed = admin_import(staff_client, content)
     assert confirmed
     assert "Import finished: 1 new, 1 updated" in " ".join(str(m) for m in response.context["messages"])
@@ -171,15 +214,19 @@ def test_the_confirm_step_refuses_the_whole_file_when_a_row_became_foreign(staff
     """Between the dry run and the confirmation someone moved the firm to another chamber."""
     ours = CompanyFactory(external_id="vn-82", name="Ours", chamber=vcci)
     also_ours = CompanyFactory(external_id="vn-83", name="Also ours", chamber=vcci)
-    content = admin_csv([
-        {"external_id": "vn-83", "name": "Also renamed", "country": "VN", "activity_code": "2100"},
-        {"external_id": "vn-82", "name": "Renamed", "country": "VN", "activity_code": "2100"},
-    ])
+    content = admin_csv(
+        [
+            {"external_id": "vn-83", "name": "Also renamed", "country": "VN", "activity_code": "2100"},
+            {"external_id": "vn-82", "name": "Renamed", "country": "VN", "activity_code": "2100"},
+        ]
+    )
     response = upload(staff_client, content)
     Company.objects.filter(pk=ours.pk).update(chamber=dr)
     response = confirm(staff_client, response)
     messages = " ".join(str(m) for m in response.context["messages"])
-    assert "Nothing was imported" in messages and "Row 2: external_id:" in messages and "Import finished" not in messages
+    assert (
+        "Nothing was imported" in messages and "Row 2: external_id:" in messages and "Import finished" not in messages
+    )
     ours.refresh_from_db()
     also_ours.refresh_from_db()
     assert (ours.name, also_ours.name) == ("Ours", "Also ours")
@@ -187,8 +234,14 @@ def test_the_confirm_step_refuses_the_whole_file_when_a_row_became_foreign(staff
 
 def test_superusers_may_set_the_chamber_but_not_the_status(superuser_client, vcci, dr):
     firm = ru_firm(external_id="ru-84", name="Firm", chamber=vcci, status="pending")
-    row = {"external_id": "ru-84", "name": "Firm", "country": "RU", "activity_code": "21.20", "chamber": "dr-test",
-           "status": "published"}
+    row = {
+        "external_id": "ru-84",
+        "name": "Firm",
+        "country": "RU",
+        "activity_code": "21.20",
+        "chamber": "dr-test",
+        "status": "published",
+    }
     _, confirmed = admin_import(superuser_client, admin_csv([row]))
     assert confirmed
     firm.refresh_from_db()
@@ -208,8 +261,13 @@ def test_status_is_exported_but_not_importable():
 def hostile_firms(chamber=None) -> list[Company]:
     firms = []
     for n, name in enumerate(HOSTILE_NAMES):
-        firm = CompanyFactory(external_id=f"vn-{n:03}", name=name, chamber=chamber, contact_phone="+84 24 1234 5678",
-                              city="-" if n == 0 else "Hanoi")
+        firm = CompanyFactory(
+            external_id=f"vn-{n:03}",
+            name=name,
+            chamber=chamber,
+            contact_phone="+84 24 1234 5678",
+            city="-" if n == 0 else "Hanoi",
+        )
         ListingFactory(company=firm, text="@SUM(1+1)*cmd|' /C calc'!A0")
         firms.append(firm)
     return firms
@@ -217,8 +275,11 @@ def hostile_firms(chamber=None) -> list[Company]:
 
 def admin_export(client, fmt: str) -> bytes:
     columns = CompanyResource().get_export_order()
-    data = {"format": format_index(fmt, export=True), "resource": 0,
-            **{f"companyresource_{column}": "on" for column in columns}}
+    data = {
+        "format": format_index(fmt, export=True),
+        "resource": 0,
+        **{f"companyresource_{column}": "on" for column in columns},
+    }
     response = client.post(EXPORT_URL, data)
     assert response.status_code == 200, response.content[:500]
     return response.content
@@ -283,7 +344,9 @@ def test_event_report_csv_escapes_firm_names(staff_client, vcci):
     event = EventFactory(organiser=vcci)
     vn = register_firm(event, CompanyFactory(name='=HYPERLINK("http://x","y")'))
     ru = register_firm(event, ru_firm(name="@Фарма"))
-    MeetingRequest.objects.create(event=event, requester=vn, invitee=ru, status=MeetingRequest.Status.ACCEPTED, score=0.5)
+    MeetingRequest.objects.create(
+        event=event, requester=vn, invitee=ru, status=MeetingRequest.Status.ACCEPTED, score=0.5
+    )
     event_services.build_event_schedule(event)
     response = staff_client.get(reverse("admin:events_event_report_csv", args=[event.pk]))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
@@ -295,15 +358,29 @@ def test_event_report_csv_escapes_firm_names(staff_client, vcci):
 
 def record(external_id: str = "vn-900", **overrides) -> dict:
     base = {
-        "external_id": external_id, "name": "Công ty TNHH Cà phê Tây Nguyên", "country": "VN", "city": "Buon Ma Thuot",
-        "activity_code": "1077", "sectors": ["10"], "size": "small", "founded": 2008, "languages": ["vi", "en"],
-        "offers": "Cà phê robusta rang xay", "needs": "Nhà phân phối cà phê tại Nga", "cooperation": ["distribution"],
-        "website": "", "contact": {"name": "Nguyễn Văn Hùng", "email": "hung@taynguyen.example", "phone": ""},
+        "external_id": external_id,
+        "name": "Công ty TNHH Cà phê Tây Nguyên",
+        "country": "VN",
+        "city": "Buon Ma Thuot",
+        "activity_code": "1077",
+        "sectors": ["10"],
+        "size": "small",
+        "founded": 2008,
+        "languages": ["vi", "en"],
+        "offers": "Cà phê robusta rang xay",
+        "needs": "Nhà phân phối cà phê tại Nga",
+        "cooperation": ["distribution"],
+        "website": "",
+        "contact": {"name": "Nguyễn Văn Hùng", "email": "hung@taynguyen.example", "phone": ""},
     }
     return {**base, **overrides}
 
 
-CONSENT = {"purposes": ["matching", "share_profile", "cross_border"], "version": "vcci-2025-1", "given_at": "2025-11-03"}
+CONSENT = {
+    "purposes": ["matching", "share_profile", "cross_border"],
+    "version": "vcci-2025-1",
+    "given_at": "2025-11-03",
+}
 
 
 def write_json(tmp_path: Path, records: list) -> Path:
@@ -330,7 +407,9 @@ def test_a_record_with_consent_records_it_as_collected_by_the_chamber(tmp_path):
     firm = Company.objects.get(external_id="vn-900")
     assert firm.consent_purposes == ["cross_border", "matching", "share_profile"]
     assert firm.consent_version == "vcci-2025-1" and firm.consent_source == ConsentSource.CHAMBER
-    assert timezone.localtime(firm.consent_given_at, timezone.get_fixed_timezone(7 * 60)).date() == datetime.date(2025, 11, 3)
+    assert timezone.localtime(firm.consent_given_at, timezone.get_fixed_timezone(7 * 60)).date() == datetime.date(
+        2025, 11, 3
+    )
     assert Company.objects.shown_to_others().filter(pk=firm.pk).exists()
 
 
@@ -351,9 +430,16 @@ def test_csv_consent_columns_are_read(tmp_path):
     assert "row 2 (ru-902): consent.given_at: This field is required." in import_errors(half)
     with_consent, without = Company.objects.get(external_id="ru-900"), Company.objects.get(external_id="ru-901")
     assert (with_consent.consent_purposes, with_consent.consent_version, with_consent.consent_source) == (
-        ["matching", "share_profile"], "dr-1", "chamber")
+        ["matching", "share_profile"],
+        "dr-1",
+        "chamber",
+    )
     assert (without.consent_purposes, without.consent_version, without.consent_given_at, without.consent_source) == (
-        [], "", None, "")
+        [],
+        "",
+        None,
+        "",
+    )
 
 
 @pytest.mark.parametrize(
@@ -362,7 +448,10 @@ def test_csv_consent_columns_are_read(tmp_path):
         ({**CONSENT, "purposes": ["matching", "telemarketing"]}, "record 1 (vn-900): consent.purposes.1:"),
         ({**CONSENT, "version": ""}, "record 1 (vn-900): consent.version:"),
         ({**CONSENT, "given_at": "03.11.2025"}, "record 1 (vn-900): consent.given_at:"),
-        ({**CONSENT, "given_at": "2999-01-01"}, "record 1 (vn-900): consent.given_at: Consent cannot be given in the future."),
+        (
+            {**CONSENT, "given_at": "2999-01-01"},
+            "record 1 (vn-900): consent.given_at: Consent cannot be given in the future.",
+        ),
         ({"purposes": ["matching"], "version": "v1"}, "record 1 (vn-900): consent.given_at:"),
         ({**CONSENT, "by": "phone"}, "record 1 (vn-900): unknown field consent.by."),
     ],
@@ -375,26 +464,42 @@ def test_wrong_consent_is_refused_naming_record_and_field(tmp_path, consent, exp
 
 def test_only_a_record_with_consent_changes_a_firms_consent(tmp_path):
     given = timezone.now() - datetime.timedelta(days=3)
-    existing = CompanyFactory(external_id="vn-901", consent_purposes=["matching"], consent_version="site-3",
-                              consent_given_at=given, consent_source=ConsentSource.FIRM)
+    existing = CompanyFactory(
+        external_id="vn-901",
+        consent_purposes=["matching"],
+        consent_version="site-3",
+        consent_given_at=given,
+        consent_source=ConsentSource.FIRM,
+    )
     unconsented = CompanyFactory(external_id="vn-902", consent_purposes=[], consent_version="", consent_given_at=None)
     run_import(write_json(tmp_path, [record(), record("vn-901", city="Da Lat"), record("vn-902", consent=CONSENT)]))
     unconsented.refresh_from_db()
-    assert (unconsented.consent_purposes, unconsented.consent_source) == (["cross_border", "matching", "share_profile"],
-                                                                          "chamber")
+    assert (unconsented.consent_purposes, unconsented.consent_source) == (
+        ["cross_border", "matching", "share_profile"],
+        "chamber",
+    )
     new = Company.objects.get(external_id="vn-900")
     assert (new.consent_purposes, new.consent_version, new.consent_given_at, new.consent_source) == ([], "", None, "")
     existing.refresh_from_db()
     assert existing.city == "Da Lat"
-    assert (existing.consent_purposes, existing.consent_version, existing.consent_given_at, existing.consent_source) == (
-        ["matching"], "site-3", given, "firm")
+    assert (
+        existing.consent_purposes,
+        existing.consent_version,
+        existing.consent_given_at,
+        existing.consent_source,
+    ) == (["matching"], "site-3", given, "firm")
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_export_writes_consent_back_and_the_round_trip_loses_nothing(tmp_path, fmt):
     given = timezone.now() - datetime.timedelta(days=3)
-    CompanyFactory(external_id="vn-902", consent_purposes=["cross_border", "matching"], consent_version="site-3",
-                   consent_given_at=given, consent_source=ConsentSource.FIRM)
+    CompanyFactory(
+        external_id="vn-902",
+        consent_purposes=["cross_border", "matching"],
+        consent_version="site-3",
+        consent_given_at=given,
+        consent_source=ConsentSource.FIRM,
+    )
     ListingFactory(company=Company.objects.get(external_id="vn-902"))
     CompanyFactory(external_id="vn-903", consent_purposes=[], consent_version="", consent_given_at=None)
     ListingFactory(company=Company.objects.get(external_id="vn-903"))
@@ -403,8 +508,11 @@ def test_export_writes_consent_back_and_the_round_trip_loses_nothing(tmp_path, f
     if fmt == "json":
         records = {r["external_id"]: r for r in json.loads(path.read_text())["companies"]}
         local_day = timezone.localtime(given, timezone.get_fixed_timezone(7 * 60)).date().isoformat()
-        assert records["vn-902"]["consent"] == {"purposes": ["cross_border", "matching"], "version": "site-3",
-                                                "given_at": local_day}
+        assert records["vn-902"]["consent"] == {
+            "purposes": ["cross_border", "matching"],
+            "version": "site-3",
+            "given_at": local_day,
+        }
         assert "consent" not in records["vn-903"]
     # Re-importing the unchanged export changes nothing, not even who collected the consent.
     assert "Created 0, updated 0, skipped 2 unchanged" in run_import(path)
@@ -415,7 +523,10 @@ def test_export_writes_consent_back_and_the_round_trip_loses_nothing(tmp_path, f
     run_import(path)
     firm = Company.objects.get(external_id="vn-902")
     assert (firm.consent_purposes, firm.consent_version, firm.consent_source) == (
-        ["cross_border", "matching"], "site-3", "chamber")
+        ["cross_border", "matching"],
+        "site-3",
+        "chamber",
+    )
     assert Company.objects.get(external_id="vn-903").consent_given_at is None
     again = tmp_path / f"again.{fmt}"
     call_command("export_companies", "--format", fmt, "--output", str(again), stderr=io.StringIO())
@@ -424,8 +535,9 @@ def test_export_writes_consent_back_and_the_round_trip_loses_nothing(tmp_path, f
 
 def test_staff_cannot_put_a_mail_header_into_a_name_by_import_or_by_the_change_form(staff_client, vcci):
     ours = CompanyFactory(external_id="vn-79", name="Ours", chamber=vcci, status="pending")
-    content = admin_csv([{"external_id": "vn-79", "name": "Ours\r\nBcc: all@evil.example", "country": "VN",
-                          "activity_code": "2100"}])
+    content = admin_csv(
+        [{"external_id": "vn-79", "name": "Ours\r\nBcc: all@evil.example", "country": "VN", "activity_code": "2100"}]
+    )
     response, confirmed = admin_import(staff_client, content)
     assert not confirmed and "control characters" in str(response.context["result"].invalid_rows[0].error_dict)
 

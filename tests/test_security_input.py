@@ -17,8 +17,15 @@ from events.models import MeetingRequest
 from matchmaking import services as match_services
 from matchmaking.digests import IsoWeek, Status, deliver_firm_digest
 from tests.factories import (
-    ChamberFactory, CompanyFactory, EventFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
-    profile_data, register_firm,
+    ChamberFactory,
+    CompanyFactory,
+    EventFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+    profile_data,
+    register_firm,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +35,16 @@ INJECTED_NAME = "Acme\r\nBcc: x@y"
 
 def new_profile(**overrides) -> dict:
     profile = {
-        "name": "Tay Nguyen Coffee", "country": "VN", "city": "Buon Ma Thuot", "activity_code": "1077",
-        "sectors": ["10"], "size": "small", "languages": ["vi", "en"],
-        "contact_name": "Nguyen Thi Lan", "contact_email": "lan@firm.example", "contact_phone": "+84 262 000 111",
+        "name": "Tay Nguyen Coffee",
+        "country": "VN",
+        "city": "Buon Ma Thuot",
+        "activity_code": "1077",
+        "sectors": ["10"],
+        "size": "small",
+        "languages": ["vi", "en"],
+        "contact_name": "Nguyen Thi Lan",
+        "contact_email": "lan@firm.example",
+        "contact_phone": "+84 262 000 111",
         "consent_purposes": ["matching", "share_profile", "cross_border"],
         "offers": [{"kind": "product", "text": "Roasted robusta coffee, 1,200 t a year", "cooperation": ["supply"]}],
     }
@@ -58,8 +72,14 @@ def import_errors(tmp_path: Path, records: list) -> str:
 
 def import_record(external_id: str = "vn-900", **overrides) -> dict:
     return {
-        "external_id": external_id, "name": "Cong ty Ca phe Tay Nguyen", "country": "VN", "city": "Buon Ma Thuot",
-        "activity_code": "1077", "sectors": ["10"], "offers": "Ca phe robusta rang xay", "needs": "",
+        "external_id": external_id,
+        "name": "Cong ty Ca phe Tay Nguyen",
+        "country": "VN",
+        "city": "Buon Ma Thuot",
+        "activity_code": "1077",
+        "sectors": ["10"],
+        "offers": "Ca phe robusta rang xay",
+        "needs": "",
         "contact": {"name": "Nguyen Van Hung", "email": "hung@taynguyen.example", "phone": "+84 262 000 000"},
         **overrides,
     }
@@ -68,13 +88,16 @@ def import_record(external_id: str = "vn-900", **overrides) -> dict:
 # --- item 7: control characters, bidi overrides, invisible-only texts -----------------------------------------
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", INJECTED_NAME),
-    ("city", "Hanoi\x1b[31m"),
-    ("name", "Acme \u202egnp.exe"),  # a right-to-left override turns the rest around on screen
-    ("contact_name", "\u200b\u200d\ufeff"),  # nothing a reader can see
-    ("contact_phone", "+84 24\n0000"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", INJECTED_NAME),
+        ("city", "Hanoi\x1b[31m"),
+        ("name", "Acme \u202egnp.exe"),  # a right-to-left override turns the rest around on screen
+        ("contact_name", "\u200b\u200d\ufeff"),  # nothing a reader can see
+        ("contact_phone", "+84 24\n0000"),
+    ],
+)
 def test_the_api_refuses_control_and_invisible_characters_with_a_field_error(field, value):
     response = api_for().post("/api/v1/my/company/", new_profile(**{field: value}), format="json")
 
@@ -130,11 +153,14 @@ def test_the_import_names_the_record_and_field_of_a_control_character(tmp_path):
     from seeds.loader import load_seeds
 
     load_seeds()
-    errors = import_errors(tmp_path, [
-        import_record(name=INJECTED_NAME),
-        import_record("vn-901", contact={"name": "Hung", "email": "hung@x.example", "phone": "\u2067+84\u2069"}),
-        import_record("vn-902", offers="\u200b"),
-    ])
+    errors = import_errors(
+        tmp_path,
+        [
+            import_record(name=INJECTED_NAME),
+            import_record("vn-901", contact={"name": "Hung", "email": "hung@x.example", "phone": "\u2067+84\u2069"}),
+            import_record("vn-902", offers="\u200b"),
+        ],
+    )
     assert "record 1 (vn-900): name:" in errors
     assert "record 2 (vn-901): contact.phone:" in errors
     assert "record 3 (vn-902): offers:" in errors
@@ -148,22 +174,31 @@ def test_event_notes_and_messages_refuse_control_characters_in_the_api_and_the_p
     slots = list(event.slots.order_by("starts_at"))
     window = {"starts_at": slots[0].starts_at.isoformat(), "ends_at": slots[-1].ends_at.isoformat()}
 
-    refused = api.put("/api/v1/events/hanoi-day/registration/", {"note": "Hi\x1b[2J", "windows": [window]},
-                      format="json")
+    refused = api.put(
+        "/api/v1/events/hanoi-day/registration/", {"note": "Hi\x1b[2J", "windows": [window]}, format="json"
+    )
     assert refused.status_code == 400 and "note" in refused.json()
 
     client.force_login(api.user)
     day = event.starts_on.isoformat()
-    page = client.post("/events/hanoi-day/register/", {
-        "role": "both", "note": "Sam\x0bples", "window_1_day": day, "window_1_start": "09:00", "window_1_end": "12:00",
-    })
+    page = client.post(
+        "/events/hanoi-day/register/",
+        {
+            "role": "both",
+            "note": "Sam\x0bples",
+            "window_1_day": day,
+            "window_1_start": "09:00",
+            "window_1_end": "12:00",
+        },
+    )
     assert page.context["form"].errors["note"]
     assert not vn.event_participations.exists()
 
     register_firm(event, vn)
     other = register_firm(event, ru)
-    invitation = api.post("/api/v1/events/hanoi-day/requests/", {"invitee": other.pk, "message": "\u202eyalp"},
-                          format="json")
+    invitation = api.post(
+        "/api/v1/events/hanoi-day/requests/", {"invitee": other.pk, "message": "\u202eyalp"}, format="json"
+    )
     assert invitation.status_code == 400 and "message" in invitation.json()
 
     client.post("/events/hanoi-day/requests/", {"invitee": other.pk, "message": "Sam\x7fples"})
@@ -176,13 +211,16 @@ def test_event_notes_and_messages_refuse_control_characters_in_the_api_and_the_p
 DEEP = "[" * 5000 + "]" * 5000
 
 
-@pytest.mark.parametrize("method, url", [
-    ("post", "/api/v1/my/company/"),
-    ("patch", "/api/v1/my/company/"),
-    ("post", "/api/v1/my/company/offers/"),
-    ("put", "/api/v1/events/hanoi-day/registration/"),
-    ("post", "/api/v1/auth/token/"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("post", "/api/v1/my/company/"),
+        ("patch", "/api/v1/my/company/"),
+        ("post", "/api/v1/my/company/offers/"),
+        ("put", "/api/v1/events/hanoi-day/registration/"),
+        ("post", "/api/v1/auth/token/"),
+    ],
+)
 def test_json_nested_thousands_deep_is_a_clear_400(method, url):
     EventFactory(slug="hanoi-day")
     client = api_for(None if method == "post" and url == "/api/v1/my/company/" else CompanyFactory())
@@ -210,12 +248,16 @@ def test_the_import_of_a_file_nested_thousands_deep_is_a_named_error(tmp_path):
 def test_a_new_profile_has_at_most_ten_offers_and_ten_needs_as_on_the_site():
     client = api_for()
     offer = {"kind": "product", "text": "Roasted robusta coffee"}
-    too_many = client.post("/api/v1/my/company/", new_profile(offers=[offer] * (LISTINGS_PER_DIRECTION_MAX + 1)),
-                           format="json")
+    too_many = client.post(
+        "/api/v1/my/company/", new_profile(offers=[offer] * (LISTINGS_PER_DIRECTION_MAX + 1)), format="json"
+    )
     assert too_many.status_code == 400 and "offers" in too_many.json()
 
-    enough = client.post("/api/v1/my/company/", new_profile(offers=[offer] * LISTINGS_PER_DIRECTION_MAX,
-                                                            needs=[offer] * LISTINGS_PER_DIRECTION_MAX), format="json")
+    enough = client.post(
+        "/api/v1/my/company/",
+        new_profile(offers=[offer] * LISTINGS_PER_DIRECTION_MAX, needs=[offer] * LISTINGS_PER_DIRECTION_MAX),
+        format="json",
+    )
     assert enough.status_code == 201
 
 
@@ -237,8 +279,11 @@ def test_an_eleventh_offer_is_refused_but_a_need_still_fits():
 
 @pytest.fixture
 def chambers():
-    return ChamberFactory(slug="vcci-test", country="VN"), ChamberFactory(slug="hcm-test", country="VN"), \
-        ChamberFactory(slug="dr-test", country="RU")
+    return (
+        ChamberFactory(slug="vcci-test", country="VN"),
+        ChamberFactory(slug="hcm-test", country="VN"),
+        ChamberFactory(slug="dr-test", country="RU"),
+    )
 
 
 @pytest.mark.parametrize("status", ["published", "pending"])
@@ -294,8 +339,12 @@ def test_the_profile_form_keeps_the_chamber_rules(member_client, chambers):
     assert moved.status_code == 302
     company.refresh_from_db()
     assert (company.chamber, company.status) == (hcm, "pending")
-    assert StatusChange.objects.filter(company=company, from_status="published", to_status="pending",
-                                       changed_by=member_client.user).count() == 1
+    assert (
+        StatusChange.objects.filter(
+            company=company, from_status="published", to_status="pending", changed_by=member_client.user
+        ).count()
+        == 1
+    )
     # Saving again with the same chamber changes nothing more.
     member_client.post("/my/profile/", profile_data(**{"firm-chamber": str(hcm.pk)}))
     assert StatusChange.objects.filter(company=company).count() == 1
@@ -323,11 +372,14 @@ def test_a_website_must_be_an_http_address(website):
     assert response.status_code == 400 and "website" in response.json()
 
 
-@pytest.mark.parametrize("given, stored", [
-    ("https://кремль.рф/путь", "https://xn--e1ajeds9e.xn--p1ai/%D0%BF%D1%83%D1%82%D1%8C"),
-    ("https://firm.example/a|b{c}?q=1 2#x#y", "https://firm.example/a%7Cb%7Bc%7D?q=1%202#x%23y"),
-    ("https://firm.example/caf%C3%A9/100%", "https://firm.example/caf%C3%A9/100%25"),
-])
+@pytest.mark.parametrize(
+    "given, stored",
+    [
+        ("https://кремль.рф/путь", "https://xn--e1ajeds9e.xn--p1ai/%D0%BF%D1%83%D1%82%D1%8C"),
+        ("https://firm.example/a|b{c}?q=1 2#x#y", "https://firm.example/a%7Cb%7Bc%7D?q=1%202#x%23y"),
+        ("https://firm.example/caf%C3%A9/100%", "https://firm.example/caf%C3%A9/100%25"),
+    ],
+)
 def test_a_website_is_kept_as_a_uri_as_the_schema_says(given, stored):
     uri = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
     response = api_for().post("/api/v1/my/company/", new_profile(website=given), format="json")

@@ -16,7 +16,9 @@ def test_isic_taxonomy_has_21_sections_and_88_divisions_named_in_three_languages
     assert Sector.objects.filter(level=Sector.Level.SECTION).count() == 21
     divisions = Sector.objects.filter(level=Sector.Level.DIVISION)
     assert divisions.count() == 88
-    assert not divisions.filter(code__in=["00", "04", "34", "40", "44", "48", "54", "57", "67", "76", "83", "89"]).exists()
+    assert not divisions.filter(
+        code__in=["00", "04", "34", "40", "44", "48", "54", "57", "67", "76", "83", "89"]
+    ).exists()
     pharma = Sector.objects.get(code="21")
     assert pharma.section_id == "C"
     assert pharma.name_en and pharma.name_vi and pharma.name_ru
@@ -45,9 +47,21 @@ def test_second_load_changes_nothing(capsys):
 def test_firms_named_in_the_articles_are_seeded_without_contacts():
     load_seeds()
     names = set(Company.objects.filter(source="article").values_list("name", flat=True))
-    for name in ["AlkorBio Group", "Sinvotek Ltd", "Tekhniks Ltd", "GAZ", "AvtoVAZ", "Vietsovpetro", "Leading Performance Vietnam"]:
+    for name in [
+        "AlkorBio Group",
+        "Sinvotek Ltd",
+        "Tekhniks Ltd",
+        "GAZ",
+        "AvtoVAZ",
+        "Vietsovpetro",
+        "Leading Performance Vietnam",
+    ]:
         assert name in names
-    assert not Company.objects.filter(source="article").exclude(contact_email="", contact_phone="", contact_name="").exists()
+    assert (
+        not Company.objects.filter(source="article")
+        .exclude(contact_email="", contact_phone="", contact_name="")
+        .exists()
+    )
     alkorbio = Company.objects.get(name="AlkorBio Group")
     assert alkorbio.country == "RU"
     assert "diagnostic" in alkorbio.listings.get(direction="offer").text
@@ -60,7 +74,11 @@ def test_events_organisations_and_trade_figures_come_from_the_articles():
     moscow = Event.objects.get(slug="moscow-sme-meeting-2019")
     assert moscow.approx_participants == 40
     delegation = Event.objects.get(slug="new-economies-delegation")
-    assert set(delegation.companies.values_list("name", flat=True)) == {"AlkorBio Group", "Sinvotek Ltd", "Tekhniks Ltd"}
+    assert set(delegation.companies.values_list("name", flat=True)) == {
+        "AlkorBio Group",
+        "Sinvotek Ltd",
+        "Tekhniks Ltd",
+    }
     assert Organisation.objects.get(slug="vcci").vets_companies
     assert Organisation.objects.get(slug="delovaya-rossiya").vets_companies
     total_2024 = TradeFigure.objects.get(period="January–November 2024", flow="total")

@@ -33,9 +33,16 @@ APPS = ["companies", "config", "events", "matchmaking", "seeds"]  # what makemes
 
 # Keyword -> (index of the context argument or None, index of the msgid), as makemessages passes them to xgettext.
 KEYWORDS = {
-    "gettext": (None, 0), "gettext_lazy": (None, 0), "gettext_noop": (None, 0), "_": (None, 0),
-    "ngettext": (None, 0), "ngettext_lazy": (None, 0),
-    "pgettext": (0, 1), "pgettext_lazy": (0, 1), "npgettext": (0, 1), "npgettext_lazy": (0, 1),
+    "gettext": (None, 0),
+    "gettext_lazy": (None, 0),
+    "gettext_noop": (None, 0),
+    "_": (None, 0),
+    "ngettext": (None, 0),
+    "ngettext_lazy": (None, 0),
+    "pgettext": (0, 1),
+    "pgettext_lazy": (0, 1),
+    "npgettext": (0, 1),
+    "npgettext_lazy": (0, 1),
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfi]|%[sdfi]")
 
@@ -132,7 +139,8 @@ SAME_MEANING = {
 def _calls(code: str):
     """(context, msgid) of each gettext-family call with literal arguments in Python source."""
     tokens = [
-        t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+        t
+        for t in tokenize.generate_tokens(io.StringIO(code).readline)
         if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
     ]
     for i, token in enumerate(tokens[:-1]):
@@ -141,7 +149,7 @@ def _calls(code: str):
         if i and tokens[i - 1].string == "def":
             continue
         args, parts = [], []
-        for tok in tokens[i + 2:]:
+        for tok in tokens[i + 2 :]:
             if tok.type == tokenize.STRING:
                 try:
                     parts.append(ast.literal_eval(tok.string))
@@ -227,7 +235,8 @@ def test_a_fragment_used_for_two_meanings_is_caught():
 
 def test_every_fragment_used_in_several_places_has_a_context_or_one_reviewed_meaning():
     unreviewed = {
-        msgid: files for msgid, files in fragments_without_context(project_messages()).items()
+        msgid: files
+        for msgid, files in fragments_without_context(project_messages()).items()
         if msgid not in SAME_MEANING
     }
     assert not unreviewed, (
@@ -239,7 +248,9 @@ def test_every_fragment_used_in_several_places_has_a_context_or_one_reviewed_mea
 
 def test_by_date_has_a_context_in_each_of_its_meanings():
     contexts = {
-        file: context for (context, msgid), files in project_messages().items() if msgid == "by %(date)s"
+        file: context
+        for (context, msgid), files in project_messages().items()
+        if msgid == "by %(date)s"
         for file in files
     }
     trade_target = contexts["seeds/templates/seeds/_trade_figure_row.html"]  # the home page's trade table
@@ -250,8 +261,11 @@ def test_by_date_has_a_context_in_each_of_its_meanings():
 @pytest.mark.django_db
 def test_vietnamese_home_page_does_not_call_a_trade_target_a_reply_deadline(client):
     TradeFigure.objects.create(
-        period="by 2020", period_end="2020-12-31", kind=TradeFigure.Kind.TARGET,
-        value_usd_million=10000, source_article="000_6ac39ebf8d94dca2.txt",
+        period="by 2020",
+        period_end="2020-12-31",
+        kind=TradeFigure.Kind.TARGET,
+        value_usd_million=10000,
+        source_article="000_6ac39ebf8d94dca2.txt",
     )
     page = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert "31/12/2020" in page or "31-12-2020" in page

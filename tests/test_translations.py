@@ -96,7 +96,9 @@ def test_msgfmt_reports_everything_translated(language):
         pytest.skip("GNU gettext's msgfmt is not installed")
     result = subprocess.run(
         ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(_po(language))],
-        capture_output=True, text=True, env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")},
     )
     assert result.returncode == 0, result.stderr
     assert "translated message" in result.stderr
@@ -118,15 +120,21 @@ def test_site_serves_every_entry_of_the_catalogue(language):
     # What the .po says is what gettext gives (the compiled catalogue is current and nothing shadows it).
     entries = [e for e in parse_po(_po(language)) if e["msgid"] and "msgid_plural" not in e and "msgctxt" not in e]
     with translation.override(language):
-        wrong = {e["msgid"]: translation.gettext(e["msgid"]) for e in entries
-                 if translation.gettext(e["msgid"]) != e["msgstr"][0]}
+        wrong = {
+            e["msgid"]: translation.gettext(e["msgid"])
+            for e in entries
+            if translation.gettext(e["msgid"]) != e["msgstr"][0]
+        }
     assert not wrong
 
 
-@pytest.mark.parametrize(("language", "heading", "my_agenda"), [
-    ("vi", "Các cuộc gặp được đề xuất", "Lịch gặp của tôi"),
-    ("ru", "Предлагаемые встречи", "Моя программа встреч"),
-])
+@pytest.mark.parametrize(
+    ("language", "heading", "my_agenda"),
+    [
+        ("vi", "Các cuộc gặp được đề xuất", "Lịch gặp của tôi"),
+        ("ru", "Предлагаемые встречи", "Моя программа встреч"),
+    ],
+)
 def test_event_page_strings_are_translated(language, heading, my_agenda):
     with translation.override(language):
         assert translation.gettext("Suggested meetings") == heading
@@ -142,9 +150,15 @@ def test_russian_plurals_of_the_agenda_email():
     values = {"firm": "Volga Coffee Trading", "event": "Hanoi Coffee Day"}
     with translation.override("ru"):
         said = {n: translation.ngettext(singular, plural, n) % {**values, "counter": n} for n in (1, 3, 5, 11, 21, 22)}
-        requests_left = {n: translation.ngettext(
-            "Your firm may send %(counter)s more request.", "Your firm may send %(counter)s more requests.", n,
-        ) % {"counter": n} for n in (1, 3, 5)}
+        requests_left = {
+            n: translation.ngettext(
+                "Your firm may send %(counter)s more request.",
+                "Your firm may send %(counter)s more requests.",
+                n,
+            )
+            % {"counter": n}
+            for n in (1, 3, 5)
+        }
     assert said[1] == "У фирмы Volga Coffee Trading 1 встреча на мероприятии Hanoi Coffee Day:"
     assert said[3] == "У фирмы Volga Coffee Trading 3 встречи на мероприятии Hanoi Coffee Day:"
     assert said[5] == "У фирмы Volga Coffee Trading 5 встреч на мероприятии Hanoi Coffee Day:"
@@ -161,9 +175,15 @@ def test_russian_plurals_of_the_agenda_email():
 def test_vietnamese_has_one_plural_form():
     with translation.override("vi"):
         for n in (1, 3, 5):
-            assert translation.ngettext(
-                "%(count)d meeting unpinned.", "%(count)d meetings unpinned.", n,
-            ) % {"count": n} == f"Đã bỏ cố định {n} cuộc gặp."
+            assert (
+                translation.ngettext(
+                    "%(count)d meeting unpinned.",
+                    "%(count)d meetings unpinned.",
+                    n,
+                )
+                % {"count": n}
+                == f"Đã bỏ cố định {n} cuộc gặp."
+            )
 
 
 def test_agenda_subject_renders_in_russian():

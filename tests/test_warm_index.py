@@ -9,7 +9,8 @@ from django.utils import timezone
 from companies.models import Company, Listing
 from companies.services import change_status
 from matchmaking import services, warm_index
-from matchmaking.engine import DEFAULT_WEIGHTS, NEED, OFFER, Listing as EngineListing, rank_counterparts
+from matchmaking.engine import DEFAULT_WEIGHTS, NEED, OFFER, rank_counterparts
+from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine.incremental import MatchingIndex
 from matchmaking.models import Match
 from matchmaking.services import recompute_matches
@@ -23,9 +24,14 @@ def _generated(n: int) -> list:
     from matchmaking.engine import Profile
 
     return [
-        Profile(key=f"{p.country}-{i}", country=p.country, sectors=tuple(p.sectors),
-                activity_division=p.activity_code[:2] or None, languages=tuple(p.languages),
-                listings=tuple(EngineListing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings))
+        Profile(
+            key=f"{p.country}-{i}",
+            country=p.country,
+            sectors=tuple(p.sectors),
+            activity_division=p.activity_code[:2] or None,
+            languages=tuple(p.languages),
+            listings=tuple(EngineListing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings),
+        )
         for i, p in enumerate(generate_profiles(n, 3))
     ]
 
@@ -40,8 +46,11 @@ def test_an_index_updated_in_place_ranks_as_a_fresh_fit(vectors):
     index = MatchingIndex(profiles, vectors, replace(DEFAULT_WEIGHTS, confidence=False))
     learned = MatchingIndex(profiles, vectors)
     edited = list(profiles)
-    edited[3] = replace(profiles[3], listings=profiles[3].listings + (
-        EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",)),))
+    edited[3] = replace(
+        profiles[3],
+        listings=profiles[3].listings
+        + (EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",)),),
+    )
     edited[8] = replace(profiles[8], listings=(EngineListing(OFFER, "Калийные удобрения, 5000 т", ("supply",)),))
     added = replace(profiles[20], key="new-firm", listings=(EngineListing(OFFER, "Cà phê robusta Đắk Lắk", ()),))
     gone = profiles[5].key
@@ -51,8 +60,9 @@ def test_an_index_updated_in_place_ranks_as_a_fresh_fit(vectors):
     fresh_profiles = [p for p in edited if p.key != gone] + [added]
     keys = [edited[3].key, edited[8].key, added.key, profiles[0].key, profiles[1].key]
     got = index.rank(keys, top_k=5)
-    fresh = rank_counterparts(fresh_profiles, top_k=5, embedder=vectors, only=set(keys),
-                              weights=replace(DEFAULT_WEIGHTS, confidence=False))
+    fresh = rank_counterparts(
+        fresh_profiles, top_k=5, embedder=vectors, only=set(keys), weights=replace(DEFAULT_WEIGHTS, confidence=False)
+    )
     for key in keys:
         ours = [s.score for s in got.suggestions[key]]
         theirs = [s.score for s in fresh.suggestions[key]]
@@ -126,7 +136,8 @@ def test_edits_saved_by_another_process_are_read_before_ranking(warm):
     recompute_matches([buyer.pk])  # the index now holds the old offer of `other`
     # Another worker saved this edit: no task reaches this process for it.
     Listing.objects.filter(company=other, direction=Listing.Direction.OFFER).update(
-        text="Diagnostic test kits", updated_at=timezone.now())
+        text="Diagnostic test kits", updated_at=timezone.now()
+    )
     recompute_matches([buyer.pk])
     assert best_match(buyer).company_ru == other
 

@@ -83,8 +83,12 @@ class Worker:
         self.prefix = f"test-worker-{uuid.uuid4().hex[:8]}:"
         # Short visibility timeout and restore sweeps, so a task of a killed worker comes back in seconds
         # (kombu's defaults make that take about 100 s; see the stack notes).
-        self.transport_options = {"global_keyprefix": self.prefix, "visibility_timeout": 5,
-                                  "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+        self.transport_options = {
+            "global_keyprefix": self.prefix,
+            "visibility_timeout": 5,
+            "unacked_restore_interval": 1,
+            "unacked_restore_throttle": 1,
+        }
         database = connection.settings_dict
         self.env = {
             **os.environ,
@@ -107,9 +111,24 @@ class Worker:
         log = self.log_dir / f"worker-{self.starts}.log"
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=1", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while "ready." not in log.read_text():
@@ -131,7 +150,8 @@ class Worker:
         """How many runs of the task the worker finished (succeeded, retried or failed) since it started."""
         log = self.log.read_text().split("ready.", 1)[-1]
         return sum(
-            1 for line in log.splitlines()
+            1
+            for line in log.splitlines()
             if f"Task {task}[" in line and any(word in line for word in ("] succeeded in ", "] retry: ", "] raised "))
         )
 

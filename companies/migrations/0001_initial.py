@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,150 +15,429 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Company',
+            name="Company",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=64, null=True, unique=True, verbose_name='external id')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('country', models.CharField(choices=[('VN', 'Vietnam'), ('RU', 'Russia')], db_index=True, max_length=2, verbose_name='country')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='city')),
-                ('activity_code', models.CharField(blank=True, help_text='VSIC 2018 in Vietnam, OKVED2 in Russia.', max_length=8, verbose_name='activity code')),
-                ('size', models.CharField(blank=True, choices=[('micro', 'Micro'), ('small', 'Small'), ('medium', 'Medium'), ('large', 'Large')], max_length=8, verbose_name='size')),
-                ('founded', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='year founded')),
-                ('languages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('vi', 'Vietnamese'), ('ru', 'Russian'), ('en', 'English')], max_length=2), blank=True, default=list, size=None, verbose_name='business languages')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('contact_name', models.CharField(blank=True, max_length=200, verbose_name='contact person')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
-                ('contact_phone', models.CharField(blank=True, max_length=40, verbose_name='contact phone')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended')], db_index=True, default='draft', max_length=10, verbose_name='status')),
-                ('consent_version', models.CharField(blank=True, max_length=20, verbose_name='consent text version')),
-                ('consent_purposes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('matching', 'Match the profile with counterpart firms'), ('share_profile', 'Show the public profile to firms of the other country'), ('cross_border', 'Transfer the profile to the other country'), ('news', 'Receive news from the chamber')], max_length=20), blank=True, default=list, size=None, verbose_name='consent purposes')),
-                ('consent_given_at', models.DateTimeField(blank=True, null=True, verbose_name='consent given at')),
-                ('source', models.CharField(choices=[('article', 'Article'), ('import', 'Import file'), ('api', 'API'), ('admin', 'Admin'), ('generated', 'Generated (synthetic)')], default='api', max_length=10, verbose_name='source')),
-                ('source_ref', models.CharField(blank=True, help_text='Article or import file name.', max_length=200, verbose_name='source reference')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True, verbose_name="external id"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[("VN", "Vietnam"), ("RU", "Russia")],
+                        db_index=True,
+                        max_length=2,
+                        verbose_name="country",
+                    ),
+                ),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="city")),
+                (
+                    "activity_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="VSIC 2018 in Vietnam, OKVED2 in Russia.",
+                        max_length=8,
+                        verbose_name="activity code",
+                    ),
+                ),
+                (
+                    "size",
+                    models.CharField(
+                        blank=True,
+                        choices=[("micro", "Micro"), ("small", "Small"), ("medium", "Medium"), ("large", "Large")],
+                        max_length=8,
+                        verbose_name="size",
+                    ),
+                ),
+                ("founded", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="year founded")),
+                (
+                    "languages",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[("vi", "Vietnamese"), ("ru", "Russian"), ("en", "English")], max_length=2
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="business languages",
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                ("contact_name", models.CharField(blank=True, max_length=200, verbose_name="contact person")),
+                ("contact_email", models.EmailField(blank=True, max_length=254, verbose_name="contact email")),
+                ("contact_phone", models.CharField(blank=True, max_length=40, verbose_name="contact phone")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("published", "Published"),
+                            ("suspended", "Suspended"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("consent_version", models.CharField(blank=True, max_length=20, verbose_name="consent text version")),
+                (
+                    "consent_purposes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("matching", "Match the profile with counterpart firms"),
+                                ("share_profile", "Show the public profile to firms of the other country"),
+                                ("cross_border", "Transfer the profile to the other country"),
+                                ("news", "Receive news from the chamber"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="consent purposes",
+                    ),
+                ),
+                ("consent_given_at", models.DateTimeField(blank=True, null=True, verbose_name="consent given at")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("import", "Import file"),
+                            ("api", "API"),
+                            ("admin", "Admin"),
+                            ("generated", "Generated (synthetic)"),
+                        ],
+                        default="api",
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "source_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="Article or import file name.",
+                        max_length=200,
+                        verbose_name="source reference",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
             ],
             options={
-                'verbose_name': 'company',
-                'verbose_name_plural': 'companies',
-                'ordering': ['name', 'id'],
+                "verbose_name": "company",
+                "verbose_name_plural": "companies",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('country', models.CharField(choices=[('VN', 'Vietnam'), ('RU', 'Russia')], max_length=2, verbose_name='country')),
-                ('kind', models.CharField(choices=[('chamber', 'Chamber of commerce'), ('business_association', 'Business association'), ('trade_representation', 'Trade representation'), ('embassy', 'Embassy'), ('cultural_centre', 'Science and culture centre'), ('project', 'Cooperation project'), ('public_body', 'Public body')], max_length=24, verbose_name='kind')),
-                ('vets_companies', models.BooleanField(default=False, help_text='Chambers whose staff review company profiles.', verbose_name='vets companies')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('source_article', models.CharField(blank=True, max_length=100, verbose_name='source article')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[("VN", "Vietnam"), ("RU", "Russia")], max_length=2, verbose_name="country"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("chamber", "Chamber of commerce"),
+                            ("business_association", "Business association"),
+                            ("trade_representation", "Trade representation"),
+                            ("embassy", "Embassy"),
+                            ("cultural_centre", "Science and culture centre"),
+                            ("project", "Cooperation project"),
+                            ("public_body", "Public body"),
+                        ],
+                        max_length=24,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "vets_companies",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Chambers whose staff review company profiles.",
+                        verbose_name="vets companies",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("source_article", models.CharField(blank=True, max_length=100, verbose_name="source article")),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('editor', 'Editor')], default='owner', max_length=8, verbose_name='role')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='companies.company')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("editor", "Editor")],
+                        default="owner",
+                        max_length=8,
+                        verbose_name="role",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="companies.company"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="membership",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.AddField(
-            model_name='company',
-            name='chamber',
-            field=models.ForeignKey(blank=True, limit_choices_to={'vets_companies': True}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='companies', to='companies.organisation', verbose_name='vetting chamber'),
+            model_name="company",
+            name="chamber",
+            field=models.ForeignKey(
+                blank=True,
+                limit_choices_to={"vets_companies": True},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="companies",
+                to="companies.organisation",
+                verbose_name="vetting chamber",
+            ),
         ),
         migrations.CreateModel(
-            name='ChamberStaff',
+            name="ChamberStaff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='chamber_staff', to=settings.AUTH_USER_MODEL)),
-                ('chamber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to='companies.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chamber_staff",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "chamber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="staff", to="companies.organisation"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chamber staff member',
-                'verbose_name_plural': 'chamber staff',
+                "verbose_name": "chamber staff member",
+                "verbose_name_plural": "chamber staff",
             },
         ),
         migrations.CreateModel(
-            name='Sector',
+            name="Sector",
             fields=[
-                ('code', models.CharField(max_length=2, primary_key=True, serialize=False, verbose_name='code')),
-                ('level', models.CharField(choices=[('section', 'Section'), ('division', 'Division')], max_length=8, verbose_name='level')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_vi', models.CharField(max_length=200, verbose_name='name (Vietnamese)')),
-                ('name_ru', models.CharField(max_length=250, verbose_name='name (Russian)')),
-                ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='divisions', to='companies.sector', verbose_name='section')),
+                ("code", models.CharField(max_length=2, primary_key=True, serialize=False, verbose_name="code")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("section", "Section"), ("division", "Division")], max_length=8, verbose_name="level"
+                    ),
+                ),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_vi", models.CharField(max_length=200, verbose_name="name (Vietnamese)")),
+                ("name_ru", models.CharField(max_length=250, verbose_name="name (Russian)")),
+                (
+                    "section",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="divisions",
+                        to="companies.sector",
+                        verbose_name="section",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sector',
-                'verbose_name_plural': 'sectors',
-                'ordering': ['code'],
+                "verbose_name": "sector",
+                "verbose_name_plural": "sectors",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Listing',
+            name="Listing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('offer', 'Offer'), ('need', 'Need')], max_length=5, verbose_name='offer or need')),
-                ('kind', models.CharField(choices=[('product', 'Product'), ('service', 'Service'), ('technology', 'Technology'), ('partnership', 'Partnership')], default='product', max_length=12, verbose_name='kind')),
-                ('text', models.TextField(max_length=2000, verbose_name='text')),
-                ('language', models.CharField(choices=[('vi', 'Vietnamese'), ('ru', 'Russian'), ('en', 'English')], editable=False, max_length=2, verbose_name='language')),
-                ('cooperation', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('distribution', 'Distribution'), ('joint_venture', 'Joint venture'), ('technology_transfer', 'Technology transfer'), ('licensing', 'Licensing'), ('investment', 'Investment'), ('supply', 'Supply'), ('manufacturing', 'Manufacturing'), ('research', 'Research'), ('training', 'Training')], max_length=20), blank=True, default=list, size=None, verbose_name='cooperation forms')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listings', to='companies.company')),
-                ('sectors', models.ManyToManyField(blank=True, related_name='listings', to='companies.sector', verbose_name='sectors')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("offer", "Offer"), ("need", "Need")], max_length=5, verbose_name="offer or need"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("product", "Product"),
+                            ("service", "Service"),
+                            ("technology", "Technology"),
+                            ("partnership", "Partnership"),
+                        ],
+                        default="product",
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("text", models.TextField(max_length=2000, verbose_name="text")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("vi", "Vietnamese"), ("ru", "Russian"), ("en", "English")],
+                        editable=False,
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "cooperation",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("distribution", "Distribution"),
+                                ("joint_venture", "Joint venture"),
+                                ("technology_transfer", "Technology transfer"),
+                                ("licensing", "Licensing"),
+                                ("investment", "Investment"),
+                                ("supply", "Supply"),
+                                ("manufacturing", "Manufacturing"),
+                                ("research", "Research"),
+                                ("training", "Training"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="cooperation forms",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="listings", to="companies.company"
+                    ),
+                ),
+                (
+                    "sectors",
+                    models.ManyToManyField(
+                        blank=True, related_name="listings", to="companies.sector", verbose_name="sectors"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'offer or need',
-                'verbose_name_plural': 'offers and needs',
-                'ordering': ['company_id', 'direction', 'id'],
+                "verbose_name": "offer or need",
+                "verbose_name_plural": "offers and needs",
+                "ordering": ["company_id", "direction", "id"],
             },
         ),
         migrations.AddField(
-            model_name='company',
-            name='activity_division',
-            field=models.ForeignKey(blank=True, help_text='Derived from the activity code.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='companies.sector', verbose_name='ISIC division'),
+            model_name="company",
+            name="activity_division",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Derived from the activity code.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="companies.sector",
+                verbose_name="ISIC division",
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='sectors',
-            field=models.ManyToManyField(blank=True, related_name='companies', to='companies.sector', verbose_name='sectors'),
+            model_name="company",
+            name="sectors",
+            field=models.ManyToManyField(
+                blank=True, related_name="companies", to="companies.sector", verbose_name="sectors"
+            ),
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended')], max_length=10)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended')], max_length=10)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='companies.company')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("published", "Published"),
+                            ("suspended", "Suspended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending", "Pending review"),
+                            ("published", "Published"),
+                            ("suspended", "Suspended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="companies.company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'status change',
-                'verbose_name_plural': 'status changes',
-                'ordering': ['-changed_at'],
+                "verbose_name": "status change",
+                "verbose_name_plural": "status changes",
+                "ordering": ["-changed_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['country', 'status'], name='companies_c_country_885a22_idx'),
+            model_name="company",
+            index=models.Index(fields=["country", "status"], name="companies_c_country_885a22_idx"),
         ),
     ]

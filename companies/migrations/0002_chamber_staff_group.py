@@ -5,10 +5,20 @@ from django.db import migrations
 
 GROUP = "Chamber staff"
 PERMISSIONS = [
-    "view_company", "add_company", "change_company",
-    "view_listing", "add_listing", "change_listing", "delete_listing",
-    "view_membership", "add_membership", "change_membership", "delete_membership",
-    "view_statuschange", "view_sector", "view_organisation",
+    "view_company",
+    "add_company",
+    "change_company",
+    "view_listing",
+    "add_listing",
+    "change_listing",
+    "delete_listing",
+    "view_membership",
+    "add_membership",
+    "change_membership",
+    "delete_membership",
+    "view_statuschange",
+    "view_sector",
+    "view_organisation",
 ]
 
 

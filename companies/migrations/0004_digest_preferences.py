@@ -4,35 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0003_isic_sectors'),
+        ("companies", "0003_isic_sectors"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='chamberstaff',
-            name='digest',
-            field=models.CharField(choices=[('weekly', 'Weekly'), ('none', 'Never')], default='weekly', max_length=8, verbose_name='review digest'),
+            model_name="chamberstaff",
+            name="digest",
+            field=models.CharField(
+                choices=[("weekly", "Weekly"), ("none", "Never")],
+                default="weekly",
+                max_length=8,
+                verbose_name="review digest",
+            ),
         ),
         migrations.AddField(
-            model_name='chamberstaff',
-            name='language',
-            field=models.CharField(blank=True, choices=[('vi', 'Vietnamese'), ('ru', 'Russian'), ('en', 'English')], help_text="Language of the staff digest; blank: the chamber's country's language.", max_length=2, verbose_name='language'),
+            model_name="chamberstaff",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[("vi", "Vietnamese"), ("ru", "Russian"), ("en", "English")],
+                help_text="Language of the staff digest; blank: the chamber's country's language.",
+                max_length=2,
+                verbose_name="language",
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='contact_unsubscribed_at',
-            field=models.DateTimeField(blank=True, help_text='When the contact email of a firm without member accounts stopped the weekly digest.', null=True, verbose_name='contact unsubscribed at'),
+            model_name="company",
+            name="contact_unsubscribed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the contact email of a firm without member accounts stopped the weekly digest.",
+                null=True,
+                verbose_name="contact unsubscribed at",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='digest',
-            field=models.CharField(choices=[('weekly', 'Weekly'), ('none', 'Never')], default='weekly', max_length=8, verbose_name='weekly digest'),
+            model_name="membership",
+            name="digest",
+            field=models.CharField(
+                choices=[("weekly", "Weekly"), ("none", "Never")],
+                default="weekly",
+                max_length=8,
+                verbose_name="weekly digest",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='language',
-            field=models.CharField(blank=True, choices=[('vi', 'Vietnamese'), ('ru', 'Russian'), ('en', 'English')], help_text="Language of the member's emails; blank: the language of the firm's profile.", max_length=2, verbose_name='language'),
+            model_name="membership",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[("vi", "Vietnamese"), ("ru", "Russian"), ("en", "English")],
+                help_text="Language of the member's emails; blank: the language of the firm's profile.",
+                max_length=2,
+                verbose_name="language",
+            ),
         ),
     ]

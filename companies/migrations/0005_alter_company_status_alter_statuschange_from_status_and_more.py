@@ -4,25 +4,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0004_digest_preferences'),
+        ("companies", "0004_digest_preferences"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='company',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=10, verbose_name='status'),
+            model_name="company",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("pending", "Pending review"),
+                    ("published", "Published"),
+                    ("suspended", "Suspended"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                db_index=True,
+                default="draft",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='from_status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended'), ('withdrawn', 'Withdrawn')], max_length=10),
+            model_name="statuschange",
+            name="from_status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("pending", "Pending review"),
+                    ("published", "Published"),
+                    ("suspended", "Suspended"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='statuschange',
-            name='to_status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('pending', 'Pending review'), ('published', 'Published'), ('suspended', 'Suspended'), ('withdrawn', 'Withdrawn')], max_length=10),
+            model_name="statuschange",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("pending", "Pending review"),
+                    ("published", "Published"),
+                    ("suspended", "Suspended"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                max_length=10,
+            ),
         ),
     ]

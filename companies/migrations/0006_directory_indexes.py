@@ -7,31 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0005_alter_company_status_alter_statuschange_from_status_and_more'),
+        ("companies", "0005_alter_company_status_alter_statuschange_from_status_and_more"),
     ]
 
     operations = [
         TrigramExtension(),  # trusted since PostgreSQL 13: the database owner may create it
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['status', 'country', 'name', 'id'], name='company_directory_country'),
+            model_name="company",
+            index=models.Index(fields=["status", "country", "name", "id"], name="company_directory_country"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['status', 'name', 'id'], name='company_directory'),
+            model_name="company",
+            index=models.Index(fields=["status", "name", "id"], name="company_directory"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('name'), name='gin_trgm_ops'), name='company_name_trgm'),
+            model_name="company",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("name"), name="gin_trgm_ops"
+                ),
+                name="company_name_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('city'), name='gin_trgm_ops'), name='company_city_trgm'),
+            model_name="company",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("city"), name="gin_trgm_ops"
+                ),
+                name="company_city_trgm",
+            ),
         ),
         migrations.AddIndex(
-            model_name='listing',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('text'), name='gin_trgm_ops'), name='listing_text_trgm'),
+            model_name="listing",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    django.db.models.functions.text.Upper("text"), name="gin_trgm_ops"
+                ),
+                name="listing_text_trgm",
+            ),
         ),
     ]

@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0006_directory_indexes'),
+        ("companies", "0006_directory_indexes"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['updated_at'], name='company_updated'),
+            model_name="company",
+            index=models.Index(fields=["updated_at"], name="company_updated"),
         ),
         migrations.AddIndex(
-            model_name='listing',
-            index=models.Index(fields=['updated_at'], name='listing_updated'),
+            model_name="listing",
+            index=models.Index(fields=["updated_at"], name="listing_updated"),
         ),
     ]

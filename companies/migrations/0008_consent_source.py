@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0007_updated_at_indexes'),
+        ("companies", "0007_updated_at_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='consent_source',
-            field=models.CharField(blank=True, choices=[('firm', 'The firm itself'), ('chamber', 'Collected by the chamber')], help_text='Who collected the consent: the firm on this site, or its chamber (an import).', max_length=8, verbose_name='consent collected by'),
+            model_name="company",
+            name="consent_source",
+            field=models.CharField(
+                blank=True,
+                choices=[("firm", "The firm itself"), ("chamber", "Collected by the chamber")],
+                help_text="Who collected the consent: the firm on this site, or its chamber (an import).",
+                max_length=8,
+                verbose_name="consent collected by",
+            ),
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0009_text_validators'),
+        ("companies", "0009_text_validators"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='name_ru',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Russian)'),
+            model_name="organisation",
+            name="name_ru",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Russian)"),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='name_vi',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Vietnamese)'),
+            model_name="organisation",
+            name="name_vi",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Vietnamese)"),
         ),
         migrations.AlterField(
-            model_name='organisation',
-            name='name',
-            field=models.CharField(help_text='The official name in English.', max_length=200, verbose_name='name'),
+            model_name="organisation",
+            name="name",
+            field=models.CharField(help_text="The official name in English.", max_length=200, verbose_name="name"),
         ),
     ]

@@ -6,18 +6,33 @@ from django.db import migrations
 
 GROUP = "Chamber staff"
 PERMISSIONS = [
-    "add_event", "change_event", "view_event",
-    "add_interpreter", "change_interpreter", "delete_interpreter", "view_interpreter",
+    "add_event",
+    "change_event",
+    "view_event",
+    "add_interpreter",
+    "change_interpreter",
+    "delete_interpreter",
+    "view_interpreter",
     "view_timeslot",
-    "change_participant", "view_participant",
-    "add_availabilitywindow", "change_availabilitywindow", "delete_availabilitywindow", "view_availabilitywindow",
-    "add_meetingrequest", "view_meetingrequest",
-    "add_meeting", "change_meeting", "delete_meeting", "view_meeting",
+    "change_participant",
+    "view_participant",
+    "add_availabilitywindow",
+    "change_availabilitywindow",
+    "delete_availabilitywindow",
+    "view_availabilitywindow",
+    "add_meetingrequest",
+    "view_meetingrequest",
+    "add_meeting",
+    "change_meeting",
+    "delete_meeting",
+    "view_meeting",
 ]
 
 
 def _permissions(apps):
-    return apps.get_model("auth", "Permission").objects.filter(content_type__app_label="events", codename__in=PERMISSIONS)
+    return apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label="events", codename__in=PERMISSIONS
+    )
 
 
 def grant(apps, schema_editor):

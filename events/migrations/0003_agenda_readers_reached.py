@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0002_chamber_staff_event_permissions'),
+        ("events", "0002_chamber_staff_event_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='participant',
-            name='agenda_sending_hash',
+            model_name="participant",
+            name="agenda_sending_hash",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='agenda_sent_to',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.EmailField(max_length=254), blank=True, default=list, size=None),
+            model_name="participant",
+            name="agenda_sent_to",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.EmailField(max_length=254), blank=True, default=list, size=None
+            ),
         ),
     ]

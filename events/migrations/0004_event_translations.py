@@ -8,8 +8,10 @@ DEMO_SLUG = "demo-b2b-day"
 DEMO_TRANSLATIONS = {
     "name_vi": "Ngày gặp gỡ doanh nghiệp Việt Nam – Nga (minh họa)",
     "name_ru": "День деловых встреч Вьетнам – Россия (демо)",
-    "city_vi": "Hà Nội", "city_ru": "Ханой",
-    "venue_vi": "Địa điểm minh họa", "venue_ru": "Демонстрационная площадка",
+    "city_vi": "Hà Nội",
+    "city_ru": "Ханой",
+    "venue_vi": "Địa điểm minh họa",
+    "venue_ru": "Демонстрационная площадка",
     "description_vi": "Dữ liệu minh họa do hệ thống tạo: các doanh nghiệp, yêu cầu gặp và lịch gặp đều là giả lập.",
     "description_ru": "Демонстрационные данные: компании, запросы и расписание созданы автоматически.",
 }
@@ -20,51 +22,50 @@ def translate_demo_event(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0003_agenda_readers_reached'),
+        ("events", "0003_agenda_readers_reached"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='city_ru',
-            field=models.CharField(blank=True, max_length=100, verbose_name='city (Russian)'),
+            model_name="event",
+            name="city_ru",
+            field=models.CharField(blank=True, max_length=100, verbose_name="city (Russian)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='city_vi',
-            field=models.CharField(blank=True, max_length=100, verbose_name='city (Vietnamese)'),
+            model_name="event",
+            name="city_vi",
+            field=models.CharField(blank=True, max_length=100, verbose_name="city (Vietnamese)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='description_ru',
-            field=models.TextField(blank=True, verbose_name='description (Russian)'),
+            model_name="event",
+            name="description_ru",
+            field=models.TextField(blank=True, verbose_name="description (Russian)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='description_vi',
-            field=models.TextField(blank=True, verbose_name='description (Vietnamese)'),
+            model_name="event",
+            name="description_vi",
+            field=models.TextField(blank=True, verbose_name="description (Vietnamese)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='name_ru',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Russian)'),
+            model_name="event",
+            name="name_ru",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Russian)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='name_vi',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Vietnamese)'),
+            model_name="event",
+            name="name_vi",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Vietnamese)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='venue_ru',
-            field=models.CharField(blank=True, max_length=200, verbose_name='venue (Russian)'),
+            model_name="event",
+            name="venue_ru",
+            field=models.CharField(blank=True, max_length=200, verbose_name="venue (Russian)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='venue_vi',
-            field=models.CharField(blank=True, max_length=200, verbose_name='venue (Vietnamese)'),
+            model_name="event",
+            name="venue_vi",
+            field=models.CharField(blank=True, max_length=200, verbose_name="venue (Vietnamese)"),
         ),
         migrations.RunPython(translate_demo_event, migrations.RunPython.noop),
     ]

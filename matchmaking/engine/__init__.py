@@ -5,6 +5,20 @@ from matchmaking.engine.rank import DEFAULT_WEIGHTS, ENGINE_VERSION, Weights, ra
 from matchmaking.engine.types import NEED, OFFER, Listing, Profile, Ranking, Reason, Suggestion
 
 __all__ = [
-    "CachedEmbedder", "DEFAULT_WEIGHTS", "ENGINE_VERSION", "Embedder", "EmbeddingStore", "Listing", "MemoryStore",
-    "NEED", "OFFER", "Profile", "Ranking", "Reason", "Suggestion", "Weights", "default_embedder", "rank_counterparts",
+    "CachedEmbedder",
+    "DEFAULT_WEIGHTS",
+    "ENGINE_VERSION",
+    "Embedder",
+    "EmbeddingStore",
+    "Listing",
+    "MemoryStore",
+    "NEED",
+    "OFFER",
+    "Profile",
+    "Ranking",
+    "Reason",
+    "Suggestion",
+    "Weights",
+    "default_embedder",
+    "rank_counterparts",
 ]

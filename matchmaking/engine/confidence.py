@@ -36,16 +36,28 @@ FEATURES = (
 
 
 def pair_features(
-    *, forward: np.ndarray, backward: np.ndarray, offers_alike: np.ndarray, needs_alike: np.ndarray,
-    cooperation: np.ndarray, sectors: np.ndarray, language: np.ndarray,
+    *,
+    forward: np.ndarray,
+    backward: np.ndarray,
+    offers_alike: np.ndarray,
+    needs_alike: np.ndarray,
+    cooperation: np.ndarray,
+    sectors: np.ndarray,
+    language: np.ndarray,
 ) -> np.ndarray:
     """The FEATURES of each pair, as a [pair, feature] float64 matrix."""
     high, low = np.maximum(forward, backward), np.minimum(forward, backward)
     columns = {
-        "fit_sum": forward + backward, "fit_low": low, "fit_high": high,
-        "offers_alike": offers_alike, "needs_alike": needs_alike,
-        "offers_alike_over_fit": offers_alike - high, "needs_alike_over_fit": needs_alike - high,
-        "cooperation": cooperation, "sectors": sectors, "language": language,
+        "fit_sum": forward + backward,
+        "fit_low": low,
+        "fit_high": high,
+        "offers_alike": offers_alike,
+        "needs_alike": needs_alike,
+        "offers_alike_over_fit": offers_alike - high,
+        "needs_alike_over_fit": needs_alike - high,
+        "cooperation": cooperation,
+        "sectors": sectors,
+        "language": language,
     }
     return np.stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES], axis=1)
 
@@ -80,9 +92,15 @@ class ConfidenceModel:
 
     def to_json(self) -> dict:
         return {
-            "features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-            "coef": self.coef.tolist(), "intercept": self.intercept, "rivals_margin": self.rivals_margin,
-            "rivals_floor": self.rivals_floor, "rivals_scale": self.rivals_scale, "trained_on": self.trained_on,
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+            "rivals_margin": self.rivals_margin,
+            "rivals_floor": self.rivals_floor,
+            "rivals_scale": self.rivals_scale,
+            "trained_on": self.trained_on,
         }
 
     @classmethod
@@ -90,9 +108,13 @@ class ConfidenceModel:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{MODEL_FILE.name} was fitted on other features: run bench/train_confidence.py")
         return cls(
-            mean=np.array(data["mean"]), scale=np.array(data["scale"]), coef=np.array(data["coef"]),
-            intercept=float(data["intercept"]), rivals_margin=float(data["rivals_margin"]),
-            rivals_floor=float(data["rivals_floor"]), rivals_scale=float(data.get("rivals_scale", 1.0)),
+            mean=np.array(data["mean"]),
+            scale=np.array(data["scale"]),
+            coef=np.array(data["coef"]),
+            intercept=float(data["intercept"]),
+            rivals_margin=float(data["rivals_margin"]),
+            rivals_floor=float(data["rivals_floor"]),
+            rivals_scale=float(data.get("rivals_scale", 1.0)),
             trained_on=data.get("trained_on", ""),
         )
 
@@ -127,8 +149,12 @@ def rival_reasons(d: dict, *, offers: list[str], needs: list[str]) -> tuple[list
     for_x: list[dict | None] = []
     for_y: list[dict | None] = []
     for rival, xo, yo, xn, yn, alike in zip(
-        d["rivals"].tolist(), d["x_offer"].tolist(), d["y_offer"].tolist(), d["x_need"].tolist(),
-        d["y_need"].tolist(), d["offers_alike"].tolist(),
+        d["rivals"].tolist(),
+        d["x_offer"].tolist(),
+        d["y_offer"].tolist(),
+        d["x_need"].tolist(),
+        d["y_need"].tolist(),
+        d["offers_alike"].tolist(),
     ):
         if not rival:
             for_x.append(None)
@@ -137,8 +163,10 @@ def rival_reasons(d: dict, *, offers: list[str], needs: list[str]) -> tuple[list
         mine = {"offer": text(offers, xo), "need": text(needs, xn)}
         theirs = {"offer": text(offers, yo), "need": text(needs, yn)}
         similarity = round(alike, 3)
-        for_x.append({**mine, "counterpart_offer": theirs["offer"], "counterpart_need": theirs["need"],
-                      "similarity": similarity})
-        for_y.append({**theirs, "counterpart_offer": mine["offer"], "counterpart_need": mine["need"],
-                      "similarity": similarity})
+        for_x.append(
+            {**mine, "counterpart_offer": theirs["offer"], "counterpart_need": theirs["need"], "similarity": similarity}
+        )
+        for_y.append(
+            {**theirs, "counterpart_offer": mine["offer"], "counterpart_need": mine["need"], "similarity": similarity}
+        )
     return for_x, for_y

@@ -21,12 +21,22 @@ from matchmaking.engine import kernels
 from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
 from matchmaking.engine.lexical import transform_tfidf
 from matchmaking.engine.rank import (
-    BLOCK, DEFAULT_WEIGHTS, ENGINE_VERSION, LANGUAGE_CODES, Weights, _bits, _build, _centre_by_language, _Corpus, _Rows,
-    candidates, rerank,
-    _Side, one_ranking_at_a_time,
+    BLOCK,
+    DEFAULT_WEIGHTS,
+    ENGINE_VERSION,
+    LANGUAGE_CODES,
+    Weights,
+    _bits,
+    _build,
+    _centre_by_language,
+    _Corpus,
+    _Rows,
+    _Side,
+    candidates,
+    one_ranking_at_a_time,
+    rerank,
 )
 from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
-
 
 _NO_BIAS = np.zeros((len(LANGUAGE_CODES), len(LANGUAGE_CODES)), dtype=np.float32)  # ``sim`` already shifted
 
@@ -68,8 +78,16 @@ class _GrowingSide:
         self.indptr = _Buffer(lexical.indptr.astype(np.int64))
         self.features = lexical.shape[1]
 
-    def append(self, owner: np.ndarray, language: np.ndarray, text_id: np.ndarray, texts: list, refs: list,
-               dense: np.ndarray | None, lexical: sparse.csr_matrix) -> int:
+    def append(
+        self,
+        owner: np.ndarray,
+        language: np.ndarray,
+        text_id: np.ndarray,
+        texts: list,
+        refs: list,
+        dense: np.ndarray | None,
+        lexical: sparse.csr_matrix,
+    ) -> int:
         side = self.side
         first = len(side.owner)
         side.owner = np.concatenate([side.owner, owner])
@@ -85,7 +103,9 @@ class _GrowingSide:
         self.indices.append(lexical.indices.astype(np.int32))
         self.indptr.append(lexical.indptr[1:].astype(np.int64) + nnz)
         side.lexical = sparse.csr_matrix(
-            (self.data.view, self.indices.view, self.indptr.view), shape=(len(side.owner), self.features), copy=False,
+            (self.data.view, self.indices.view, self.indptr.view),
+            shape=(len(side.owner), self.features),
+            copy=False,
         )
         return first
 
@@ -93,7 +113,9 @@ class _GrowingSide:
 class MatchingIndex:
     """The corpus of a full ranking, kept to rank a few firms again after their profiles change."""
 
-    def __init__(self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights = DEFAULT_WEIGHTS) -> None:
+    def __init__(
+        self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights = DEFAULT_WEIGHTS
+    ) -> None:
         with one_ranking_at_a_time():
             self.corpus = _Corpus(profiles, embedder, weights)
         self.embedder = embedder
@@ -153,9 +175,13 @@ class MatchingIndex:
     def rank(self, keys: Collection[Hashable], top_k: int = 10) -> Ranking:
         """Each firm's top ``top_k`` among the active firms of the other countries, with reasons."""
         corpus = self.corpus
-        notes = [] if self.embedder is not None else [
-            "No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak."
-        ]
+        notes = (
+            []
+            if self.embedder is not None
+            else [
+                "No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak."
+            ]
+        )
         chosen: dict[int, list[int]] = {}
         wanted = np.array(sorted(self.index_of[key] for key in keys if key in self), dtype=np.int64)
         with one_ranking_at_a_time():
@@ -210,8 +236,12 @@ class MatchingIndex:
     def _replace_rows(self, direction: str, role: str, profiles: Sequence[Profile], firms: np.ndarray) -> None:
         corpus = self.corpus
         side = corpus.needs if direction == NEED else corpus.offers
-        rows = [(i, x) for p, i in zip(profiles, firms.tolist()) for x in p.listings
-                if x.direction == direction and x.text.strip()]
+        rows = [
+            (i, x)
+            for p, i in zip(profiles, firms.tolist())
+            for x in p.listings
+            if x.direction == direction and x.text.strip()
+        ]
         texts = [x.text for _, x in rows]
         codes = [LANGUAGE_CODES.index(x.language or detect_language(x.text)) for _, x in rows]
         owner = np.array([i for i, _ in rows], dtype=np.int64)
@@ -227,14 +257,21 @@ class MatchingIndex:
             dense, _ = _centre_by_language(raw, codes, corpus.means.get(direction, {}))
             if direction == NEED:
                 dense *= np.float32(corpus.weights.embedding)
-        lexical = transform_tfidf(corpus.tfidf, texts) if texts else sparse.csr_matrix((0, side.lexical.shape[1]), dtype=np.float32)
+        lexical = (
+            transform_tfidf(corpus.tfidf, texts)
+            if texts
+            else sparse.csr_matrix((0, side.lexical.shape[1]), dtype=np.float32)
+        )
         if lexical.shape[1] != side.lexical.shape[1]:  # a fit with no n-gram at all
             lexical = sparse.csr_matrix((len(texts), side.lexical.shape[1]), dtype=np.float32)
-        first = self._sides[direction].append(owner, np.array(codes, dtype=np.int64), text_id, texts,
-                                              [x.ref for _, x in rows], dense, lexical)
+        first = self._sides[direction].append(
+            owner, np.array(codes, dtype=np.int64), text_id, texts, [x.ref for _, x in rows], dense, lexical
+        )
         # Rows were listed profile by profile, so each firm's new rows are consecutive.
-        counts = np.array([sum(1 for x in p.listings if x.direction == direction and x.text.strip()) for p in profiles],
-                          dtype=np.int64)
+        counts = np.array(
+            [sum(1 for x in p.listings if x.direction == direction and x.text.strip()) for p in profiles],
+            dtype=np.int64,
+        )
         side.start[firms] = first + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         side.count[firms] = counts
 
@@ -245,9 +282,18 @@ class MatchingIndex:
         more = np.maximum(count - 1, 0)
         extra_group = np.repeat(np.arange(len(others), dtype=np.int64), more)
         within = np.arange(len(extra_group)) - np.repeat(np.cumsum(more) - more, more)
-        return _Rows(starts=start, counts=count, slot=np.zeros(0, np.int64), first=first, extra_group=extra_group,
-                     extra_slot=(start[extra_group] + 1 + within).astype(np.int64), language=side.language,
-                     lexical=side.lexical, postings=None, dense=side.dense)
+        return _Rows(
+            starts=start,
+            counts=count,
+            slot=np.zeros(0, np.int64),
+            first=first,
+            extra_group=extra_group,
+            extra_slot=(start[extra_group] + 1 + within).astype(np.int64),
+            language=side.language,
+            lexical=side.lexical,
+            postings=None,
+            dense=side.dense,
+        )
 
     def _similarity(self, left: _Rows, side: _Side, bias: np.ndarray) -> np.ndarray:
         """[distinct left text, row of ``side``]: the pair similarity less the language-pair bias."""
@@ -260,19 +306,42 @@ class MatchingIndex:
             weight = np.float32(corpus.weights.lexical)
             base = self._postings[id(side)]
             kernels.add_sparse_product(
-                sim, weight, left.lexical.indptr, left.lexical.indices, left.lexical.data,
-                base.indptr, base.indices, base.data,
+                sim,
+                weight,
+                left.lexical.indptr,
+                left.lexical.indices,
+                left.lexical.data,
+                base.indptr,
+                base.indices,
+                base.data,
             )
             added = side.lexical[base.shape[0] :]
             if added.shape[0]:
                 postings = sparse.csc_matrix(left.lexical)
                 kernels.add_sparse_columns(
-                    sim[:, base.shape[0] :], weight, added.indptr, added.indices, added.data,
-                    postings.indptr, postings.indices, postings.data,
+                    sim[:, base.shape[0] :],
+                    weight,
+                    added.indptr,
+                    added.indices,
+                    added.data,
+                    postings.indptr,
+                    postings.indices,
+                    postings.data,
                 )
         none = np.zeros(0, np.int64)  # no groups: this call only shifts ``sim`` by the bias, once
-        kernels.group_max(sim, none, none, left.slot, left.language, none, none, none, side.language,
-                          (bias * np.float32(corpus.weights.lexical)).astype(np.float32), True)
+        kernels.group_max(
+            sim,
+            none,
+            none,
+            left.slot,
+            left.language,
+            none,
+            none,
+            none,
+            side.language,
+            (bias * np.float32(corpus.weights.lexical)).astype(np.float32),
+            True,
+        )
         return sim
 
     def _top(self, block: np.ndarray, top_k: int) -> dict[int, list[int]]:
@@ -296,16 +365,38 @@ class MatchingIndex:
             directions = []
             for rows, sim, side in ((needs, forward_sim, corpus.offers), (offers, backward_sim, corpus.needs)):
                 right = self._all_rows(side, others)
-                directions.append(kernels.group_max(
-                    sim, rows.starts[mine], rows.counts[mine], rows.slot, rows.language, right.first,
-                    right.extra_group, right.extra_slot, side.language, _NO_BIAS, False,
-                ))
+                directions.append(
+                    kernels.group_max(
+                        sim,
+                        rows.starts[mine],
+                        rows.counts[mine],
+                        rows.slot,
+                        rows.language,
+                        right.first,
+                        right.extra_group,
+                        right.extra_slot,
+                        side.language,
+                        _NO_BIAS,
+                        False,
+                    )
+                )
             scores = np.empty((len(firms), len(others)), dtype=np.float32)
             values = np.full((len(firms), k), -np.inf, dtype=np.float32)
             top = np.full((len(firms), k), -1, dtype=np.int64)
             kernels.score_block(
-                directions[0], directions[1], firms, cooperation, sectors, languages, cooperation[others],
-                sectors[others], languages[others], mix, scores, values, top,
+                directions[0],
+                directions[1],
+                firms,
+                cooperation,
+                sectors,
+                languages,
+                cooperation[others],
+                sectors[others],
+                languages[others],
+                mix,
+                scores,
+                values,
+                top,
             )
             chosen.update(zip(firms.tolist(), others[top].tolist()))
         return chosen

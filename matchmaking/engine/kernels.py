@@ -45,7 +45,19 @@ def add_sparse_columns(out, scale, rows_indptr, rows_indices, rows_data, b_indpt
 
 
 @njit(parallel=True, cache=True)
-def group_max(sim, left_starts, left_counts, left_slot, left_language, right_first, right_extra_group, right_extra_slot, right_language, bias, shift):  # pragma: no cover
+def group_max(
+    sim,
+    left_starts,
+    left_counts,
+    left_slot,
+    left_language,
+    right_first,
+    right_extra_group,
+    right_extra_slot,
+    right_language,
+    bias,
+    shift,
+):  # pragma: no cover
     """For every (left firm h, right firm g): the max over their listing pairs (i, j) of
     sim[left_slot[i], slot of j] - bias[left language, right language]; -inf where either has none.
 
@@ -114,8 +126,19 @@ def _shared_counts(sets, x, other_sets, inter, union):  # pragma: no cover
 
 @njit(parallel=True, cache=True)
 def score_block(
-    forward, backward, block, cooperation, sectors, languages, other_cooperation, other_sectors, other_languages,
-    weights, out, top_values, top_indices,
+    forward,
+    backward,
+    block,
+    cooperation,
+    sectors,
+    languages,
+    other_cooperation,
+    other_sectors,
+    other_languages,
+    weights,
+    out,
+    top_values,
+    top_indices,
 ):  # pragma: no cover
     """Combined score of every (block firm, other firm) into ``out``, and each block firm's top k of them.
 
@@ -198,10 +221,26 @@ def _dot(x, y):  # pragma: no cover
 
 @njit(parallel=True, cache=True)
 def best_listing_pairs(
-    firms, others, need_start, need_count, offer_start, offer_count,
-    need_dense, offer_dense, has_dense,
-    need_indptr, need_indices, need_data, offer_indptr, offer_indices, offer_data, features,
-    need_language, offer_language, bias, lexical_weight,
+    firms,
+    others,
+    need_start,
+    need_count,
+    offer_start,
+    offer_count,
+    need_dense,
+    offer_dense,
+    has_dense,
+    need_indptr,
+    need_indices,
+    need_data,
+    offer_indptr,
+    offer_indices,
+    offer_data,
+    features,
+    need_language,
+    offer_language,
+    bias,
+    lexical_weight,
 ):  # pragma: no cover
     """For each pair p: the best (need of firms[p], offer of others[p]) and its similarity, the same sum as
     the blocks compute (dense + lexical weight · (lexical - bias)); -1 and -inf where a side has none.

@@ -63,7 +63,9 @@ def _weighted_rows(text_of: np.ndarray, column: np.ndarray, texts: int, columns:
     """Raw n-gram counts per (text, column) as a CSR matrix."""
     cells, tf = np.unique(text_of * columns + column, return_counts=True)
     return sparse.csr_matrix(
-        (tf.astype(np.float32), (cells // columns, cells % columns)), shape=(texts, columns), dtype=np.float32,
+        (tf.astype(np.float32), (cells // columns, cells % columns)),
+        shape=(texts, columns),
+        dtype=np.float32,
     )
 
 
@@ -79,7 +81,9 @@ def tfidf_rows(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[s
     return need_rows, offer_rows
 
 
-def fit_tfidf(need_texts: Sequence[str], offer_texts: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, TfidfModel]:
+def fit_tfidf(
+    need_texts: Sequence[str], offer_texts: Sequence[str]
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix, TfidfModel]:
     """``tfidf_rows`` and the fitted model, so texts written later can be weighted the same way."""
     corpus = list(need_texts) + list(offer_texts)
     first: dict[str, int] = {}

@@ -179,8 +179,10 @@ class _Corpus:
         self.languages, self.language_names = _multi_hot(languages)
         # Firms share few distinct sets: a number per distinct set lets each pair of sets be compared once.
         self.set_numbers: dict[str, dict[frozenset, int]] = {"cooperation": {}, "sectors": {}, "language": {}}
-        self.set_ids = {kind: _set_ids(sets, self.set_numbers[kind]) for kind, sets in
-                        (("cooperation", cooperation), ("sectors", sectors), ("language", languages))}
+        self.set_ids = {
+            kind: _set_ids(sets, self.set_numbers[kind])
+            for kind, sets in (("cooperation", cooperation), ("sectors", sectors), ("language", languages))
+        }
         self.bits = (_bits(self.cooperation), _bits(self.sectors), _bits(self.languages))
 
     @staticmethod
@@ -188,10 +190,14 @@ class _Corpus:
         rows.sort(key=lambda item: item[0])
         texts = [x.text for _, x in rows]
         detected: dict[str, str] = {}
-        languages = [x.language or detected.get(x.text) or detected.setdefault(x.text, detect_language(x.text)) for _, x in rows]
+        languages = [
+            x.language or detected.get(x.text) or detected.setdefault(x.text, detect_language(x.text)) for _, x in rows
+        ]
         ids: dict[tuple[str, int], int] = {}
         codes = [LANGUAGE_CODES.index(code) for code in languages]
-        text_id = np.fromiter((ids.setdefault(pair, len(ids)) for pair in zip(texts, codes)), dtype=np.int64, count=len(texts))
+        text_id = np.fromiter(
+            (ids.setdefault(pair, len(ids)) for pair in zip(texts, codes)), dtype=np.int64, count=len(texts)
+        )
         owner = np.array([i for i, _ in rows], dtype=np.int64)
         count = np.bincount(owner, minlength=firms).astype(np.int64)
         return _Side(
@@ -240,8 +246,11 @@ class _Corpus:
         """The listings of ``side`` owned by ``firms`` (sorted), sliced once so every block can reuse them."""
         counts = side.count[firms]
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(firms) else counts
-        rows = (np.concatenate([np.arange(side.start[f], side.start[f] + side.count[f]) for f in firms])
-                if len(firms) else np.zeros(0, np.int64)).astype(np.int64)
+        rows = (
+            np.concatenate([np.arange(side.start[f], side.start[f] + side.count[f]) for f in firms])
+            if len(firms)
+            else np.zeros(0, np.int64)
+        ).astype(np.int64)
         _, first, slot = np.unique(side.text_id[rows], return_index=True, return_inverse=True)
         distinct = rows[first]
         slot = slot.ravel().astype(np.int64)
@@ -252,9 +261,15 @@ class _Corpus:
         first_slot = np.full(len(firms), len(distinct), dtype=np.int64)
         first_slot[group[is_first]] = slot[is_first]
         return _Rows(
-            starts=starts, counts=counts, slot=slot, first=first_slot, extra_group=group[~is_first].astype(np.int64),
-            extra_slot=slot[~is_first], language=side.language[distinct],
-            lexical=lexical, postings=sparse.csc_matrix(lexical) if postings else None,
+            starts=starts,
+            counts=counts,
+            slot=slot,
+            first=first_slot,
+            extra_group=group[~is_first].astype(np.int64),
+            extra_slot=slot[~is_first],
+            language=side.language[distinct],
+            lexical=lexical,
+            postings=sparse.csc_matrix(lexical) if postings else None,
             dense=side.dense[distinct] if side.dense is not None else None,
         )
 
@@ -271,12 +286,27 @@ class _Corpus:
         if shape[0] and shape[1]:
             postings = right.postings
             kernels.add_sparse_product(
-                sim, np.float32(self.weights.lexical), left.lexical.indptr, left.lexical.indices, left.lexical.data,
-                postings.indptr, postings.indices, postings.data,
+                sim,
+                np.float32(self.weights.lexical),
+                left.lexical.indptr,
+                left.lexical.indices,
+                left.lexical.data,
+                postings.indptr,
+                postings.indices,
+                postings.data,
             )
         return kernels.group_max(
-            sim, left.starts, left.counts, left.slot, left.language, right.first, right.extra_group, right.extra_slot,
-            right.language, (bias * np.float32(self.weights.lexical)).astype(np.float32), True,
+            sim,
+            left.starts,
+            left.counts,
+            left.slot,
+            left.language,
+            right.first,
+            right.extra_group,
+            right.extra_slot,
+            right.language,
+            (bias * np.float32(self.weights.lexical)).astype(np.float32),
+            True,
         )
 
     def best_listing_pairs(self, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,11 +315,26 @@ class _Corpus:
         has_dense = needs.dense is not None
         empty = np.zeros((1, 1), dtype=np.float32)
         return kernels.best_listing_pairs(
-            firms, others, needs.start, needs.count, offers.start, offers.count,
-            needs.dense if has_dense else empty, offers.dense if has_dense else empty, has_dense,
-            needs.lexical.indptr, needs.lexical.indices, needs.lexical.data,
-            offers.lexical.indptr, offers.lexical.indices, offers.lexical.data, needs.lexical.shape[1],
-            needs.language, offers.language, self.lexical_bias, np.float32(self.weights.lexical),
+            firms,
+            others,
+            needs.start,
+            needs.count,
+            offers.start,
+            offers.count,
+            needs.dense if has_dense else empty,
+            offers.dense if has_dense else empty,
+            has_dense,
+            needs.lexical.indptr,
+            needs.lexical.indices,
+            needs.lexical.data,
+            offers.lexical.indptr,
+            offers.lexical.indices,
+            offers.lexical.data,
+            needs.lexical.shape[1],
+            needs.language,
+            offers.language,
+            self.lexical_bias,
+            np.float32(self.weights.lexical),
         )
 
     def alike(self, side: _Side, firms: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -298,9 +343,26 @@ class _Corpus:
         no_text = np.zeros(len(side.texts) + 1, dtype=np.int64)  # no lexical part: empty n-gram rows
         nothing = np.zeros(0, dtype=np.int32)
         value, left, right = kernels.best_listing_pairs(
-            firms, others, side.start, side.count, side.start, side.count, side.dense, side.dense, True,
-            no_text, nothing, nothing.astype(np.float32), no_text, nothing, nothing.astype(np.float32), 1,
-            side.language, side.language, np.zeros((len(LANGUAGE_CODES),) * 2, dtype=np.float32), np.float32(0.0),
+            firms,
+            others,
+            side.start,
+            side.count,
+            side.start,
+            side.count,
+            side.dense,
+            side.dense,
+            True,
+            no_text,
+            nothing,
+            nothing.astype(np.float32),
+            no_text,
+            nothing,
+            nothing.astype(np.float32),
+            1,
+            side.language,
+            side.language,
+            np.zeros((len(LANGUAGE_CODES),) * 2, dtype=np.float32),
+            np.float32(0.0),
         )
         return np.where(np.isfinite(value), value, 0.0).astype(np.float32), left, right
 
@@ -324,7 +386,9 @@ def _common(matrix: np.ndarray, names: list[str], set_of: np.ndarray, a: np.ndar
     return [distinct[k] for k in slot.ravel().tolist()]
 
 
-def _scan(corpus: _Corpus, firms: np.ndarray, others: np.ndarray, k: int, columns: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _scan(
+    corpus: _Corpus, firms: np.ndarray, others: np.ndarray, k: int, columns: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Top ``k`` of ``others`` for each of ``firms`` (indices into ``others``, best first), and with
     ``columns`` also the top ``k`` of ``firms`` for each of ``others`` (indices into ``firms``).
 
@@ -347,8 +411,17 @@ def _scan(corpus: _Corpus, firms: np.ndarray, others: np.ndarray, k: int, column
         backward = corpus.directional(corpus.rows(corpus.offers, block), other_needs, corpus.lexical_bias.T)
         scores = np.empty((len(block), len(others)), dtype=np.float32)
         kernels.score_block(
-            forward, backward, block, cooperation, sectors, languages, *other_sets, mix, scores,
-            row_values[start : start + len(block)], row_top[start : start + len(block)],
+            forward,
+            backward,
+            block,
+            cooperation,
+            sectors,
+            languages,
+            *other_sets,
+            mix,
+            scores,
+            row_values[start : start + len(block)],
+            row_top[start : start + len(block)],
         )
         if columns:
             kernels.column_top(scores, start, column_values, column_top, COLUMN_CHUNK)
@@ -365,34 +438,63 @@ def _pair_details(corpus: _Corpus, x: np.ndarray, y: np.ndarray) -> dict[str, np
     cooperation = _jaccard_pairs(corpus.cooperation, x, y)
     sectors = _jaccard_pairs(corpus.sectors, x, y)
     language = ((corpus.languages[x] * corpus.languages[y]).sum(1) > 0).astype(np.float32)
-    score = ((forward_score + backward_score) / 2 + weights.cooperation * cooperation
-             + weights.sectors * sectors + weights.language * language)
+    score = (
+        (forward_score + backward_score) / 2
+        + weights.cooperation * cooperation
+        + weights.sectors * sectors
+        + weights.language * language
+    )
     details = {
-        "score": score, "forward": forward_score, "backward": backward_score, "cooperation": cooperation,
-        "sectors": sectors, "language": language,
-        "f_found": np.isfinite(forward), "f_need": f_need, "f_offer": f_offer, "f_value": forward,
-        "b_found": np.isfinite(backward), "b_need": b_need, "b_offer": b_offer, "b_value": backward,
+        "score": score,
+        "forward": forward_score,
+        "backward": backward_score,
+        "cooperation": cooperation,
+        "sectors": sectors,
+        "language": language,
+        "f_found": np.isfinite(forward),
+        "f_need": f_need,
+        "f_offer": f_offer,
+        "f_value": forward,
+        "b_found": np.isfinite(backward),
+        "b_need": b_need,
+        "b_offer": b_offer,
+        "b_value": backward,
     }
     model = corpus.model
     if model is not None:
         offers_alike, x_offer, y_offer = corpus.alike(corpus.offers, x, y)
         needs_alike, x_need, y_need = corpus.alike(corpus.needs, x, y)
         features = pair_features(
-            forward=forward_score, backward=backward_score, offers_alike=offers_alike, needs_alike=needs_alike,
-            cooperation=cooperation, sectors=sectors, language=language,
+            forward=forward_score,
+            backward=backward_score,
+            offers_alike=offers_alike,
+            needs_alike=needs_alike,
+            cooperation=cooperation,
+            sectors=sectors,
+            language=language,
         )
         rivals = model.rivals(offers_alike=offers_alike, fit_high=np.maximum(forward_score, backward_score))
         rivals &= corpus.weights.rivals
         details.update(
-            confidence=model.confidence(features, rivals).astype(np.float32), rivals=rivals,
-            offers_alike=offers_alike, x_offer=x_offer, y_offer=y_offer,
-            needs_alike=needs_alike, x_need=x_need, y_need=y_need,
+            confidence=model.confidence(features, rivals).astype(np.float32),
+            rivals=rivals,
+            offers_alike=offers_alike,
+            x_offer=x_offer,
+            y_offer=y_offer,
+            needs_alike=needs_alike,
+            x_need=x_need,
+            y_need=y_need,
         )
     return details
 
 
 def _suggestions(
-    corpus: _Corpus, x: np.ndarray, y: np.ndarray, for_x: np.ndarray, for_y: np.ndarray, keys: list,
+    corpus: _Corpus,
+    x: np.ndarray,
+    y: np.ndarray,
+    for_x: np.ndarray,
+    for_y: np.ndarray,
+    keys: list,
 ) -> tuple[list[Suggestion | None], list[Suggestion | None]]:
     """The suggestion of y[p] to x[p] (where ``for_x[p]``) and of x[p] to y[p] (where ``for_y[p]``)."""
     threshold = corpus.weights.reason_threshold
@@ -411,8 +513,15 @@ def _suggestions(
     def quoted(found: np.ndarray, value: np.ndarray, need: np.ndarray, offer: np.ndarray) -> list[dict | None]:
         told = (found & (value >= threshold)).tolist()
         return [
-            {"need": need_texts[n], "need_ref": need_refs[n], "offer": offer_texts[o], "offer_ref": offer_refs[o],
-             "similarity": round(v, 3)} if t else None
+            {
+                "need": need_texts[n],
+                "need_ref": need_refs[n],
+                "offer": offer_texts[o],
+                "offer_ref": offer_refs[o],
+                "similarity": round(v, 3),
+            }
+            if t
+            else None
             for t, n, o, v in zip(told, need.tolist(), offer.tolist(), value.tolist())
         ]
 
@@ -420,8 +529,11 @@ def _suggestions(
     met_y = quoted(d["b_found"], d["b_value"], d["b_need"], d["b_offer"])  # y's need met by x's offer
     confidence = d["confidence"].tolist() if "confidence" in d else [None] * len(x)
     rivals = d["rivals"].tolist() if "rivals" in d else [False] * len(x)
-    rival_x, rival_y = rival_reasons(d, offers=corpus.offers.texts, needs=corpus.needs.texts) if "rivals" in d \
+    rival_x, rival_y = (
+        rival_reasons(d, offers=corpus.offers.texts, needs=corpus.needs.texts)
+        if "rivals" in d
         else ([None] * len(x), [None] * len(x))
+    )
     score, forward, backward = d["score"].tolist(), d["forward"].tolist(), d["backward"].tolist()
     cooperation, sectors, language = d["cooperation"].tolist(), d["sectors"].tolist(), d["language"].tolist()
     x_keys, y_keys = [keys[i] for i in x.tolist()], [keys[i] for i in y.tolist()]
@@ -435,22 +547,46 @@ def _suggestions(
         if wanted_x[p]:
             warning = [Reason("rivals", rival_x[p])] if rivals[p] else []
             out_x[p] = Suggestion(
-                counterpart=y_keys[p], score=score[p], score_forward=forward[p], score_backward=backward[p],
-                parts={"forward": forward[p], "backward": backward[p], "cooperation": cooperation[p],
-                       "sectors": sectors[p], "language": language[p], **sure},
-                reasons=warning + ([Reason("need_met", a)] if a else []) + ([Reason("offer_wanted", b)] if b else [])
+                counterpart=y_keys[p],
+                score=score[p],
+                score_forward=forward[p],
+                score_backward=backward[p],
+                parts={
+                    "forward": forward[p],
+                    "backward": backward[p],
+                    "cooperation": cooperation[p],
+                    "sectors": sectors[p],
+                    "language": language[p],
+                    **sure,
+                },
+                reasons=warning
+                + ([Reason("need_met", a)] if a else [])
+                + ([Reason("offer_wanted", b)] if b else [])
                 + shared,
-                confidence=confidence[p], rivals=rivals[p],
+                confidence=confidence[p],
+                rivals=rivals[p],
             )
         if wanted_y[p]:
             warning = [Reason("rivals", rival_y[p])] if rivals[p] else []
             out_y[p] = Suggestion(
-                counterpart=x_keys[p], score=score[p], score_forward=backward[p], score_backward=forward[p],
-                parts={"forward": backward[p], "backward": forward[p], "cooperation": cooperation[p],
-                       "sectors": sectors[p], "language": language[p], **sure},
-                reasons=warning + ([Reason("need_met", b)] if b else []) + ([Reason("offer_wanted", a)] if a else [])
+                counterpart=x_keys[p],
+                score=score[p],
+                score_forward=backward[p],
+                score_backward=forward[p],
+                parts={
+                    "forward": backward[p],
+                    "backward": forward[p],
+                    "cooperation": cooperation[p],
+                    "sectors": sectors[p],
+                    "language": language[p],
+                    **sure,
+                },
+                reasons=warning
+                + ([Reason("need_met", b)] if b else [])
+                + ([Reason("offer_wanted", a)] if a else [])
                 + list(shared),
-                confidence=confidence[p], rivals=rivals[p],
+                confidence=confidence[p],
+                rivals=rivals[p],
             )
     return out_x, out_y
 
@@ -489,12 +625,17 @@ def rank_counterparts(
 
 
 def _rank(
-    profiles: Sequence[Profile], top_k: int, embedder: Embedder | None, only: Collection[Hashable] | None,
+    profiles: Sequence[Profile],
+    top_k: int,
+    embedder: Embedder | None,
+    only: Collection[Hashable] | None,
     weights: Weights,
 ) -> Ranking:
     notes = []
     if embedder is None:
-        notes.append("No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak.")
+        notes.append(
+            "No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak."
+        )
     corpus = _Corpus(profiles, embedder, weights)
     keys = corpus.keys
     wanted = set(only) if only is not None else None
@@ -518,7 +659,9 @@ def _rank(
         chosen.update(zip(firms.tolist(), others[row_top].tolist()))
         if both:
             chosen.update(zip(others.tolist(), firms[column_top].tolist()))
-    return Ranking(suggestions=_build(corpus, rerank(corpus, chosen, top_k)), engine_version=ENGINE_VERSION, notes=notes)
+    return Ranking(
+        suggestions=_build(corpus, rerank(corpus, chosen, top_k)), engine_version=ENGINE_VERSION, notes=notes
+    )
 
 
 def candidates(corpus: _Corpus, top_k: int) -> int:
@@ -533,7 +676,9 @@ def _pairs_of(corpus: _Corpus, chosen: dict[int, list[int]]) -> tuple[np.ndarray
     that firm is the pair's y."""
     countries = sorted(set(corpus.country))
     rank_of = {c: i for i, c in enumerate(countries)}
-    order_of = np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(corpus.keys) else np.zeros(0, np.int64)
+    order_of = (
+        np.array([rank_of[c] for c in corpus.country], dtype=np.int64) if len(corpus.keys) else np.zeros(0, np.int64)
+    )
     firm = np.fromiter((f for f, counterparts in chosen.items() for _ in counterparts), dtype=np.int64)
     other = np.fromiter((c for counterparts in chosen.values() for c in counterparts), dtype=np.int64)
     swap = order_of[firm] > order_of[other] if len(firm) else np.zeros(0, bool)
@@ -579,7 +724,9 @@ def _build(corpus: _Corpus, chosen: dict[int, list[int]]) -> dict[Hashable, list
     built_y: list[Suggestion | None] = []
     for start in range(0, len(pairs), PAIR_CHUNK):
         end = start + PAIR_CHUNK
-        sx, sy = _suggestions(corpus, pairs[start:end, 0], pairs[start:end, 1], for_x[start:end], for_y[start:end], keys)
+        sx, sy = _suggestions(
+            corpus, pairs[start:end, 0], pairs[start:end, 1], for_x[start:end], for_y[start:end], keys
+        )
         built_x += sx
         built_y += sy
     suggestions = {}

@@ -6,82 +6,233 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('companies', '0002_chamber_staff_group'),
+        ("companies", "0002_chamber_staff_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TextEmbedding',
+            name="TextEmbedding",
             fields=[
-                ('key', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('vector', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("key", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("vector", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'text embedding',
-                'verbose_name_plural': 'text embeddings',
+                "verbose_name": "text embedding",
+                "verbose_name_plural": "text embeddings",
             },
         ),
         migrations.CreateModel(
-            name='Match',
+            name="Match",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.FloatField(db_index=True, verbose_name='score')),
-                ('fit_for_vn', models.FloatField(help_text="How well the Russian firm's offers meet the Vietnamese firm's needs.", verbose_name='fit for the Vietnamese firm')),
-                ('fit_for_ru', models.FloatField(help_text="How well the Vietnamese firm's offers meet the Russian firm's needs.", verbose_name='fit for the Russian firm')),
-                ('score_parts', models.JSONField(default=dict, verbose_name='score parts')),
-                ('reasons', models.JSONField(default=list, help_text="Facts behind the match, from the Vietnamese firm's side.", verbose_name='reasons')),
-                ('engine_version', models.CharField(max_length=20, verbose_name='engine version')),
-                ('status', models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('connected', 'Connected')], db_index=True, default='suggested', max_length=10, verbose_name='status')),
-                ('review_note', models.TextField(blank=True, verbose_name='review note')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed at')),
-                ('introduced_at', models.DateTimeField(blank=True, null=True, verbose_name='introduced at')),
-                ('response_vn', models.CharField(choices=[('pending', 'Waiting for an answer'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=8, verbose_name="Vietnamese firm's answer")),
-                ('response_ru', models.CharField(choices=[('pending', 'Waiting for an answer'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=8, verbose_name="Russian firm's answer")),
-                ('outcome_vn', models.CharField(blank=True, choices=[('', 'Not recorded'), ('met', 'Met'), ('agreement', 'Agreement signed'), ('no_reply', 'No reply')], max_length=10, verbose_name='outcome told by the Vietnamese firm')),
-                ('outcome_ru', models.CharField(blank=True, choices=[('', 'Not recorded'), ('met', 'Met'), ('agreement', 'Agreement signed'), ('no_reply', 'No reply')], max_length=10, verbose_name='outcome told by the Russian firm')),
-                ('connected_at', models.DateTimeField(blank=True, null=True, verbose_name='connected at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('company_ru', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matches_as_ru', to='companies.company', verbose_name='Russian firm')),
-                ('company_vn', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matches_as_vn', to='companies.company', verbose_name='Vietnamese firm')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("score", models.FloatField(db_index=True, verbose_name="score")),
+                (
+                    "fit_for_vn",
+                    models.FloatField(
+                        help_text="How well the Russian firm's offers meet the Vietnamese firm's needs.",
+                        verbose_name="fit for the Vietnamese firm",
+                    ),
+                ),
+                (
+                    "fit_for_ru",
+                    models.FloatField(
+                        help_text="How well the Vietnamese firm's offers meet the Russian firm's needs.",
+                        verbose_name="fit for the Russian firm",
+                    ),
+                ),
+                ("score_parts", models.JSONField(default=dict, verbose_name="score parts")),
+                (
+                    "reasons",
+                    models.JSONField(
+                        default=list,
+                        help_text="Facts behind the match, from the Vietnamese firm's side.",
+                        verbose_name="reasons",
+                    ),
+                ),
+                ("engine_version", models.CharField(max_length=20, verbose_name="engine version")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("introduced", "Introduced"),
+                            ("declined", "Declined"),
+                            ("connected", "Connected"),
+                        ],
+                        db_index=True,
+                        default="suggested",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("review_note", models.TextField(blank=True, verbose_name="review note")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="reviewed at")),
+                ("introduced_at", models.DateTimeField(blank=True, null=True, verbose_name="introduced at")),
+                (
+                    "response_vn",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for an answer"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="Vietnamese firm's answer",
+                    ),
+                ),
+                (
+                    "response_ru",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for an answer"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                        verbose_name="Russian firm's answer",
+                    ),
+                ),
+                (
+                    "outcome_vn",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not recorded"),
+                            ("met", "Met"),
+                            ("agreement", "Agreement signed"),
+                            ("no_reply", "No reply"),
+                        ],
+                        max_length=10,
+                        verbose_name="outcome told by the Vietnamese firm",
+                    ),
+                ),
+                (
+                    "outcome_ru",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not recorded"),
+                            ("met", "Met"),
+                            ("agreement", "Agreement signed"),
+                            ("no_reply", "No reply"),
+                        ],
+                        max_length=10,
+                        verbose_name="outcome told by the Russian firm",
+                    ),
+                ),
+                ("connected_at", models.DateTimeField(blank=True, null=True, verbose_name="connected at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "company_ru",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matches_as_ru",
+                        to="companies.company",
+                        verbose_name="Russian firm",
+                    ),
+                ),
+                (
+                    "company_vn",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="matches_as_vn",
+                        to="companies.company",
+                        verbose_name="Vietnamese firm",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'match',
-                'verbose_name_plural': 'matches',
-                'ordering': ['-score', 'id'],
+                "verbose_name": "match",
+                "verbose_name_plural": "matches",
+                "ordering": ["-score", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MatchEvent',
+            name="MatchEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=30, verbose_name='action')),
-                ('from_status', models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('connected', 'Connected')], max_length=10)),
-                ('to_status', models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('connected', 'Connected')], max_length=10)),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='matchmaking.match')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("action", models.CharField(max_length=30, verbose_name="action")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("introduced", "Introduced"),
+                            ("declined", "Declined"),
+                            ("connected", "Connected"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("introduced", "Introduced"),
+                            ("declined", "Declined"),
+                            ("connected", "Connected"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="matchmaking.match"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'match event',
-                'verbose_name_plural': 'match events',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "match event",
+                "verbose_name_plural": "match events",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='match',
-            index=models.Index(fields=['status', '-score'], name='matchmaking_status_bb6cde_idx'),
+            model_name="match",
+            index=models.Index(fields=["status", "-score"], name="matchmaking_status_bb6cde_idx"),
         ),
         migrations.AddConstraint(
-            model_name='match',
-            constraint=models.UniqueConstraint(fields=('company_vn', 'company_ru'), name='one_match_per_pair'),
+            model_name="match",
+            constraint=models.UniqueConstraint(fields=("company_vn", "company_ru"), name="one_match_per_pair"),
         ),
     ]

@@ -6,83 +6,211 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0004_digest_preferences'),
-        ('matchmaking', '0002_chamber_staff_match_permissions'),
+        ("companies", "0004_digest_preferences"),
+        ("matchmaking", "0002_chamber_staff_match_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='match',
-            name='expired_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='expired at'),
+            model_name="match",
+            name="expired_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="expired at"),
         ),
         migrations.AlterField(
-            model_name='match',
-            name='status',
-            field=models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected')], db_index=True, default='suggested', max_length=10, verbose_name='status'),
+            model_name="match",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                ],
+                db_index=True,
+                default="suggested",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='matchevent',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected')], max_length=10),
+            model_name="matchevent",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='matchevent',
-            name='to_status',
-            field=models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected')], max_length=10),
+            model_name="matchevent",
+            name="to_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='DigestDelivery',
+            name="DigestDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('iso_year', models.PositiveSmallIntegerField(verbose_name='ISO year')),
-                ('iso_week', models.PositiveSmallIntegerField(verbose_name='ISO week')),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sent', 'Sent'), ('skipped', 'Skipped'), ('failed', 'Failed (will be retried)')], db_index=True, default='pending', max_length=8, verbose_name='status')),
-                ('reason', models.CharField(blank=True, help_text='Why it was skipped or failed.', max_length=300, verbose_name='reason')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='content')),
-                ('sent_to', django.contrib.postgres.fields.ArrayField(base_field=models.EmailField(max_length=254), blank=True, default=list, size=None, verbose_name='accepted by the mail server for')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('chamber', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='digest_deliveries', to='companies.organisation', verbose_name='chamber (staff digest)')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='digest_deliveries', to='companies.company', verbose_name='firm')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("iso_year", models.PositiveSmallIntegerField(verbose_name="ISO year")),
+                ("iso_week", models.PositiveSmallIntegerField(verbose_name="ISO week")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sent", "Sent"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed (will be retried)"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True, help_text="Why it was skipped or failed.", max_length=300, verbose_name="reason"
+                    ),
+                ),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="content")),
+                (
+                    "sent_to",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.EmailField(max_length=254),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="accepted by the mail server for",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                (
+                    "chamber",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="digest_deliveries",
+                        to="companies.organisation",
+                        verbose_name="chamber (staff digest)",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="digest_deliveries",
+                        to="companies.company",
+                        verbose_name="firm",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'digest delivery',
-                'verbose_name_plural': 'digest deliveries',
-                'ordering': ['-iso_year', '-iso_week', 'id'],
+                "verbose_name": "digest delivery",
+                "verbose_name_plural": "digest deliveries",
+                "ordering": ["-iso_year", "-iso_week", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DigestItem',
+            name="DigestItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('new', 'New introduction'), ('reminder', 'Reminder'), ('expired', 'Expired unanswered')], max_length=8, verbose_name='kind')),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='matchmaking.digestdelivery')),
-                ('match', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='digest_items', to='matchmaking.match')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New introduction"),
+                            ("reminder", "Reminder"),
+                            ("expired", "Expired unanswered"),
+                        ],
+                        max_length=8,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="matchmaking.digestdelivery",
+                    ),
+                ),
+                (
+                    "match",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="digest_items",
+                        to="matchmaking.match",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'digest item',
-                'verbose_name_plural': 'digest items',
-                'ordering': ['delivery', 'kind', 'id'],
+                "verbose_name": "digest item",
+                "verbose_name_plural": "digest items",
+                "ordering": ["delivery", "kind", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='digestdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('company__isnull', False)), fields=('company', 'iso_year', 'iso_week'), name='one_firm_digest_per_week'),
+            model_name="digestdelivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("company__isnull", False)),
+                fields=("company", "iso_year", "iso_week"),
+                name="one_firm_digest_per_week",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestdelivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('chamber__isnull', False)), fields=('chamber', 'iso_year', 'iso_week'), name='one_staff_digest_per_week'),
+            model_name="digestdelivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("chamber__isnull", False)),
+                fields=("chamber", "iso_year", "iso_week"),
+                name="one_staff_digest_per_week",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestdelivery',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('chamber__isnull', True), ('company__isnull', False)), models.Q(('chamber__isnull', False), ('company__isnull', True)), _connector='OR'), name='digest_for_a_firm_or_a_chamber'),
+            model_name="digestdelivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("chamber__isnull", True), ("company__isnull", False)),
+                    models.Q(("chamber__isnull", False), ("company__isnull", True)),
+                    _connector="OR",
+                ),
+                name="digest_for_a_firm_or_a_chamber",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestitem',
-            constraint=models.UniqueConstraint(fields=('delivery', 'match', 'kind'), name='one_item_per_match_and_kind'),
+            model_name="digestitem",
+            constraint=models.UniqueConstraint(
+                fields=("delivery", "match", "kind"), name="one_item_per_match_and_kind"
+            ),
         ),
     ]

@@ -22,7 +22,9 @@ def create_schedules(apps, schema_editor):
         PeriodicTask.objects.get_or_create(
             name=name,
             defaults={
-                "task": TASK, "crontab": crontab, "kwargs": json.dumps({"country": country}),
+                "task": TASK,
+                "crontab": crontab,
+                "kwargs": json.dumps({"country": country}),
                 "description": "Sends each firm its new introductions and each chamber's staff its review queue.",
             },
         )

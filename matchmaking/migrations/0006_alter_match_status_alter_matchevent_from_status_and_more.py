@@ -4,25 +4,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('matchmaking', '0005_chamber_staff_digest_permissions'),
+        ("matchmaking", "0005_chamber_staff_digest_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='match',
-            name='status',
-            field=models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected'), ('withdrawn', 'Withdrawn by a firm')], db_index=True, default='suggested', max_length=10, verbose_name='status'),
+            model_name="match",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                    ("withdrawn", "Withdrawn by a firm"),
+                ],
+                db_index=True,
+                default="suggested",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='matchevent',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected'), ('withdrawn', 'Withdrawn by a firm')], max_length=10),
+            model_name="matchevent",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                    ("withdrawn", "Withdrawn by a firm"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='matchevent',
-            name='to_status',
-            field=models.CharField(blank=True, choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected'), ('withdrawn', 'Withdrawn by a firm')], max_length=10),
+            model_name="matchevent",
+            name="to_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                    ("withdrawn", "Withdrawn by a firm"),
+                ],
+                max_length=10,
+            ),
         ),
     ]

@@ -6,40 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companies', '0006_directory_indexes'),
-        ('matchmaking', '0006_alter_match_status_alter_matchevent_from_status_and_more'),
+        ("companies", "0006_directory_indexes"),
+        ("matchmaking", "0006_alter_match_status_alter_matchevent_from_status_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='match',
-            name='company_vn',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='matches_as_vn', to='companies.company', verbose_name='Vietnamese firm'),
+            model_name="match",
+            name="company_vn",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="matches_as_vn",
+                to="companies.company",
+                verbose_name="Vietnamese firm",
+            ),
         ),
         migrations.AlterField(
-            model_name='match',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="match",
+            name="reviewed_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='match',
-            name='status',
-            field=models.CharField(choices=[('suggested', 'Suggested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('introduced', 'Introduced'), ('declined', 'Declined'), ('expired', 'Expired unanswered'), ('connected', 'Connected'), ('withdrawn', 'Withdrawn by a firm')], default='suggested', max_length=10, verbose_name='status'),
+            model_name="match",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("suggested", "Suggested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("introduced", "Introduced"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired unanswered"),
+                    ("connected", "Connected"),
+                    ("withdrawn", "Withdrawn by a firm"),
+                ],
+                default="suggested",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='matchevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="matchevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='match',
-            index=models.Index(condition=models.Q(('reviewed_by__isnull', False)), fields=['reviewed_by'], name='match_reviewer'),
+            model_name="match",
+            index=models.Index(
+                condition=models.Q(("reviewed_by__isnull", False)), fields=["reviewed_by"], name="match_reviewer"
+            ),
         ),
         migrations.AddIndex(
-            model_name='matchevent',
-            index=models.Index(condition=models.Q(('actor__isnull', False)), fields=['actor'], name='match_event_actor'),
+            model_name="matchevent",
+            index=models.Index(
+                condition=models.Q(("actor__isnull", False)), fields=["actor"], name="match_event_actor"
+            ),
         ),
     ]

@@ -12,12 +12,24 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('matchmaking', '0009_digest_introductions'),
+        ("matchmaking", "0009_digest_introductions"),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='match',
-            index=models.Index(models.Func(django.db.models.expressions.CombinedExpression(django.db.models.functions.comparison.Coalesce('confidence', 'score'), '*', models.Value(-100)), function='ROUND', output_field=models.FloatField()), models.F('created_at'), models.F('id'), condition=models.Q(('status', 'suggested')), name='match_review_queue'),
+            model_name="match",
+            index=models.Index(
+                models.Func(
+                    django.db.models.expressions.CombinedExpression(
+                        django.db.models.functions.comparison.Coalesce("confidence", "score"), "*", models.Value(-100)
+                    ),
+                    function="ROUND",
+                    output_field=models.FloatField(),
+                ),
+                models.F("created_at"),
+                models.F("id"),
+                condition=models.Q(("status", "suggested")),
+                name="match_review_queue",
+            ),
         ),
     ]

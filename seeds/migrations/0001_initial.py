@@ -4,55 +4,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('companies', '0001_initial'),
+        ("companies", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('business_meeting', 'Business meeting'), ('delegation', 'Delegation visit')], max_length=20, verbose_name='kind')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='city')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='date')),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='year')),
-                ('approx_participants', models.PositiveIntegerField(blank=True, null=True, verbose_name='firms taking part (about)')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('source_article', models.CharField(max_length=100, verbose_name='source article')),
-                ('companies', models.ManyToManyField(blank=True, related_name='article_events', to='companies.company')),
-                ('organisers', models.ManyToManyField(blank=True, related_name='events', to='companies.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("business_meeting", "Business meeting"), ("delegation", "Delegation visit")],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="city")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="date")),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="year")),
+                (
+                    "approx_participants",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="firms taking part (about)"),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                ("source_article", models.CharField(max_length=100, verbose_name="source article")),
+                (
+                    "companies",
+                    models.ManyToManyField(blank=True, related_name="article_events", to="companies.company"),
+                ),
+                ("organisers", models.ManyToManyField(blank=True, related_name="events", to="companies.organisation")),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['year', 'date', 'name'],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["year", "date", "name"],
             },
         ),
         migrations.CreateModel(
-            name='TradeFigure',
+            name="TradeFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=60, verbose_name='period')),
-                ('period_start', models.DateField(blank=True, null=True, verbose_name='period start')),
-                ('period_end', models.DateField(blank=True, null=True, verbose_name='period end')),
-                ('flow', models.CharField(choices=[('total', 'Two-way total'), ('ru_to_vn', "Russia's exports to Vietnam"), ('vn_to_ru', "Vietnam's exports to Russia")], default='total', max_length=10, verbose_name='flow')),
-                ('kind', models.CharField(choices=[('actual', 'Actual'), ('target', 'Target')], default='actual', max_length=10, verbose_name='kind')),
-                ('value_usd_million', models.DecimalField(blank=True, decimal_places=1, max_digits=10, null=True, verbose_name='value, USD million')),
-                ('growth_percent', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, verbose_name='year-on-year growth, %')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('source_article', models.CharField(max_length=100, verbose_name='source article')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(max_length=60, verbose_name="period")),
+                ("period_start", models.DateField(blank=True, null=True, verbose_name="period start")),
+                ("period_end", models.DateField(blank=True, null=True, verbose_name="period end")),
+                (
+                    "flow",
+                    models.CharField(
+                        choices=[
+                            ("total", "Two-way total"),
+                            ("ru_to_vn", "Russia's exports to Vietnam"),
+                            ("vn_to_ru", "Vietnam's exports to Russia"),
+                        ],
+                        default="total",
+                        max_length=10,
+                        verbose_name="flow",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("actual", "Actual"), ("target", "Target")],
+                        default="actual",
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "value_usd_million",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=10, null=True, verbose_name="value, USD million"
+                    ),
+                ),
+                (
+                    "growth_percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=6, null=True, verbose_name="year-on-year growth, %"
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("source_article", models.CharField(max_length=100, verbose_name="source article")),
             ],
             options={
-                'verbose_name': 'trade figure',
-                'verbose_name_plural': 'trade figures',
-                'ordering': ['period_end', 'flow'],
-                'constraints': [models.UniqueConstraint(fields=('period', 'flow', 'kind', 'source_article'), name='unique_trade_figure')],
+                "verbose_name": "trade figure",
+                "verbose_name_plural": "trade figures",
+                "ordering": ["period_end", "flow"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("period", "flow", "kind", "source_article"), name="unique_trade_figure"
+                    )
+                ],
             },
         ),
     ]

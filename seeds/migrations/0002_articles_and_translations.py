@@ -4,50 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('seeds', '0001_initial'),
+        ("seeds", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.CharField(max_length=100, unique=True, verbose_name='file')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('title_vi', models.CharField(blank=True, max_length=300, verbose_name='title (Vietnamese)')),
-                ('title_ru', models.CharField(blank=True, max_length=300, verbose_name='title (Russian)')),
-                ('date', models.DateField(help_text='Only the part the precision names is known.', verbose_name='date')),
-                ('date_precision', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('year', 'Year')], max_length=5, verbose_name='date precision')),
-                ('date_approximate', models.BooleanField(default=False, help_text='The content only bounds the date.', verbose_name='date approximate')),
-                ('publisher', models.CharField(blank=True, max_length=100, verbose_name='publisher')),
-                ('url', models.URLField(blank=True, verbose_name='original address')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.CharField(max_length=100, unique=True, verbose_name="file")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("title_vi", models.CharField(blank=True, max_length=300, verbose_name="title (Vietnamese)")),
+                ("title_ru", models.CharField(blank=True, max_length=300, verbose_name="title (Russian)")),
+                (
+                    "date",
+                    models.DateField(help_text="Only the part the precision names is known.", verbose_name="date"),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("year", "Year")],
+                        max_length=5,
+                        verbose_name="date precision",
+                    ),
+                ),
+                (
+                    "date_approximate",
+                    models.BooleanField(
+                        default=False, help_text="The content only bounds the date.", verbose_name="date approximate"
+                    ),
+                ),
+                ("publisher", models.CharField(blank=True, max_length=100, verbose_name="publisher")),
+                ("url", models.URLField(blank=True, verbose_name="original address")),
             ],
             options={
-                'verbose_name': 'article',
-                'verbose_name_plural': 'articles',
-                'ordering': ['date', 'file'],
+                "verbose_name": "article",
+                "verbose_name_plural": "articles",
+                "ordering": ["date", "file"],
             },
         ),
         migrations.AddField(
-            model_name='event',
-            name='name_ru',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Russian)'),
+            model_name="event",
+            name="name_ru",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Russian)"),
         ),
         migrations.AddField(
-            model_name='event',
-            name='name_vi',
-            field=models.CharField(blank=True, max_length=200, verbose_name='name (Vietnamese)'),
+            model_name="event",
+            name="name_vi",
+            field=models.CharField(blank=True, max_length=200, verbose_name="name (Vietnamese)"),
         ),
         migrations.AddField(
-            model_name='tradefigure',
-            name='note_ru',
-            field=models.CharField(blank=True, max_length=300, verbose_name='note (Russian)'),
+            model_name="tradefigure",
+            name="note_ru",
+            field=models.CharField(blank=True, max_length=300, verbose_name="note (Russian)"),
         ),
         migrations.AddField(
-            model_name='tradefigure',
-            name='note_vi',
-            field=models.CharField(blank=True, max_length=300, verbose_name='note (Vietnamese)'),
+            model_name="tradefigure",
+            name="note_vi",
+            field=models.CharField(blank=True, max_length=300, verbose_name="note (Vietnamese)"),
         ),
     ]

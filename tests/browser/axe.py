@@ -34,7 +34,8 @@ def axe_violations(page: Page, *, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -
     results = page.evaluate("axe.run(document, {resultTypes: ['violations', 'incomplete']})")
     lines = [_describe(result, kind="") for result in results["violations"] if result["impact"] in impacts]
     lines += [
-        _describe(result, kind=" (needs review)") for result in results["incomplete"]
+        _describe(result, kind=" (needs review)")
+        for result in results["incomplete"]
         if result["id"] in REVIEW_COUNTS_AS_VIOLATION and result["impact"] in impacts
     ]
     return lines

@@ -24,7 +24,13 @@ from matchmaking import services as match_services
 from tests.browser.axe import axe_violations, horizontal_overflow, overflowing_elements
 from tests.browser.test_journey import PASSWORD
 from tests.factories import (
-    ChamberFactory, CompanyFactory, EventFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory,
+    ChamberFactory,
+    CompanyFactory,
+    EventFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
     register_firm,
 )
 
@@ -101,18 +107,46 @@ def site(sectors_loaded, settings) -> dict:
     call_command("load_seeds", verbosity=0)  # the home page's trade figures and the articles' events
     vcci = ChamberFactory(slug="vcci", name="VCCI", country="VN")
     ChamberFactory(slug="delovaya-rossiya", name="Delovaya Rossiya", country="RU")
-    vn = CompanyFactory(name="Công ty TNHH Cà phê Đắk Lắk", city="Buôn Ma Thuột", activity_code="1077",
-                        activity_division_id="10", languages=["vi", "en"], chamber=vcci)
-    ListingFactory(company=vn, direction="offer", cooperation=["supply", "distribution"],
-                   text="Cà phê Robusta rang xay và cà phê nhân, 800 tấn mỗi năm, chứng nhận UTZ, xuất khẩu sang Nga.")
-    ListingFactory(company=vn, direction="need", cooperation=["distribution"],
-                   text="Nhà phân phối cà phê tại Nga, các chuỗi bán lẻ ở Moskva và Sankt-Peterburg.")
-    ru = CompanyFactory(name="ООО «Казань Кофе»", country="RU", city="Казань", activity_code="46.37",
-                        activity_division_id="46", languages=["ru"])
-    ListingFactory(company=ru, direction="need", cooperation=["supply"],
-                   text="Ищем поставщика вьетнамского кофе робуста, жареного и в зёрнах, от 20 тонн в месяц.")
-    ListingFactory(company=ru, direction="offer", cooperation=["distribution"],
-                   text="Дистрибуция кофе и чая по 40 регионам России, склады в Казани и Москве.")
+    vn = CompanyFactory(
+        name="Công ty TNHH Cà phê Đắk Lắk",
+        city="Buôn Ma Thuột",
+        activity_code="1077",
+        activity_division_id="10",
+        languages=["vi", "en"],
+        chamber=vcci,
+    )
+    ListingFactory(
+        company=vn,
+        direction="offer",
+        cooperation=["supply", "distribution"],
+        text="Cà phê Robusta rang xay và cà phê nhân, 800 tấn mỗi năm, chứng nhận UTZ, xuất khẩu sang Nga.",
+    )
+    ListingFactory(
+        company=vn,
+        direction="need",
+        cooperation=["distribution"],
+        text="Nhà phân phối cà phê tại Nga, các chuỗi bán lẻ ở Moskva và Sankt-Peterburg.",
+    )
+    ru = CompanyFactory(
+        name="ООО «Казань Кофе»",
+        country="RU",
+        city="Казань",
+        activity_code="46.37",
+        activity_division_id="46",
+        languages=["ru"],
+    )
+    ListingFactory(
+        company=ru,
+        direction="need",
+        cooperation=["supply"],
+        text="Ищем поставщика вьетнамского кофе робуста, жареного и в зёрнах, от 20 тонн в месяц.",
+    )
+    ListingFactory(
+        company=ru,
+        direction="offer",
+        cooperation=["distribution"],
+        text="Дистрибуция кофе и чая по 40 регионам России, склады в Казани и Москве.",
+    )
     for index in range(3):
         ListingFactory(company=CompanyFactory(name=f"Coffee roaster {index}", country="VN"), text="Roasted coffee")
     member = UserFactory(username=MEMBER, email=MEMBER, password=PASSWORD)
@@ -129,15 +163,23 @@ def site(sectors_loaded, settings) -> dict:
     unverified = UserFactory(username="new@signup.example", email="new@signup.example", is_active=False)
     unverified.set_unusable_password()
     unverified.save()
-    verify_path = "/accounts/verify/{}/{}/".format(urlsafe_base64_encode(force_bytes(unverified.pk)),
-                                                   email_verification_token.make_token(unverified))
-    imported = CompanyFactory(name="Công ty Chè Thái Nguyên", status=Company.Status.PUBLISHED, consent_purposes=[],
-                              contact_email="tra@thai-nguyen.example")
+    verify_path = "/accounts/verify/{}/{}/".format(
+        urlsafe_base64_encode(force_bytes(unverified.pk)), email_verification_token.make_token(unverified)
+    )
+    imported = CompanyFactory(
+        name="Công ty Chè Thái Nguyên",
+        status=Company.Status.PUBLISHED,
+        consent_purposes=[],
+        contact_email="tra@thai-nguyen.example",
+    )
     [recipient], _ = firm_recipients(ru)
     assert recipient.pk == membership.pk
     return {
-        "firm_pk": vn.pk, "event_slug": event.slug, "verify_path": verify_path,
-        "claim_token": claim_token(imported), "unsubscribe_token": recipient.token,
+        "firm_pk": vn.pk,
+        "event_slug": event.slug,
+        "verify_path": verify_path,
+        "claim_token": claim_token(imported),
+        "unsubscribe_token": recipient.token,
     }
 
 
@@ -171,15 +213,18 @@ def test_the_main_pages_pass_axe_and_fit_a_phone(browser, live_server, site, lan
         problems += [f"{screen.name} at {PHONE['width']} px: {line}" for line in axe_violations(page)]
         overflow = horizontal_overflow(page)
         if overflow:
-            problems.append(f"{screen.name} at {PHONE['width']} px: the page scrolls sideways by {overflow} px, "
-                            f"past the edge: {', '.join(overflowing_elements(page))}")
+            problems.append(
+                f"{screen.name} at {PHONE['width']} px: the page scrolls sideways by {overflow} px, "
+                f"past the edge: {', '.join(overflowing_elements(page))}"
+            )
         slug = screen.name.replace(" ", "-").replace(",", "").replace("'", "")
         page.screenshot(path=screenshots / f"a11y-{language}-{slug}-phone.png", full_page=True)
     assert not problems, f"{len(problems)} problems in {language}:\n" + "\n".join(problems)
 
 
-def test_on_a_phone_the_directory_shows_firms_on_the_first_screen_and_keeps_every_filter(browser, live_server,
-                                                                                          site, screenshots):
+def test_on_a_phone_the_directory_shows_firms_on_the_first_screen_and_keeps_every_filter(
+    browser, live_server, site, screenshots
+):
     base = live_server.url
     page = _signed_in(browser, base, "ru", None)
     page.set_viewport_size(PHONE)

@@ -10,7 +10,13 @@ from events import services
 from events.models import Meeting, MeetingRequest, Participant
 from tests.browser.test_journey import PASSWORD, switch_language
 from tests.factories import (
-    ChamberFactory, CompanyFactory, EventFactory, InterpreterFactory, ListingFactory, MembershipFactory, UserFactory,
+    ChamberFactory,
+    CompanyFactory,
+    EventFactory,
+    InterpreterFactory,
+    ListingFactory,
+    MembershipFactory,
+    UserFactory,
     register_firm,
 )
 
@@ -26,11 +32,21 @@ def b2b_day(sectors_loaded):
     event = EventFactory(organiser=vcci, name="Ngày gặp gỡ B2B Việt Nam – Nga", tables=3)
     InterpreterFactory(event=event, name="Trần Minh Anh", pairs=["ru-vi"])
     vn = CompanyFactory(name="Công ty TNHH Cà phê Đắk Lắk", languages=["vi"], contact_email=VN_CONTACT)
-    ListingFactory(company=vn, direction="offer", cooperation=["supply"],
-                   text="Cà phê Robusta rang xay và cà phê nhân, 800 tấn mỗi năm, chứng nhận UTZ, xuất khẩu sang Nga.")
-    ru = CompanyFactory(name="ООО «Казань Кофе»", country="RU", city="Казань", languages=["ru"], contact_email=RU_CONTACT)
-    ListingFactory(company=ru, direction="need", cooperation=["supply"],
-                   text="Ищем поставщика вьетнамского кофе робуста, жареного и в зёрнах, от 20 тонн в месяц.")
+    ListingFactory(
+        company=vn,
+        direction="offer",
+        cooperation=["supply"],
+        text="Cà phê Robusta rang xay và cà phê nhân, 800 tấn mỗi năm, chứng nhận UTZ, xuất khẩu sang Nga.",
+    )
+    ru = CompanyFactory(
+        name="ООО «Казань Кофе»", country="RU", city="Казань", languages=["ru"], contact_email=RU_CONTACT
+    )
+    ListingFactory(
+        company=ru,
+        direction="need",
+        cooperation=["supply"],
+        text="Ищем поставщика вьетнамского кофе робуста, жареного и в зёрнах, от 20 тонн в месяц.",
+    )
     for company, username, language in ((vn, "lan@member.example", "vi"), (ru, "olga@member.example", "ru")):
         MembershipFactory(company=company, user=UserFactory(username=username, password=PASSWORD), language=language)
     register_firm(event, ru)  # the Russian firm registered earlier and was accepted

@@ -18,19 +18,31 @@ PASSWORD = "Mekong-Volga-2026!"
 VERIFY_LINK = re.compile(r"https?://\S+/accounts/verify/\S+/")
 
 VIETNAMESE_FIRM = {
-    "name": "Công ty TNHH Cà phê Tây Nguyên Xanh", "country": "VN", "city": "Buôn Ma Thuột", "code": "1077",
-    "sector": "10", "contact": "Nguyễn Thị Lan", "email": "lan@taynguyen-coffee.example", "phone": "+84 262 000 111",
+    "name": "Công ty TNHH Cà phê Tây Nguyên Xanh",
+    "country": "VN",
+    "city": "Buôn Ma Thuột",
+    "code": "1077",
+    "sector": "10",
+    "contact": "Nguyễn Thị Lan",
+    "email": "lan@taynguyen-coffee.example",
+    "phone": "+84 262 000 111",
     "offer": "Cà phê Robusta và Arabica rang xay, đóng gói, 1.200 tấn mỗi năm, chứng nhận UTZ và HACCP, xuất khẩu "
-             "sang Liên minh Kinh tế Á Âu.",
+    "sang Liên minh Kinh tế Á Âu.",
     "need": "Nhà phân phối cà phê tại Nga, các chuỗi bán lẻ và nhà nhập khẩu thực phẩm ở Moskva và Sankt-Peterburg.",
 }
 RUSSIAN_FIRM = {
-    "name": "ООО «Волга Кофе Трейд»", "country": "RU", "city": "Казань", "code": "46.37",
-    "sector": "46", "contact": "Ольга Смирнова", "email": "olga@volga-coffee.example", "phone": "+7 843 000 22 33",
+    "name": "ООО «Волга Кофе Трейд»",
+    "country": "RU",
+    "city": "Казань",
+    "code": "46.37",
+    "sector": "46",
+    "contact": "Ольга Смирнова",
+    "email": "olga@volga-coffee.example",
+    "phone": "+7 843 000 22 33",
     "offer": "Дистрибуция кофе и чая по 40 регионам России: склады в Казани и Москве, поставки в розничные сети и "
-             "рестораны.",
+    "рестораны.",
     "need": "Поставщики вьетнамского кофе робуста и арабика, обжаренного и в зёрнах, с сертификатами качества, "
-            "от 20 тонн в месяц.",
+    "от 20 тонн в месяц.",
 }
 
 
@@ -90,7 +102,8 @@ def sign_up_and_describe(browser: Browser, base: str, firm: dict, language: str,
     expect(page.locator("[data-testid=activity-division]")).to_contain_text(firm["sector"])
     page.click("[data-testid=submit-profile]")
     expect(page.locator("[data-testid=profile-status]")).to_have_text(
-        str(Company.Status.PENDING.label) if language == "en" else re.compile(r"\S"))
+        str(Company.Status.PENDING.label) if language == "en" else re.compile(r"\S")
+    )
     page.screenshot(path=shots / f"{tag}-3-profile-submitted.png", full_page=True)
     return page
 
@@ -130,8 +143,13 @@ def test_two_firms_go_from_sign_up_to_a_connected_partner(browser, live_server, 
         admin_action(staff, base + "/admin/companies/company/?status=pending", firm.pk, "publish")
     recompute_matches()
     match = Match.objects.get(company_vn=vn, company_ru=ru)
-    admin_action(staff, base + "/admin/matchmaking/match/?status=suggested", match.pk, "approve",
-                 note="Coffee supplier for a coffee distributor")
+    admin_action(
+        staff,
+        base + "/admin/matchmaking/match/?status=suggested",
+        match.pk,
+        "approve",
+        note="Coffee supplier for a coffee distributor",
+    )
     call_command("send_digests", verbosity=0)  # the weekly digest introduces the approved match
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
@@ -143,8 +161,9 @@ def test_two_firms_go_from_sign_up_to_a_connected_partner(browser, live_server, 
         card = page.locator("[data-testid=introduction]")
         expect(card).to_contain_text(other["name"])
         expect(card).not_to_contain_text(other["email"])  # nothing before both accept
-        page.screenshot(path=screenshots / f"{page.locator('html').get_attribute('lang')}-4-introductions.png",
-                        full_page=True)
+        page.screenshot(
+            path=screenshots / f"{page.locator('html').get_attribute('lang')}-4-introductions.png", full_page=True
+        )
         page.click("[data-testid=accept]")
 
     for page, other in ((vn_page, RUSSIAN_FIRM), (ru_page, VIETNAMESE_FIRM)):
@@ -167,8 +186,9 @@ def test_two_firms_go_from_sign_up_to_a_connected_partner(browser, live_server, 
     expect(outsider.locator("main")).not_to_contain_text(RUSSIAN_FIRM["email"])
     expect(outsider.locator("main")).not_to_contain_text(RUSSIAN_FIRM["name"])
     csrf = next(c["value"] for c in outsider.context.cookies() if c["name"] == "csrftoken")
-    response = outsider.request.post(base + f"/my/introductions/{match.pk}/answer/", form={"answer": "accept"},
-                                     headers={"X-CSRFToken": csrf})
+    response = outsider.request.post(
+        base + f"/my/introductions/{match.pk}/answer/", form={"answer": "accept"}, headers={"X-CSRFToken": csrf}
+    )
     assert response.status == 404
     outsider.goto(base + f"/directory/{ru.pk}/")
     expect(outsider.locator("main")).to_contain_text(RUSSIAN_FIRM["name"])

@@ -71,7 +71,8 @@ class CountingPage:
 
 @pytest.mark.parametrize("size", VIEWPORTS)
 def test_the_coffee_exporter_signs_up_and_submits_its_profile_in_vietnamese(
-        browser: Browser, live_server, chambers, screenshots, size):
+    browser: Browser, live_server, chambers, screenshots, size
+):
     firm, base = VIETNAMESE_FIRM, live_server.url
     viewport = VIEWPORTS[size]
     tag = f"profile-journey-{viewport['width']}x{viewport['height']}"
@@ -113,7 +114,10 @@ def test_the_coffee_exporter_signs_up_and_submits_its_profile_in_vietnamese(
     me.fill("#id_firm-activity_code", firm["code"])
     with translation.override("vi"):  # said as it is typed, in the reader's language
         said = translation.gettext("Code %(code)s belongs to ISIC division %(division)s: %(name)s.") % {
-            "code": firm["code"], "division": "10", "name": Sector.objects.get(code="10").name_vi}
+            "code": firm["code"],
+            "division": "10",
+            "name": Sector.objects.get(code="10").name_vi,
+        }
     expect(page.locator("[data-testid=activity-division]")).to_have_text(said)
     me.check(f"input[name=firm-sectors][value='{firm['sector']}']")  # its section opened with the code
     me.select("#id_firm-size", "small")
@@ -145,12 +149,15 @@ def test_the_coffee_exporter_signs_up_and_submits_its_profile_in_vietnamese(
     assert company.activity_division_id == "10" and list(company.sectors.values_list("code", flat=True)) == ["10"]
     assert sorted(company.languages) == ["en", "ru", "vi"] and company.contact_email == firm["email"]
     assert company.listings.get(direction="offer").language == "vi"
-    print(f"\n{tag}: {me.clicks} clicks, {me.choices} choices from a list, {me.fills} fields typed, "
-          f"{me.saves} save(s) of the profile form; pages without sideways scroll: {', '.join(me.pages)}")
+    print(
+        f"\n{tag}: {me.clicks} clicks, {me.choices} choices from a list, {me.fills} fields typed, "
+        f"{me.saves} save(s) of the profile form; pages without sideways scroll: {', '.join(me.pages)}"
+    )
 
 
-def test_a_failed_save_moves_the_focus_to_linked_errors_on_a_phone(browser: Browser, live_server, chambers,
-                                                                   screenshots):
+def test_a_failed_save_moves_the_focus_to_linked_errors_on_a_phone(
+    browser: Browser, live_server, chambers, screenshots
+):
     UserFactory(username="lan@firm.example", email="lan@firm.example", password=MEMBER_PASSWORD)
     page = browser.new_context(locale="vi", viewport=VIEWPORTS["phone"]).new_page()
     page.goto(live_server.url + "/accounts/login/")

@@ -44,43 +44,111 @@ GROUP_MIGRATIONS = [
 ]
 
 VN_FIRMS = [  # (name, city, offer, need): VCCI's members
-    ("Công ty TNHH Cà phê Tây Nguyên", "Buôn Ma Thuột", "Cà phê Robusta rang xay, 800 tấn mỗi năm, chứng nhận UTZ",
-     "Nhà phân phối cà phê tại Nga và các nước Liên minh Kinh tế Á Âu"),
-    ("Công ty CP Thủy sản Mekong", "Cần Thơ", "Cá tra phi lê đông lạnh, tiêu chuẩn HACCP và Halal",
-     "Nhà nhập khẩu thủy sản đông lạnh ở Moskva và Sankt-Peterburg"),
-    ("Công ty TNHH Dệt may Hưng Yên", "Hưng Yên", "May gia công áo khoác và đồng phục bảo hộ lao động",
-     "Vải kỹ thuật chống cháy và phụ liệu từ Nga"),
-    ("Công ty CP Thiết bị Y tế Hồng Hà", "Hải Phòng", "Phân phối thiết bị y tế cho 40 bệnh viện tỉnh",
-     "Nhà sản xuất máy thở và máy theo dõi bệnh nhân"),
-    ("Công ty TNHH Gỗ Bình Dương", "Thủ Dầu Một", "Đồ gỗ nội thất xuất khẩu từ gỗ cao su",
-     "Gỗ bạch dương và gỗ thông sấy khô từ Siberia"),
-    ("Công ty CP Nông sản Đắk Nông", "Gia Nghĩa", "Hạt điều và hạt tiêu đen, 1.200 tấn mỗi năm",
-     "Phân bón kali và NPK cho vùng Tây Nguyên"),
-    ("Công ty TNHH Phần mềm Đà Nẵng", "Đà Nẵng", "Gia công phần mềm và kiểm thử ứng dụng di động",
-     "Đối tác triển khai hệ thống ERP tại Nga"),
+    (
+        "Công ty TNHH Cà phê Tây Nguyên",
+        "Buôn Ma Thuột",
+        "Cà phê Robusta rang xay, 800 tấn mỗi năm, chứng nhận UTZ",
+        "Nhà phân phối cà phê tại Nga và các nước Liên minh Kinh tế Á Âu",
+    ),
+    (
+        "Công ty CP Thủy sản Mekong",
+        "Cần Thơ",
+        "Cá tra phi lê đông lạnh, tiêu chuẩn HACCP và Halal",
+        "Nhà nhập khẩu thủy sản đông lạnh ở Moskva và Sankt-Peterburg",
+    ),
+    (
+        "Công ty TNHH Dệt may Hưng Yên",
+        "Hưng Yên",
+        "May gia công áo khoác và đồng phục bảo hộ lao động",
+        "Vải kỹ thuật chống cháy và phụ liệu từ Nga",
+    ),
+    (
+        "Công ty CP Thiết bị Y tế Hồng Hà",
+        "Hải Phòng",
+        "Phân phối thiết bị y tế cho 40 bệnh viện tỉnh",
+        "Nhà sản xuất máy thở và máy theo dõi bệnh nhân",
+    ),
+    (
+        "Công ty TNHH Gỗ Bình Dương",
+        "Thủ Dầu Một",
+        "Đồ gỗ nội thất xuất khẩu từ gỗ cao su",
+        "Gỗ bạch dương và gỗ thông sấy khô từ Siberia",
+    ),
+    (
+        "Công ty CP Nông sản Đắk Nông",
+        "Gia Nghĩa",
+        "Hạt điều và hạt tiêu đen, 1.200 tấn mỗi năm",
+        "Phân bón kali và NPK cho vùng Tây Nguyên",
+    ),
+    (
+        "Công ty TNHH Phần mềm Đà Nẵng",
+        "Đà Nẵng",
+        "Gia công phần mềm và kiểm thử ứng dụng di động",
+        "Đối tác triển khai hệ thống ERP tại Nga",
+    ),
 ]
 RU_FIRMS = [  # (name, city, offer, need)
-    ("ООО «Волга Кофе Трейд»", "Казань", "Дистрибуция кофе по 40 регионам России, склады в Казани и Москве",
-     "Поставщики вьетнамского кофе робуста от 20 тонн в месяц"),
-    ("ООО «Балтийские морепродукты»", "Санкт-Петербург", "Холодильные склады и таможенное оформление в порту",
-     "Замороженное филе пангасиуса с сертификатом ХАССП"),
-    ("АО «Ивановский текстиль»", "Иваново", "Огнестойкие технические ткани и фурнитура",
-     "Пошив спецодежды и курток по контракту"),
-    ("ООО «МедТехника Урал»", "Екатеринбург", "Аппараты ИВЛ и прикроватные мониторы собственного производства",
-     "Дистрибьютор медицинского оборудования во Вьетнаме"),
-    ("ООО «Сибирский лес»", "Красноярск", "Сухие пиломатериалы из берёзы и сосны",
-     "Мебель из каучукового дерева для торговых сетей"),
-    ("АО «Уралкалий-Трейд»", "Пермь", "Калийные и NPK удобрения оптом",
-     "Кешью и чёрный перец для пищевой промышленности"),
-    ("ООО «Софт Интеграция»", "Новосибирск", "Внедрение ERP-систем для производственных компаний",
-     "Аутсорсинг разработки и тестирования мобильных приложений"),
+    (
+        "ООО «Волга Кофе Трейд»",
+        "Казань",
+        "Дистрибуция кофе по 40 регионам России, склады в Казани и Москве",
+        "Поставщики вьетнамского кофе робуста от 20 тонн в месяц",
+    ),
+    (
+        "ООО «Балтийские морепродукты»",
+        "Санкт-Петербург",
+        "Холодильные склады и таможенное оформление в порту",
+        "Замороженное филе пангасиуса с сертификатом ХАССП",
+    ),
+    (
+        "АО «Ивановский текстиль»",
+        "Иваново",
+        "Огнестойкие технические ткани и фурнитура",
+        "Пошив спецодежды и курток по контракту",
+    ),
+    (
+        "ООО «МедТехника Урал»",
+        "Екатеринбург",
+        "Аппараты ИВЛ и прикроватные мониторы собственного производства",
+        "Дистрибьютор медицинского оборудования во Вьетнаме",
+    ),
+    (
+        "ООО «Сибирский лес»",
+        "Красноярск",
+        "Сухие пиломатериалы из берёзы и сосны",
+        "Мебель из каучукового дерева для торговых сетей",
+    ),
+    (
+        "АО «Уралкалий-Трейд»",
+        "Пермь",
+        "Калийные и NPK удобрения оптом",
+        "Кешью и чёрный перец для пищевой промышленности",
+    ),
+    (
+        "ООО «Софт Интеграция»",
+        "Новосибирск",
+        "Внедрение ERP-систем для производственных компаний",
+        "Аутсорсинг разработки и тестирования мобильных приложений",
+    ),
 ]
 VN_SECTORS = ["10", "03", "14", "46", "16", "01", "62"]  # ISIC divisions, in the order of the firms above
 RU_SECTORS = ["46", "52", "13", "26", "16", "20", "62"]
 # (VN firm, RU firm, confidence) of the pairs with no firm of Delovaya Rossiya: VCCI's to review.
 VCCI_PAIRS = [
-    (0, 0, 0.92), (1, 1, 0.88), (2, 2, 0.83), (3, 3, 0.79), (4, 4, 0.74), (5, 5, 0.71), (6, 6, 0.66),
-    (0, 1, 0.57), (1, 0, 0.52), (2, 4, 0.44), (3, 6, 0.38), (4, 2, 0.31), (5, 3, 0.27), (6, 5, 0.22),
+    (0, 0, 0.92),
+    (1, 1, 0.88),
+    (2, 2, 0.83),
+    (3, 3, 0.79),
+    (4, 4, 0.74),
+    (5, 5, 0.71),
+    (6, 6, 0.66),
+    (0, 1, 0.57),
+    (1, 0, 0.52),
+    (2, 4, 0.44),
+    (3, 6, 0.38),
+    (4, 2, 0.31),
+    (5, 3, 0.27),
+    (6, 5, 0.22),
 ]
 
 
@@ -113,9 +181,17 @@ def suggest(vn, ru, confidence: float) -> Match:
     vn_need = vn.listings.get(direction="need").text
     ru_offer = ru.listings.get(direction="offer").text
     return MatchFactory(
-        company_vn=vn, company_ru=ru, score=round(0.3 + confidence * 0.5, 3),
-        score_parts={"forward": round(confidence, 2), "backward": round(confidence * 0.6, 2), "sectors": 1.0,
-                     "cooperation": 0.5, "language": 1.0, "confidence": confidence},
+        company_vn=vn,
+        company_ru=ru,
+        score=round(0.3 + confidence * 0.5, 3),
+        score_parts={
+            "forward": round(confidence, 2),
+            "backward": round(confidence * 0.6, 2),
+            "sectors": 1.0,
+            "cooperation": 0.5,
+            "language": 1.0,
+            "confidence": confidence,
+        },
         reasons=[{"kind": "need_met", "data": {"need": vn_need, "offer": ru_offer, "similarity": 0.8}}],
     )
 
@@ -131,20 +207,51 @@ def review_market(sectors_loaded, chamber_staff_group, settings):
     vn = [firm("VN", vcci, entry, sector) for entry, sector in zip(VN_FIRMS, VN_SECTORS, strict=True)]
     ru = [firm("RU", None, entry, sector) for entry, sector in zip(RU_FIRMS, RU_SECTORS, strict=True)]
     dr_firms = [
-        firm("RU", dr, ("ООО «Дальневосточный импорт»", "Владивосток", "Импорт продуктов питания из Азии",
-                        "Кофе и специи из Вьетнама")),
-        firm("RU", dr, ("ООО «Кубань Агро»", "Краснодар", "Пшеница и подсолнечное масло на экспорт",
-                        "Рыба и морепродукты из Вьетнама")),
+        firm(
+            "RU",
+            dr,
+            (
+                "ООО «Дальневосточный импорт»",
+                "Владивосток",
+                "Импорт продуктов питания из Азии",
+                "Кофе и специи из Вьетнама",
+            ),
+        ),
+        firm(
+            "RU",
+            dr,
+            (
+                "ООО «Кубань Агро»",
+                "Краснодар",
+                "Пшеница и подсолнечное масло на экспорт",
+                "Рыба и морепродукты из Вьетнама",
+            ),
+        ),
     ]
-    outsider_vn = firm("VN", None, ("Công ty TNHH Thương mại Sài Gòn", "TP. Hồ Chí Minh",
-                                    "Thủy sản và gia vị xuất khẩu", "Dầu hướng dương và lúa mì"))
+    outsider_vn = firm(
+        "VN",
+        None,
+        (
+            "Công ty TNHH Thương mại Sài Gòn",
+            "TP. Hồ Chí Minh",
+            "Thủy sản và gia vị xuất khẩu",
+            "Dầu hướng dương và lúa mì",
+        ),
+    )
     vcci_only = [suggest(vn[i], ru[j], confidence) for i, j, confidence in VCCI_PAIRS]
     shared = [suggest(vn[0], dr_firms[0], 0.64), suggest(vn[1], dr_firms[1], 0.47)]
     dr_only = [suggest(outsider_vn, dr_firms[1], 0.81)]
     nobodys = suggest(outsider_vn, ru[0], 0.9)
     return {
-        "vcci": vcci, "dr": dr, "vn": vn, "ru": ru, "dr_firms": dr_firms, "vcci_only": vcci_only,
-        "shared": shared, "dr_only": dr_only, "nobodys": nobodys,
+        "vcci": vcci,
+        "dr": dr,
+        "vn": vn,
+        "ru": ru,
+        "dr_firms": dr_firms,
+        "vcci_only": vcci_only,
+        "shared": shared,
+        "dr_only": dr_only,
+        "nobodys": nobodys,
         "vcci_staff": staff_of(vcci, "lan-vcci"),
         "dr_staff": staff_of(dr, "olga-deloros"),
     }
@@ -200,7 +307,10 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) ->
 
 
 def test_a_vcci_reviewer_decides_by_keyboard_undoes_bulk_approves_and_reads_the_dashboard(
-    browser, live_server, review_market, screenshots,
+    browser,
+    live_server,
+    review_market,
+    screenshots,
 ):
     base, market = live_server.url, review_market
     staff = market["vcci_staff"]
@@ -266,7 +376,10 @@ def test_a_vcci_reviewer_decides_by_keyboard_undoes_bulk_approves_and_reads_the_
     press(page, "Enter")
     decided = Match.objects.get(pk=rejected)
     assert (decided.status, decided.review_note, decided.reviewed_by) == (
-        "rejected", "Already met at the Hanoi fair in October", staff)
+        "rejected",
+        "Already met at the Hanoi fair in October",
+        staff,
+    )
     assert Match.objects.filter(pk__in=ours, status="suggested").count() == len(ours) - 4
 
     # Bulk approve above 60 %: the count first, nothing changed; then the approval, one audit row each.
@@ -276,7 +389,8 @@ def test_a_vcci_reviewer_decides_by_keyboard_undoes_bulk_approves_and_reads_the_
     above = [m.pk for m in Match.objects.filter(pk__in=ours, status="suggested") if m.score_parts["confidence"] >= 0.6]
     assert above, "the keyboard took every pair above 60 %"
     expect(page.locator("#bulk-count-result")).to_contain_text(
-        f"{len(above)} suggestion{'s' if len(above) > 1 else ''} with a confidence of at least 60% will be approved")
+        f"{len(above)} suggestion{'s' if len(above) > 1 else ''} with a confidence of at least 60% will be approved"
+    )
     assert set(statuses(above).values()) == {"suggested"}
     assert_no_horizontal_scroll(page)
     page.screenshot(path=screenshots / "review-6-bulk.png")
@@ -315,7 +429,10 @@ def test_a_vcci_reviewer_decides_by_keyboard_undoes_bulk_approves_and_reads_the_
 
 
 def test_a_delovaya_rossiya_reviewer_never_sees_a_pair_without_a_firm_of_theirs(
-    browser, live_server, review_market, screenshots,
+    browser,
+    live_server,
+    review_market,
+    screenshots,
 ):
     base, market = live_server.url, review_market
     theirs = {match.pk for match in market["shared"] + market["dr_only"]}
@@ -344,8 +461,11 @@ def test_a_delovaya_rossiya_reviewer_never_sees_a_pair_without_a_firm_of_theirs(
     assert page.goto(base + f"{WORKBENCH}firm/{member.pk}/").status == 404
     page.goto(base + WORKBENCH)
     csrf = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "csrftoken")
-    response = page.request.post(base + f"{WORKBENCH}{vcci_only[0].pk}/decide/", form={"action": "approve"},
-                                 headers={"X-CSRFToken": csrf, "Referer": base + WORKBENCH})
+    response = page.request.post(
+        base + f"{WORKBENCH}{vcci_only[0].pk}/decide/",
+        form={"action": "approve"},
+        headers={"X-CSRFToken": csrf, "Referer": base + WORKBENCH},
+    )
     assert response.status == 404
     assert Match.objects.get(pk=vcci_only[0].pk).status == "suggested"
 
@@ -360,7 +480,13 @@ def test_a_delovaya_rossiya_reviewer_never_sees_a_pair_without_a_firm_of_theirs(
 @pytest.mark.celery_worker
 @pytest.mark.redis
 def test_introduce_now_on_a_real_worker_mails_both_firms_once_and_the_next_digest_does_not_repeat_it(
-    browser, live_server, review_market, worker, sink, monkeypatch, settings,  # noqa: F811  (fixtures)
+    browser,
+    live_server,
+    review_market,
+    worker,
+    sink,
+    monkeypatch,
+    settings,  # noqa: F811  (fixtures)
 ):
     # The live server and the worker share the test database: the worker process is started on its name
     # (tests/workers.py), and this test, the live server's thread and the worker all commit what they write.
@@ -386,8 +512,9 @@ def test_introduce_now_on_a_real_worker_mails_both_firms_once_and_the_next_diges
     expect(page.locator(".messagelist")).to_contain_text("being emailed the introduction now")
     expect(page.locator("#review-undo")).to_have_count(0)  # nothing to take back once the emails are on their way
 
-    sent = DigestDelivery.objects.filter(kind=DigestDelivery.Kind.INTRODUCTION, match=match,
-                                         status=DigestDelivery.Status.SENT)
+    sent = DigestDelivery.objects.filter(
+        kind=DigestDelivery.Kind.INTRODUCTION, match=match, status=DigestDelivery.Status.SENT
+    )
     wait_for(lambda: sent.count() == 2 and len(sink.received) >= 2, "both introduction emails")
     match.refresh_from_db()
     assert match.status == Match.Status.INTRODUCED
@@ -399,12 +526,17 @@ def test_introduce_now_on_a_real_worker_mails_both_firms_once_and_the_next_diges
     # Next Monday's weekly digest, through the worker: both firms' digests have nothing new to tell.
     monday = IsoWeek(*(IsoWeek.current().monday + timedelta(weeks=1)).isocalendar()[:2])
     worker.send("matchmaking.tasks.dispatch_weekly_digests", week=str(monday))
-    weekly = DigestDelivery.objects.filter(kind=DigestDelivery.Kind.WEEKLY, iso_year=monday.year,
-                                           iso_week=monday.week, company__in=[match.company_vn, match.company_ru])
+    weekly = DigestDelivery.objects.filter(
+        kind=DigestDelivery.Kind.WEEKLY,
+        iso_year=monday.year,
+        iso_week=monday.week,
+        company__in=[match.company_vn, match.company_ru],
+    )
     wait_for(lambda: weekly.filter(status=DigestDelivery.Status.SKIPPED).count() == 2, "next week's digests")
     assert set(weekly.values_list("reason", flat=True)) == {"nothing new"}
-    assert Counter(address for address in sink.per_recipient().elements() if address in readers.values()) == \
-        Counter({readers["vi"]: 1, readers["ru"]: 1})
+    assert Counter(address for address in sink.per_recipient().elements() if address in readers.values()) == Counter(
+        {readers["vi"]: 1, readers["ru"]: 1}
+    )
 
     # The dashboard counts the introduction this week (its figures computed afresh, not those cached at sign-in).
     cache.clear()

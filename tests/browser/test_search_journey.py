@@ -13,7 +13,11 @@ pytestmark = [
 ]
 
 FIRMS = [
-    ("VN", "Công ty TNHH Cà phê Tây Nguyên", "Xuất khẩu cà phê Robusta nhân xanh và cà phê rang xay, 2.000 tấn mỗi năm."),
+    (
+        "VN",
+        "Công ty TNHH Cà phê Tây Nguyên",
+        "Xuất khẩu cà phê Robusta nhân xanh và cà phê rang xay, 2.000 tấn mỗi năm.",
+    ),
     ("VN", "Dak Lak Bean Export JSC", "We export green Robusta and Arabica coffee beans, 1,500 t a year from Dak Lak."),
     ("VN", "Công ty CP Thép Miền Trung", "Sản xuất thép cán nóng, thép cuộn và ống thép hàn cho xây dựng."),
     ("RU", "ООО «Кофейня Урал»", "Обжариваем кофе и продаём его в кофейни Екатеринбурга."),

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["json", "csv"], default="json")
         parser.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
-        parser.add_argument("--status", choices=[s.value for s in Company.Status], help="Only companies in this status.")
+        parser.add_argument(
+            "--status", choices=[s.value for s in Company.Status], help="Only companies in this status."
+        )
         parser.add_argument("--country", choices=["VN", "RU"])
 
     def handle(self, format: str, output: Path | None, status: str | None, country: str | None, **options):

@@ -36,7 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("count", type=int, help="How many companies to generate (half VN, half RU).")
         parser.add_argument("--seed", type=int, default=0, help="Random seed (default 0); same seed, same firms.")
         parser.add_argument(
-            "--status", choices=[s.value for s in STATUSES], default=Company.Status.PUBLISHED,
+            "--status",
+            choices=[s.value for s in STATUSES],
+            default=Company.Status.PUBLISHED,
             help="Status of the generated companies (default: published).",
         )
 
@@ -62,7 +64,10 @@ class Command(BaseCommand):
 
         created = existing = 0
         with tqdm(
-            total=count, desc="Generating", unit="company", file=self.stderr._out,
+            total=count,
+            desc="Generating",
+            unit="company",
+            file=self.stderr._out,
             disable=options["verbosity"] == 0,
         ) as bar:
             for batch in batched(generate_profiles(count, seed), BATCH_SIZE):
@@ -77,7 +82,9 @@ class Command(BaseCommand):
         )
 
     @transaction.atomic
-    def insert_batch(self, batch: list[Profile], divisions: set[str], chamber_ids: dict[str, int], defaults: dict) -> int:
+    def insert_batch(
+        self, batch: list[Profile], divisions: set[str], chamber_ids: dict[str, int], defaults: dict
+    ) -> int:
         taken = set(
             Company.objects.filter(external_id__in=[p.external_id for p in batch]).values_list("external_id", flat=True)
         )
@@ -90,8 +97,12 @@ class Command(BaseCommand):
         # bulk_create skips Listing.save(), which is where the language is normally detected.
         Listing.objects.bulk_create(
             Listing(
-                company_id=company.pk, direction=item.direction, kind=item.kind, text=item.text,
-                language=detect_language(item.text), cooperation=list(item.cooperation),
+                company_id=company.pk,
+                direction=item.direction,
+                kind=item.kind,
+                text=item.text,
+                language=detect_language(item.text),
+                cooperation=list(item.cooperation),
             )
             for company, profile in zip(companies, profiles)
             for item in profile.listings

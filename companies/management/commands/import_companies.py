@@ -16,10 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="Validate and report, write nothing.")
         parser.add_argument(
-            "--status", choices=[s.value for s in Company.Status], default=Company.Status.PUBLISHED,
+            "--status",
+            choices=[s.value for s in Company.Status],
+            default=Company.Status.PUBLISHED,
             help="Status of newly created companies (default: published, as a chamber's own list is vetted).",
         )
-        parser.add_argument("--chamber", help="Slug of the vetting chamber (default: VCCI for VN, Delovaya Rossiya for RU).")
+        parser.add_argument(
+            "--chamber", help="Slug of the vetting chamber (default: VCCI for VN, Delovaya Rossiya for RU)."
+        )
 
     def handle(self, path: Path, dry_run: bool, status: str, chamber: str | None, **options):
         chamber_obj = None

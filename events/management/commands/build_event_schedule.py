@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="the event's slug")
         parser.add_argument(
-            "--seconds", type=float, default=None,
+            "--seconds",
+            type=float,
+            default=None,
             help="how long the solver may improve the schedule (default: settings.EVENT_SCHEDULE_SECONDS)",
         )
 
@@ -35,6 +37,7 @@ class Command(BaseCommand):
             f"ratio to bound {ratio}{' (optimal)' if result.optimal else ''}, {result.seconds} s"
         )
         requests = MeetingRequest.objects.select_related("requester__company", "invitee__company").in_bulk(
-            list(result.unplaced))
+            list(result.unplaced)
+        )
         for key in sorted(result.unplaced):
             self.stdout.write(f"  not placed: {requests.get(key, key)}: {result.unplaced[key]}")

@@ -18,8 +18,12 @@ DEMO_TEXTS = {
     "name": "Vietnam–Russia B2B day (demo)",
     "name_vi": "Ngày gặp gỡ doanh nghiệp Việt Nam – Nga (minh họa)",
     "name_ru": "День деловых встреч Вьетнам – Россия (демо)",
-    "city": "Hanoi", "city_vi": "Hà Nội", "city_ru": "Ханой",
-    "venue": "Demo venue", "venue_vi": "Địa điểm minh họa", "venue_ru": "Демонстрационная площадка",
+    "city": "Hanoi",
+    "city_vi": "Hà Nội",
+    "city_ru": "Ханой",
+    "venue": "Demo venue",
+    "venue_vi": "Địa điểm minh họa",
+    "venue_ru": "Демонстрационная площадка",
     "description": "Generated demo data: firms, requests and schedule are synthetic.",
     "description_vi": "Dữ liệu minh họa do hệ thống tạo: các doanh nghiệp, yêu cầu gặp và lịch gặp đều là giả lập.",
     "description_ru": "Демонстрационные данные: компании, запросы и расписание созданы автоматически.",
@@ -60,7 +64,12 @@ class Command(BaseCommand):
     def _event(self, organiser: Organisation) -> Event:
         day = timezone.localdate() + dt.timedelta(days=14)
         event = Event.objects.create(
-            slug=SLUG, organiser=organiser, **DEMO_TEXTS, starts_on=day, ends_on=day, tables=12,
+            slug=SLUG,
+            organiser=organiser,
+            **DEMO_TEXTS,
+            starts_on=day,
+            ends_on=day,
+            tables=12,
             status=Event.Status.OPEN,
             registration_closes_at=timezone.now() + dt.timedelta(days=10),
         )
@@ -76,7 +85,9 @@ class Command(BaseCommand):
             # Every third firm comes for the morning only, so the schedule has availability to respect.
             last = slots[len(slots) // 2 - 1] if n % 3 == 2 else slots[-1]
             participant = services.register(
-                event, company, windows=[services.Window(slots[0].starts_at, last.ends_at)],
+                event,
+                company,
+                windows=[services.Window(slots[0].starts_at, last.ends_at)],
                 role=Participant.Role.BOTH,
             )
             services.set_participant_status([participant], Participant.Status.ACCEPTED)

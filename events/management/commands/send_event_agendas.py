@@ -14,7 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The event's slug.")
         parser.add_argument(
-            "--participant", type=int, action="append", dest="participant_ids", metavar="ID",
+            "--participant",
+            type=int,
+            action="append",
+            dest="participant_ids",
+            metavar="ID",
             help="Only this participant (by id); repeat for several.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Say what would be sent; send and change nothing.")
@@ -26,10 +30,12 @@ class Command(BaseCommand):
         summary = emails.send_agendas(event, participant_ids, dry_run=dry_run)
         verb = "would send" if dry_run else "sent"
         skipped = ", ".join(f"{len(ids)} {reason}" for reason, ids in summary.skipped.items()) or "none"
-        self.stdout.write(self.style.SUCCESS(
-            f"Agendas of {event}{' (dry run)' if dry_run else ''}: {len(summary.sent)} {verb} "
-            f"({summary.messages} emails); skipped: {skipped}; {len(summary.failed)} failed."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Agendas of {event}{' (dry run)' if dry_run else ''}: {len(summary.sent)} {verb} "
+                f"({summary.messages} emails); skipped: {skipped}; {len(summary.failed)} failed."
+            )
+        )
         for note in summary.notes:
             self.stdout.write(f"  {note}")
         for pk, reason in summary.failed.items():

@@ -26,8 +26,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Queued {len(plan.chunks)} chunks for the workers."))
             return
         embedded = 0
-        with tqdm(total=plan.missing, desc="Embedding", unit="text", file=self.stderr._out,
-                  disable=options["verbosity"] == 0) as bar:
+        with tqdm(
+            total=plan.missing, desc="Embedding", unit="text", file=self.stderr._out, disable=options["verbosity"] == 0
+        ) as bar:
             for role, texts in plan.chunks:
                 embedded += services.embed_chunk(role, texts)
                 bar.update(len(texts))

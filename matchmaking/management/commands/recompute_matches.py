@@ -4,7 +4,10 @@ from tqdm import tqdm
 from matchmaking.services import RECOMPUTE_STAGES, recompute_matches
 
 STAGE_LABELS = {
-    "profiles": "Reading profiles", "embedding": "Embedding new texts", "ranking": "Ranking", "saving": "Saving matches",
+    "profiles": "Reading profiles",
+    "embedding": "Embedding new texts",
+    "ranking": "Ranking",
+    "saving": "Saving matches",
 }
 
 
@@ -16,14 +19,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--company", type=int, action="append", dest="company_ids", metavar="ID",
+            "--company",
+            type=int,
+            action="append",
+            dest="company_ids",
+            metavar="ID",
             help="Only this company (by id); repeat for several. Default: every published company.",
         )
         parser.add_argument("--top", type=int, default=10, help="Counterparts kept per firm (default 10).")
         parser.add_argument(
-            "--chunks", type=int, metavar="FIRMS",
+            "--chunks",
+            type=int,
+            metavar="FIRMS",
             help="Queue the full recompute as Celery tasks of this many firms each, for every worker to share "
-                 "(with no broker configured they run here, one after another).",
+            "(with no broker configured they run here, one after another).",
         )
 
     def handle(self, company_ids: list[int] | None, top: int, chunks: int | None = None, **options) -> None:
@@ -35,8 +44,9 @@ class Command(BaseCommand):
             from matchmaking.tasks import recompute_in_chunks
 
             queued = recompute_in_chunks(chunks)  # here: the chunks go to the broker (or run here without one)
-            self.stdout.write(self.style.SUCCESS(
-                f"Queued {queued['chunks']} recompute tasks for {queued['firms']} firms."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Queued {queued['chunks']} recompute tasks for {queued['firms']} firms.")
+            )
             return
         with tqdm(desc="Recomputing matches", file=self.stderr._out, disable=options["verbosity"] == 0) as bar:
             stage_now = None
@@ -52,9 +62,11 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             result = recompute_matches(company_ids, top_k=top, progress=progress)
-        self.stdout.write(self.style.SUCCESS(
-            f"Matches: {result.created} created, {result.updated} updated, {result.dropped} dropped, "
-            f"{result.kept_reviewed} reviewed kept, in {result.seconds:.1f} s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Matches: {result.created} created, {result.updated} updated, {result.dropped} dropped, "
+                f"{result.kept_reviewed} reviewed kept, in {result.seconds:.1f} s"
+            )
+        )
         for note in result.notes:
             self.stdout.write(self.style.WARNING(f"Note: {note}"))

@@ -16,7 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--week", help="ISO week such as 2026-W48 (default: this week).")
         parser.add_argument("--country", choices=Country.values, help="Only this country's firms and chambers.")
         parser.add_argument(
-            "--firm", type=int, action="append", dest="firm_ids", metavar="ID",
+            "--firm",
+            type=int,
+            action="append",
+            dest="firm_ids",
+            metavar="ID",
             help="Only this firm (by id), no staff digests; repeat for several.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Say what would be sent; send and change nothing.")
@@ -28,18 +32,25 @@ class Command(BaseCommand):
             raise CommandError(f"--week: {error}") from None
         expired = 0 if dry_run else services.expire_introductions()
         firms, chambers = digests.digest_targets(iso_week, country, firm_ids)
-        with tqdm(total=len(firms) + len(chambers), desc=f"Digests {iso_week}", unit="digest",
-                  file=self.stderr._out, disable=options["verbosity"] == 0) as bar:
+        with tqdm(
+            total=len(firms) + len(chambers),
+            desc=f"Digests {iso_week}",
+            unit="digest",
+            file=self.stderr._out,
+            disable=options["verbosity"] == 0,
+        ) as bar:
             summary = digests.send_digests(
                 iso_week, firms, chambers, dry_run=dry_run, progress=lambda result: bar.update(1)
             )
         counts = summary.counts
         verb = "would send" if dry_run else "sent"
-        self.stdout.write(self.style.SUCCESS(
-            f"Digests {iso_week}{' (dry run)' if dry_run else ''}: {counts['sent']} {verb} "
-            f"({summary.messages} emails), {counts['skipped']} skipped, {counts['already']} already done, "
-            f"{counts['failed']} failed, {counts['busy']} busy elsewhere; {expired} introductions expired."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Digests {iso_week}{' (dry run)' if dry_run else ''}: {counts['sent']} {verb} "
+                f"({summary.messages} emails), {counts['skipped']} skipped, {counts['already']} already done, "
+                f"{counts['failed']} failed, {counts['busy']} busy elsewhere; {expired} introductions expired."
+            )
+        )
         for line in summary.details:
             self.stdout.write(f"  {line}")
         if not dry_run and summary.messages and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):

@@ -44,16 +44,20 @@ class Command(BaseCommand):
         password = password_file.read_text().strip()
 
         database = settings.DATABASES["default"]
-        where = f"embedded PostgreSQL under {settings.LOCAL_DIR / 'pgdata'}" if database["HOST"].startswith("/") else (
-            f"PostgreSQL at {database['HOST']}:{database['PORT']}/{database['NAME']}"
+        where = (
+            f"embedded PostgreSQL under {settings.LOCAL_DIR / 'pgdata'}"
+            if database["HOST"].startswith("/")
+            else (f"PostgreSQL at {database['HOST']}:{database['PORT']}/{database['NAME']}")
         )
-        self.stdout.write(self.style.SUCCESS(
-            "\nSME Match is ready.\n"
-            f"  Database:   {where}\n"
-            f"  Mail:       {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}\n"
-            "  Site:       http://127.0.0.1:8000/  (sign up: /accounts/signup/, directory: /directory/, events: /events/)\n"
-            "  API:        http://127.0.0.1:8000/api/v1/companies/\n"
-            "  API docs:   http://127.0.0.1:8000/api/docs/\n"
-            "  Admin:      http://127.0.0.1:8000/admin/\n"
-            f"  Staff login: admin / {password}\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nSME Match is ready.\n"
+                f"  Database:   {where}\n"
+                f"  Mail:       {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}\n"
+                "  Site:       http://127.0.0.1:8000/  (sign up: /accounts/signup/, directory: /directory/, events: /events/)\n"
+                "  API:        http://127.0.0.1:8000/api/v1/companies/\n"
+                "  API docs:   http://127.0.0.1:8000/api/docs/\n"
+                "  Admin:      http://127.0.0.1:8000/admin/\n"
+                f"  Staff login: admin / {password}\n"
+            )
+        )
