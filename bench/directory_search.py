@@ -198,8 +198,8 @@ def calibrate() -> None:
 
 def stand_in_vectors() -> int:
     """Hashed unit vectors for the published texts the cache lacks, under the real model's keys."""
+    from matchmaking.embedding_cache import DatabaseEmbeddingStore
     from matchmaking.selectors import texts_to_embed
-    from matchmaking.store import DatabaseEmbeddingStore
 
     model, store, written = default_embedder(), DatabaseEmbeddingStore(), 0
     for role, texts in texts_to_embed().items():

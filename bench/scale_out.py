@@ -51,10 +51,10 @@ from django.db import connection  # noqa: E402
 
 from companies.models import Company, Listing  # noqa: E402
 from matchmaking import services  # noqa: E402
+from matchmaking.embedding_cache import DatabaseEmbeddingStore  # noqa: E402
 from matchmaking.engine import default_embedder  # noqa: E402
 from matchmaking.engine.embedding import PASSAGE, QUERY, text_key  # noqa: E402
 from matchmaking.models import Match  # noqa: E402
-from matchmaking.store import DatabaseEmbeddingStore  # noqa: E402
 
 BENCH_DB = "bench_scale_out"
 DIMENSIONS = 384

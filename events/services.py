@@ -26,7 +26,7 @@ from companies.privacy import WITHDRAWN_NAME
 from events import selectors
 from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
 from matchmaking import scheduling
-from matchmaking.models import Match
+from matchmaking.models import MEMBER_OUTCOMES
 from matchmaking.signals import QUOTING_REASONS  # reasons quoting a firm's offer and need texts
 
 REQUESTABLE_STATUSES = {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED}
@@ -606,13 +606,12 @@ def set_attendance(participants: Iterable[Participant], attendance: str) -> int:
     )
 
 
-OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
 
 
 @transaction.atomic
 def record_meeting_outcome(meeting: Meeting, participant: Participant, outcome: str) -> Meeting:
     """One firm tells what came of a meeting, as for matches."""
-    if outcome not in OUTCOMES:
+    if outcome not in MEMBER_OUTCOMES:
         raise ValidationError({"outcome": _("Choose what came of the meeting.")})
     if meeting.slot.starts_at > timezone.now():
         raise ValidationError(_("The meeting has not taken place yet."))

@@ -30,6 +30,7 @@ from events import agendas, selectors, services
 from events.forms import EventSearchForm, MeetingRequestForm, RegistrationForm
 from events.models import Event, LanguagePair, Meeting, MeetingRequest, Participant
 from matchmaking.explain import LazySectorNames
+from matchmaking.models import MEMBER_OUTCOMES
 
 PAGE_SIZE = 20
 UPCOMING = [Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED]
@@ -450,7 +451,7 @@ def _agenda_context(request: HttpRequest, slug: str) -> dict:
         "rows": [
             {"item": item, "started": item.starts_at <= now, "pair": _pair_label(item.language_pair)} for item in items
         ],
-        "outcomes": [(outcome.value, outcome.label) for outcome in services.OUTCOMES],
+        "outcomes": [(outcome.value, outcome.label) for outcome in MEMBER_OUTCOMES],
     }
 
 

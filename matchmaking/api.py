@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from companies import selectors as company_selectors
 from companies.models import Company
 from matchmaking import selectors, services
-from matchmaking.models import Match
-from matchmaking.serializers import MEMBER_STATUS_CHOICES, MEMBER_VISIBLE_STATUSES, MyMatchSerializer, OutcomeSerializer
+from matchmaking.models import MEMBER_VISIBLE_STATUSES, Match
+from matchmaking.serializers import MEMBER_STATUS_CHOICES, MyMatchSerializer, OutcomeSerializer
 
 
 class MyMatchFilter(django_filters.FilterSet):

@@ -44,8 +44,8 @@ from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
 
 from companies.models import Company, Listing
+from matchmaking.embedding_cache import DatabaseEmbeddingStore
 from matchmaking.engine.embedding import PASSAGE, QUERY, CachedEmbedder, Embedder, default_embedder
-from matchmaking.store import DatabaseEmbeddingStore
 
 CALIBRATION_FILE = Path(__file__).with_name("directory_search_calibration.json")
 logger = logging.getLogger(__name__)

@@ -135,6 +135,18 @@ class Match(models.Model):
         return self.company_ru if self.side_of(company) == "vn" else self.company_vn
 
 
+# Statuses a firm sees: before the introduction a match is the chamber's business only.
+MEMBER_VISIBLE_STATUSES = [
+    Match.Status.INTRODUCED,
+    Match.Status.DECLINED,
+    Match.Status.CONNECTED,
+    Match.Status.EXPIRED,
+    Match.Status.WITHDRAWN,  # a connection whose other firm left the service: shown, without its contact
+]
+# What a firm may tell of a meeting (of a match, or at a B2B event); "not recorded" is the absence of one.
+MEMBER_OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
+
+
 class FirmToImprove(Company):
     """A firm as the admin's list of "needs a better profile" shows it: matchable, yet without a counterpart the
     engine is confident about (matchmaking.selectors.firms_without_confident_match). Only a view: no table."""

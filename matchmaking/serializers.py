@@ -6,18 +6,9 @@ from companies import selectors as company_selectors
 from companies.models import Company
 from companies.serializers import PublicCompanySerializer, public_company_data
 from matchmaking.explain import explain
-from matchmaking.models import Match
+from matchmaking.models import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES, Match
 
-# Statuses a firm sees: before the introduction a match is the chamber's business only.
-MEMBER_VISIBLE_STATUSES = [
-    Match.Status.INTRODUCED,
-    Match.Status.DECLINED,
-    Match.Status.CONNECTED,
-    Match.Status.EXPIRED,
-    Match.Status.WITHDRAWN,  # a connection whose other firm left the service: shown, without its contact
-]
 MEMBER_STATUS_CHOICES = [(status.value, status.label) for status in MEMBER_VISIBLE_STATUSES]
-MEMBER_OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
 
 
 class ContactSerializer(serializers.ModelSerializer):

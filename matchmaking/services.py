@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from companies.models import Company, Country
 from matchmaking import bulk, warm_index
+from matchmaking.embedding_cache import DatabaseEmbeddingStore
 from matchmaking.engine import (
     CachedEmbedder,
     Embedder,
@@ -31,7 +32,6 @@ from matchmaking.engine import (
 )
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import QUALITY, matchable_profiles
-from matchmaking.store import DatabaseEmbeddingStore
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from companies.models import Company, Listing
 from companies.signals import company_withdrawing, member_withdrawing, personal_data_requested
-from matchmaking.models import DigestDelivery, Match, MatchEvent
+from matchmaking.models import MEMBER_VISIBLE_STATUSES, DigestDelivery, Match, MatchEvent
 
 # Ids waiting for the current transaction to commit, per thread (each thread has its own connection).
 _pending = threading.local()
@@ -122,7 +122,6 @@ def export_matches(sender, company: Company | None, user, **kwargs) -> dict:
     """The firm's introductions as the member sees them, and the digests sent to the firm."""
     from matchmaking.explain import LazySectorNames, explain
     from matchmaking.selectors import member_matches
-    from matchmaking.serializers import MEMBER_VISIBLE_STATUSES
 
     if company is None:
         return {"matches": [], "digests": []}

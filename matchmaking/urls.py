@@ -1,9 +1,10 @@
-from django.urls import include, path
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-from matchmaking import api
+from matchmaking import views
 
-router = SimpleRouter()
-router.register("me/matches", api.MyMatchViewSet, basename="my-match")
-
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("my/introductions/", views.my_introductions, name="my-introductions"),
+    path("my/introductions/<int:pk>/answer/", views.answer_my_introduction, name="my-introduction-answer"),
+    path("my/introductions/<int:pk>/outcome/", views.record_my_outcome, name="my-introduction-outcome"),
+    path("introductions/answer/<str:token>/", views.introduction_answer, name="introduction-answer"),
+]

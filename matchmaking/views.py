@@ -25,8 +25,7 @@ from matchmaking import selectors, services
 from matchmaking.digests import ANSWER_SALT, claim_url, public_profile
 from matchmaking.explain import LazySectorNames, explain
 from matchmaking.introductions import answer_by
-from matchmaking.models import Match
-from matchmaking.serializers import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES
+from matchmaking.models import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES, Match
 
 ANSWERABLE = {"accept": True, "decline": False}
 

@@ -162,8 +162,8 @@ def test_no_model_falls_back_to_the_lexical_search(client, market, monkeypatch):
 
 
 def test_the_index_reuses_the_vectors_matching_cached(market):
+    from matchmaking.embedding_cache import DatabaseEmbeddingStore
     from matchmaking.engine.embedding import PASSAGE, text_key
-    from matchmaking.store import DatabaseEmbeddingStore
 
     store = DatabaseEmbeddingStore()
     texts = [
