@@ -3,16 +3,26 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from companies.languages import detect_language
 from companies.models import ChamberStaff, Company, Listing, Membership, Organisation
+from matchmaking import engine
+from matchmaking import services as match_services
 from matchmaking.models import Match
 
+User = get_user_model()
+
 MEMBER_PASSWORD = "Mekong-Volga-2026!"  # the member_client fixture's (tests/conftest.py)
+SITE_URL = "https://sme-match.example"  # the site_url fixture's (tests/conftest.py) and the test worker's
+# The vn_firm fixture's need and the ru_firm fixture's offer (tests/conftest.py): each meets the other.
+VN_NEED = "Máy xét nghiệm nhanh cho bệnh viện tuyến tỉnh"
+RU_OFFER = "Экспресс-тесты для диагностики инфекций"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ["username"]
         skip_postgeneration_save = True
 
@@ -197,10 +207,63 @@ def signed_in(client, membership_or_user):
     return client
 
 
-def api_for(user):
-    """An API client authenticated as ``user``."""
-    from rest_framework.test import APIClient
-
+def api_for(user) -> APIClient:
+    """An API client authenticated as ``user`` (who is also its ``user``)."""
     api = APIClient()
     api.force_authenticate(user)
+    api.user = user
     return api
+
+
+def member_api(company: Company | None = None) -> APIClient:
+    """An API client authenticated as a new member of ``company``; with no company, as a new user of no firm."""
+    user = UserFactory()
+    if company is not None:
+        MembershipFactory(user=user, company=company)
+    return api_for(user)
+
+
+# --- firms, members and their matches ----------------------------------------------------------------------
+
+
+def published_firm(country: str, **fields) -> Company:
+    """A published firm of ``country`` ("VN" or "RU") in Hanoi or Moscow; ``fields`` override the factory's."""
+    return CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow", **fields)
+
+
+def firm_with_member(
+    country: str = "VN", *, language: str = "en", email: str | None = None, username: str | None = None, **fields
+) -> Company:
+    """A published firm (as ``published_firm``) with one member, who reads its mail in ``language``."""
+    company = published_firm(country, **fields)
+    user = UserFactory(**{key: value for key, value in (("email", email), ("username", username)) if value is not None})
+    MembershipFactory(company=company, user=user, language=language)
+    return company
+
+
+def introduced_pair() -> tuple[Match, User, User]:
+    """A Vietnamese and a Russian firm, each with a member who signs in with MEMBER_PASSWORD, introduced by the
+    service: (match, Vietnamese member, Russian member)."""
+    vn, ru = CompanyFactory(country="VN"), CompanyFactory(country="RU", city="Moscow")
+    vn_user, ru_user = UserFactory(password=MEMBER_PASSWORD), UserFactory(password=MEMBER_PASSWORD)
+    MembershipFactory(company=vn, user=vn_user)
+    MembershipFactory(company=ru, user=ru_user)
+    match = MatchFactory(company_vn=vn, company_ru=ru)
+    match_services.approve([match], by=None)
+    match_services.introduce(match)
+    match.refresh_from_db()
+    return match, vn_user, ru_user
+
+
+# --- the matching engine's own profiles (no database) ------------------------------------------------------
+
+
+def engine_profile(key, country, offers=(), needs=(), cooperation=("distribution",), sectors=()) -> engine.Profile:
+    """A firm as the engine sees it: its offers and needs (texts), all with the same ``cooperation``."""
+    listings = tuple(
+        engine.Listing(direction, text, tuple(cooperation), language=detect_language(text))
+        for direction, texts in ((engine.OFFER, offers), (engine.NEED, needs))
+        for text in texts
+    )
+    languages = ("vi", "en") if country == "VN" else ("ru", "en")
+    return engine.Profile(key=key, country=country, listings=listings, sectors=tuple(sectors), languages=languages)

@@ -84,7 +84,7 @@ def test_csv_export_carries_offers_and_needs():
     company = CompanyFactory(external_id="vn-500", name="Exported", sectors=["10", "46"])
     ListingFactory(company=company, text="Robusta coffee beans")
     dataset = CompanyResource().export()
-    row = dict(zip(dataset.headers, dataset[0]))
+    row = dict(zip(dataset.headers, dataset[0], strict=True))
     assert row["external_id"] == "vn-500" and row["sectors"] == "10,46".replace(",", ";")
     assert row["offers"] == "Robusta coffee beans"
     assert "contact_email" in dataset.headers  # staff export is internal: contacts included

@@ -21,8 +21,10 @@ from companies import services as company_services
 from companies.models import Company, Listing, Source
 from companies.recipients import sign_action
 from events.models import MeetingRequest
-from matchmaking import services, warm_index
-from matchmaking.digests import ANSWER_SALT, IsoWeek, Status, deliver_firm_digest
+from matchmaking import recompute_queue, services, warm_index
+from matchmaking.digests.delivery import Status, deliver_firm_digest
+from matchmaking.digests.rendering import ANSWER_SALT
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import Match
 from tests.factories import (
     CompanyFactory,
@@ -42,10 +44,9 @@ PASSWORD = "Mekong-Volga-2026!"
 
 
 @pytest.fixture(autouse=True)
-def _lexical_matching(settings, monkeypatch):
+def _lexical_matching(settings, site_url, monkeypatch):
     """Rank on the lexical signal alone (the texts below decide it), and only when a test asks."""
     settings.MATCHING_RECOMPUTE_ON_SAVE = False
-    settings.SITE_URL = "https://sme-match.example"
     monkeypatch.setattr(services, "matching_embedder", lambda progress=None: None)
     warm_index.forget()
     yield
@@ -276,9 +277,7 @@ def test_a_firm_whose_matching_consent_ends_loses_its_suggestions_when_it_is_sav
     django_capture_on_commit_callbacks,
     monkeypatch,
 ):
-    from matchmaking import signals
-
-    monkeypatch.setattr(signals._pending, "ids", set(), raising=False)
+    monkeypatch.setattr(recompute_queue._pending, "ids", set(), raising=False)
     settings.MATCHING_INDEX_MIN_FIRMS = 0 if warm else 10**6
     vn = firm_with("VN", Listing.Direction.NEED, VN_NEED)
     ru = firm_with("RU", Listing.Direction.OFFER, RU_OFFER)

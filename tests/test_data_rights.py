@@ -11,6 +11,8 @@ from companies.models import Company, DigestFrequency, Listing, Membership, Stat
 from matchmaking import selectors
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 from tests.factories import (
+    RU_OFFER,
+    VN_NEED,
     CompanyFactory,
     ListingFactory,
     MatchFactory,
@@ -25,8 +27,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"  # the factories' password
 PREFERENCES, EXPORT, DELETE = "/my/preferences/", "/my/data.json", "/my/delete/"
 MY_MATCHES = "/api/v1/me/matches/"
-VN_NEED = "Máy xét nghiệm nhanh cho bệnh viện tuyến tỉnh"
-RU_OFFER = "Экспресс-тесты для диагностики инфекций"
 REASONS = [
     {
         "kind": "need_met",
@@ -37,42 +37,12 @@ REASONS = [
 
 
 @pytest.fixture
-def vn_firm():
-    company = CompanyFactory(
-        name="Công ty Thiết bị Y tế Hà Nội",
-        country="VN",
-        contact_name="Nguyễn Văn Hùng",
-        contact_email="hung@thietbi.example",
-        contact_phone="+84 24 1111 2222",
-        website="https://thietbi.example",
-        external_id="vn-42",
-        sectors=["21"],
-    )
-    ListingFactory(company=company, direction=Listing.Direction.NEED, text=VN_NEED)
-    return company
-
-
-@pytest.fixture
 def member(vn_firm):
     return MembershipFactory(
         company=vn_firm,
         user=UserFactory(username="hung", email="hung@thietbi.example", first_name="Hùng", last_name="Nguyễn"),
         language="vi",
     )
-
-
-@pytest.fixture
-def ru_firm():
-    company = CompanyFactory(
-        name="ООО «Экспресс-Диагностика»",
-        country="RU",
-        city="Novosibirsk",
-        contact_name="Иван Петров",
-        contact_email="ivan@diag.example",
-        contact_phone="+7 383 000 00 00",
-    )
-    ListingFactory(company=company, text=RU_OFFER)
-    return company
 
 
 @pytest.fixture

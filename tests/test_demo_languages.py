@@ -9,11 +9,11 @@ from django.core.management import call_command
 
 from companies.languages import detect_language
 from companies.models import Company, Listing, Source
+from config.management.commands.prepare_local import DEMO_COMPANIES
 from matchmaking.engine import default_embedder
 from matchmaking.models import Match
 from matchmaking.selectors import QUALITY
 from matchmaking.services import recompute_matches
-from seeds.management.commands.prepare_local import DEMO_COMPANIES
 
 pytestmark = pytest.mark.django_db
 

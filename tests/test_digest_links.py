@@ -8,29 +8,19 @@ from django.test import Client
 
 from companies.models import Company, DigestFrequency, Membership
 from matchmaking import services
-from matchmaking.digests import IsoWeek, Status, deliver_firm_digest
+from matchmaking.digests.delivery import Status, deliver_firm_digest
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import Match
-from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory
+from tests.factories import SITE_URL, CompanyFactory, MatchFactory, firm_with_member
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_url")]
 
 WEEK, NEXT_WEEK = IsoWeek(2026, 48), IsoWeek(2026, 49)
-LINK = re.compile(r"http://testserver(/[^\s\"<>]+)")
-
-
-@pytest.fixture(autouse=True)
-def _site(settings):
-    settings.SITE_URL = "http://testserver"
+LINK = re.compile(re.escape(SITE_URL) + r"(/[^\s\"<>]+)")
 
 
 def member_firm(country: str, language: str = "en") -> Company:
-    company = CompanyFactory(
-        country=country,
-        city="Hanoi" if country == "VN" else "Moscow",
-        contact_email=f"office-{country.lower()}@firm.example",
-    )
-    MembershipFactory(company=company, user=UserFactory(), language=language)
-    return company
+    return firm_with_member(country, language=language, contact_email=f"office-{country.lower()}@firm.example")
 
 
 def digest_links(company: Company, week: IsoWeek = WEEK) -> list[str]:
@@ -140,7 +130,7 @@ def test_an_answer_page_shows_only_the_firms_own_match(pair):
     url = link(digest_links(vn), "/introductions/answer/")
     other = MatchFactory()
     from companies.recipients import sign_action
-    from matchmaking.digests import ANSWER_SALT
+    from matchmaking.digests.rendering import ANSWER_SALT
 
     forged = sign_action({"match": other.pk, "company": vn.pk, "member": None}, ANSWER_SALT)
     assert Client().get(f"/introductions/answer/{forged}/").status_code == 404

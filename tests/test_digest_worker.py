@@ -23,7 +23,6 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.workers import sink, worker  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,8 @@ from django_celery_beat.models import PeriodicTask
 
 from companies.models import Company, DigestFrequency
 from matchmaking import services
-from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_firm_digests, deliver_staff_digest
+from matchmaking.digests.delivery import Status, deliver_firm_digest, deliver_firm_digests, deliver_staff_digest
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 from tests.factories import (
     ChamberFactory,
@@ -24,9 +25,10 @@ from tests.factories import (
     MatchFactory,
     MembershipFactory,
     UserFactory,
+    firm_with_member,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_url")]
 
 WEEK = IsoWeek(2026, 48)
 OFFER = "Экспресс-тесты для диагностики инфекций"
@@ -34,18 +36,6 @@ NEED = "Nhà phân phối thiết bị y tế tại Hà Nội"
 REASONS = [
     {"kind": "need_met", "data": {"need": NEED, "offer": OFFER, "need_ref": 1, "offer_ref": 2, "similarity": 0.8}}
 ]
-
-
-@pytest.fixture(autouse=True)
-def _site(settings):
-    settings.SITE_URL = "https://sme-match.example"
-
-
-def firm(country: str = "VN", language: str = "en", email: str | None = None, **fields) -> Company:
-    company = CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow", **fields)
-    user = UserFactory(**({"email": email} if email is not None else {}))
-    MembershipFactory(company=company, user=user, language=language)
-    return company
 
 
 def approved(vn: Company, ru: Company) -> Match:
@@ -63,7 +53,7 @@ def week(n: int) -> IsoWeek:
 
 
 def test_each_firm_gets_one_digest_a_week_and_its_matches_become_introduced():
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = approved(vn, ru)
 
     results = [deliver_firm_digest(vn.pk, WEEK), deliver_firm_digest(ru.pk, WEEK)]
@@ -80,8 +70,8 @@ def test_each_firm_gets_one_digest_a_week_and_its_matches_become_introduced():
 
 
 def test_the_digest_shows_the_counterpart_and_the_reasons_but_no_contact_details():
-    vn = firm("VN")
-    ru = firm("RU", name="Vektor Diagnostika")
+    vn = firm_with_member("VN")
+    ru = firm_with_member("RU", name="Vektor Diagnostika")
     ListingFactory(company=ru, text=OFFER)
     approved(vn, ru)
 
@@ -98,7 +88,7 @@ def test_the_digest_shows_the_counterpart_and_the_reasons_but_no_contact_details
 
 
 def test_every_digest_has_one_click_unsubscribe_headers():
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     approved(vn, ru)
     deliver_firm_digest(vn.pk, WEEK)
 
@@ -111,7 +101,7 @@ def test_every_digest_has_one_click_unsubscribe_headers():
 
 
 def test_each_member_reads_the_digest_in_their_own_language():
-    vn, ru = firm("VN", language="vi"), firm("RU", language="ru")
+    vn, ru = firm_with_member("VN", language="vi"), firm_with_member("RU", language="ru")
     MembershipFactory(company=vn, user=UserFactory(email="en-reader@example.com"), language="en")
     for _ in range(2):
         approved(vn, CompanyFactory(country="RU", city="Kazan"))
@@ -150,14 +140,14 @@ def test_russian_counts_take_the_right_form():
 
 
 def test_a_firm_with_nothing_new_gets_no_digest():
-    vn = firm("VN")
+    vn = firm_with_member("VN")
     result = deliver_firm_digest(vn.pk, WEEK)
     assert (result.status, result.reason) == (Status.SKIPPED, "nothing new")
     assert mail.outbox == []
 
 
 def test_unanswered_introductions_are_reminded_twice_then_expire_and_the_answering_side_is_told(settings):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = approved(vn, ru)
     for firm_ in (vn, ru):
         deliver_firm_digest(firm_.pk, week(0))
@@ -183,7 +173,7 @@ def test_unanswered_introductions_are_reminded_twice_then_expire_and_the_answeri
 
 def test_a_recent_introduction_does_not_expire(settings):
     settings.DIGEST_INTRODUCTION_EXPIRY_DAYS = 21
-    match = approved(firm("VN"), firm("RU"))
+    match = approved(firm_with_member("VN"), firm_with_member("RU"))
     services.introduce(match)
     Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(days=20))
     assert services.expire_introductions() == 0
@@ -197,23 +187,23 @@ def test_a_recent_introduction_does_not_expire(settings):
     ],
 )
 def test_members_without_a_usable_address_are_skipped_with_the_reason(problem, expected):
-    vn = firm("VN", **problem)
-    approved(vn, firm("RU"))
+    vn = firm_with_member("VN", **problem)
+    approved(vn, firm_with_member("RU"))
     result = deliver_firm_digest(vn.pk, WEEK)
     assert result.status == Status.SKIPPED and expected in result.reason
     assert mail.outbox == []
 
 
 def test_a_firm_whose_members_all_opted_out_is_skipped():
-    vn = firm("VN")
+    vn = firm_with_member("VN")
     vn.memberships.update(digest=DigestFrequency.NONE)
-    approved(vn, firm("RU"))
+    approved(vn, firm_with_member("RU"))
     result = deliver_firm_digest(vn.pk, WEEK)
     assert (result.status, result.reason) == (Status.SKIPPED, "all members opted out")
 
 
 def test_a_deleted_counterpart_or_a_match_rejected_after_it_was_queued_is_left_out(settings):
-    vn, ru, gone = firm("VN"), firm("RU"), firm("RU")
+    vn, ru, gone = firm_with_member("VN"), firm_with_member("RU"), firm_with_member("RU")
     rejected, deleted = approved(vn, ru), approved(vn, gone)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
@@ -232,7 +222,7 @@ def test_a_deleted_counterpart_or_a_match_rejected_after_it_was_queued_is_left_o
 
 
 def test_one_bad_firm_does_not_stop_the_others_and_the_summary_names_it(capsys):
-    good_vn, bad_vn, ru = firm("VN"), firm("VN", email="broken@"), firm("RU")
+    good_vn, bad_vn, ru = firm_with_member("VN"), firm_with_member("VN", email="broken@"), firm_with_member("RU")
     approved(good_vn, ru)
     approved(bad_vn, ru)
 
@@ -248,7 +238,7 @@ def test_one_bad_firm_does_not_stop_the_others_and_the_summary_names_it(capsys):
 
 
 def test_dry_run_says_what_would_go_and_changes_nothing(capsys):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = approved(vn, ru)
 
     call_command("send_digests", "--week", "2026-W48", "--dry-run", "--firm", str(vn.pk))
@@ -261,7 +251,7 @@ def test_dry_run_says_what_would_go_and_changes_nothing(capsys):
 
 
 def test_firm_option_sends_only_that_firms_digest():
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     approved(vn, ru)
     call_command("send_digests", "--week", "2026-W48", "--firm", str(ru.pk), verbosity=0)
     assert [m.to for m in mail.outbox] == [[ru.memberships.get().user.email]]
@@ -274,7 +264,7 @@ def test_a_bad_week_is_refused_with_the_expected_format():
 
 def test_imported_firm_is_written_to_at_its_contact_with_a_claim_link():
     imported = CompanyFactory(country="RU", city="Kazan", languages=["ru"])
-    approved(firm("VN"), imported)
+    approved(firm_with_member("VN"), imported)
 
     assert deliver_firm_digest(imported.pk, WEEK).status == Status.SENT
     message = sent_to(imported.contact_email)[0]
@@ -285,9 +275,9 @@ def test_imported_firm_is_written_to_at_its_contact_with_a_claim_link():
 def test_staff_digest_counts_what_waits_for_review():
     chamber = ChamberFactory(country="RU", slug="delovaya")
     staff = ChamberStaffFactory(chamber=chamber, language="ru")
-    ru = firm("RU", chamber=chamber)
+    ru = firm_with_member("RU", chamber=chamber)
     for _ in range(3):
-        MatchFactory(company_vn=firm("VN"), company_ru=ru)  # suggested, waiting
+        MatchFactory(company_vn=firm_with_member("VN"), company_ru=ru)  # suggested, waiting
     CompanyFactory(country="RU", chamber=chamber, status=Company.Status.PENDING)
 
     assert deliver_staff_digest(chamber.pk, WEEK).status == Status.SENT
@@ -320,7 +310,7 @@ def test_the_weekly_schedule_is_in_the_database_at_eight_on_monday_local_time():
 def test_the_dispatcher_sends_each_firms_digest_once_however_often_it_runs():
     from matchmaking.tasks import dispatch_weekly_digests
 
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     approved(vn, ru)
     first = dispatch_weekly_digests(country="VN", week="2026-W48")
     second = dispatch_weekly_digests(country="VN", week="2026-W48")
@@ -338,8 +328,8 @@ def test_iso_weeks_parse_and_follow_the_chamber_clock():
 
 
 def test_chamber_staff_see_their_firms_deliveries_in_the_admin(staff_client, vcci):
-    ours = firm("VN", chamber=vcci)
-    theirs = firm("RU")
+    ours = firm_with_member("VN", chamber=vcci)
+    theirs = firm_with_member("RU")
     approved(ours, theirs)
     for company in (ours, theirs):
         deliver_firm_digest(company.pk, WEEK)
@@ -352,7 +342,7 @@ def test_chamber_staff_see_their_firms_deliveries_in_the_admin(staff_client, vcc
 
 
 def test_a_digest_the_mail_server_refused_goes_out_on_the_next_run(settings):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = approved(vn, ru)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
@@ -402,7 +392,7 @@ def pairs(count: int) -> list[Company]:
     """`count` approved pairs; the firms in pk order, a Vietnamese and a Russian one after the other."""
     firms = []
     for _ in range(count):
-        vn, ru = firm("VN"), firm("RU")
+        vn, ru = firm_with_member("VN"), firm_with_member("RU")
         approved(vn, ru)
         firms += [vn, ru]
     return firms
@@ -468,7 +458,7 @@ def test_without_a_broker_the_batch_task_sends_the_others_and_leaves_a_refused_f
 
 
 def test_both_firms_of_a_match_in_one_batch_are_told_and_it_is_introduced_once():
-    vn, ru = firm("VN", name="Tan Phat Logistics"), firm("RU", name="Vektor Diagnostika")
+    vn, ru = firm_with_member("VN", name="Tan Phat Logistics"), firm_with_member("RU", name="Vektor Diagnostika")
     match = approved(vn, ru)
 
     results = deliver_firm_digests([vn.pk, ru.pk], WEEK)
@@ -501,7 +491,12 @@ def test_the_batch_plan_tells_each_firm_what_its_own_plan_tells_it_week_after_we
     from matchmaking import selectors
     from matchmaking.selectors import firm_digest_plans
 
-    vn, vn_quiet, ru, ru_pending = firm("VN"), firm("VN"), firm("RU"), firm("RU")
+    vn, vn_quiet, ru, ru_pending = (
+        firm_with_member("VN"),
+        firm_with_member("VN"),
+        firm_with_member("RU"),
+        firm_with_member("RU"),
+    )
     answered, waiting = approved(vn, ru), approved(vn_quiet, ru)
     approved(vn, ru_pending)
     Company.objects.filter(pk=ru_pending.pk).update(status=Company.Status.PENDING)

@@ -46,7 +46,7 @@ def index(monkeypatch):
     directory_search.forget()
 
 
-def firm(name: str, offer: str, **fields) -> Company:
+def firm_with_offer(name: str, offer: str, **fields) -> Company:
     company = CompanyFactory(name=name, **fields)
     ListingFactory(company=company, text=offer)
     return company
@@ -55,12 +55,12 @@ def firm(name: str, offer: str, **fields) -> Company:
 @pytest.fixture
 def market():
     return {
-        "coffee_vi": firm(*COFFEE_VI, city="Buôn Ma Thuột"),
-        "coffee_en": firm(*COFFEE_EN, city="Buon Ma Thuot"),
-        "steel": firm(*STEEL, city="Đà Nẵng"),
-        "seafood": firm(*SEAFOOD, city="Cà Mau"),
-        "software": firm(*SOFTWARE, city="Ho Chi Minh City"),
-        "roaster_ru": firm(
+        "coffee_vi": firm_with_offer(*COFFEE_VI, city="Buôn Ma Thuột"),
+        "coffee_en": firm_with_offer(*COFFEE_EN, city="Buon Ma Thuot"),
+        "steel": firm_with_offer(*STEEL, city="Đà Nẵng"),
+        "seafood": firm_with_offer(*SEAFOOD, city="Cà Mau"),
+        "software": firm_with_offer(*SOFTWARE, city="Ho Chi Minh City"),
+        "roaster_ru": firm_with_offer(
             "ООО «Кофейня Урал»",
             "Обжариваем кофе и продаём его в кофейни Екатеринбурга.",
             country="RU",
@@ -112,7 +112,7 @@ def test_a_lexical_hit_is_always_found_and_counts(client, market):
     # Only the city names Cà Mau: nothing about the text's meaning.
     assert api_names(client, search="Cà Mau") == [SEAFOOD[0]]
     # A Vietnamese firm that wrote in Russian has the word itself: it ranks first.
-    written_in_russian = firm("Công ty TNHH Vina Kofe", "Вьетнамский кофе робуста оптом, поставки в Россию.")
+    written_in_russian = firm_with_offer("Công ty TNHH Vina Kofe", "Вьетнамский кофе робуста оптом, поставки в Россию.")
     assert api_names(client, search="кофе", country="VN")[0] == written_in_russian.name
 
 
@@ -126,8 +126,8 @@ def test_filters_still_apply(client, market):
 
 
 def test_firms_not_shown_are_never_found(client, market):
-    draft = firm("Cà phê Nháp", "Xuất khẩu cà phê Arabica Cầu Đất.", status=Company.Status.DRAFT)
-    no_consent = firm("Cà phê Kín", "Xuất khẩu cà phê Robusta Gia Lai.", consent_purposes=["matching"])
+    draft = firm_with_offer("Cà phê Nháp", "Xuất khẩu cà phê Arabica Cầu Đất.", status=Company.Status.DRAFT)
+    no_consent = firm_with_offer("Cà phê Kín", "Xuất khẩu cà phê Robusta Gia Lai.", consent_purposes=["matching"])
     assert api_names(client, search="кофе")  # the index is built with them in the database
 
     found = api_names(client, search="кофе") + page_names(client, q="кофе") + api_names(client, search="Cà phê")
@@ -140,7 +140,7 @@ def test_firms_not_shown_are_never_found(client, market):
 
 def test_an_edited_or_published_firm_is_found_after_its_change(client, market):
     assert SOFTWARE[0] not in api_names(client, search="кофе", country="VN")  # the index is now built
-    draft = firm("Cà phê Mới", "Rang xay và xuất khẩu cà phê Arabica Cầu Đất.", status=Company.Status.DRAFT)
+    draft = firm_with_offer("Cà phê Mới", "Rang xay và xuất khẩu cà phê Arabica Cầu Đất.", status=Company.Status.DRAFT)
     assert draft.name not in api_names(client, search="кофе", country="VN")
 
     listing = Listing.objects.get(company=market["software"])
@@ -174,7 +174,9 @@ def test_the_index_reuses_the_vectors_matching_cached(market):
         SOFTWARE[1],
         "Обжариваем кофе и продаём его в кофейни Екатеринбурга.",
     ]
-    store.put_many(dict(zip((text_key(_MODEL.name, PASSAGE, t) for t in texts), _MODEL.embed(texts, PASSAGE))))
+    store.put_many(
+        dict(zip((text_key(_MODEL.name, PASSAGE, t) for t in texts), _MODEL.embed(texts, PASSAGE), strict=True))
+    )
     embedder = CachedEmbedder(_MODEL, store)
     index = directory_search.DirectoryIndex(embedder, directory_search._state["calibration"])
 
@@ -194,7 +196,7 @@ def test_a_search_costs_the_same_queries_for_few_or_many_firms(client, market):
     client.get("/api/v1/companies/?search=кофе")  # builds the index
     few = (queries("/directory/?q=кофе&country=VN"), queries("/api/v1/companies/?search=кофе"))
     for number in range(15):
-        firm(f"Cà phê {number}", f"Xuất khẩu cà phê Robusta, lô số {number}.")
+        firm_with_offer(f"Cà phê {number}", f"Xuất khẩu cà phê Robusta, lô số {number}.")
     client.get("/api/v1/companies/?search=кофе")  # reads the new firms into the index
     assert (queries("/directory/?q=кофе&country=VN"), queries("/api/v1/companies/?search=кофе")) == few
 

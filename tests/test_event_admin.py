@@ -13,9 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from events import services
+from events import schedule, services
 from events.models import Event, Meeting, MeetingRequest, Participant, TimeSlot
-from tests.factories import ChamberFactory, CompanyFactory, EventFactory, InterpreterFactory, register_firm
+from tests.factories import (
+    ChamberFactory,
+    EventFactory,
+    InterpreterFactory,
+    published_firm,
+    register_firm,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +40,6 @@ def _quick_schedules(settings):
 def event_staff(staff_client):
     """VCCI's staff, with what the "Chamber staff" group holds from events' migration 0002 and nothing added."""
     return staff_client
-
-
-def vn_firm(**kwargs):
-    return CompanyFactory(country="VN", **kwargs)
-
-
-def ru_firm(**kwargs):
-    return CompanyFactory(country="RU", city="Moscow", activity_code="21.20", **kwargs)
 
 
 def accepted_request(requester: Participant, invitee: Participant, score: float = 0.5) -> MeetingRequest:
@@ -96,16 +94,16 @@ def day(vcci):
     """VCCI's event with two Vietnamese and two Russian firms, all accepted; each Vietnamese firm has an accepted
     request to each Russian firm (they share English: no interpreter)."""
     event = EventFactory(organiser=vcci, name="Hanoi pharma day")
-    vn = [register_firm(event, vn_firm(name=f"Dược {n}")) for n in range(2)]
-    ru = [register_firm(event, ru_firm(name=f"Фарма {n}")) for n in range(2)]
+    vn = [register_firm(event, published_firm("VN", name=f"Dược {n}")) for n in range(2)]
+    ru = [register_firm(event, published_firm("RU", name=f"Фарма {n}")) for n in range(2)]
     requests = [accepted_request(a, b) for a in vn for b in ru]
     return {"event": event, "vn": vn, "ru": ru, "requests": requests}
 
 
 def needs_interpreter(event):
     """A Vietnamese-only and a Russian-only firm, accepted: their meeting needs a ru-vi interpreter."""
-    a = register_firm(event, vn_firm(languages=["vi"]))
-    b = register_firm(event, ru_firm(languages=["ru"]))
+    a = register_firm(event, published_firm("VN", languages=["vi"]))
+    b = register_firm(event, published_firm("RU", languages=["ru"]))
     return accepted_request(a, b)
 
 
@@ -113,7 +111,7 @@ def needs_interpreter(event):
 
 
 def test_superusers_see_every_events_pages(superuser_client, day):
-    services.build_event_schedule(day["event"])
+    schedule.build_event_schedule(day["event"])
     EventFactory(name="Moscow day", organiser=ChamberFactory(slug="tpp-test"))
     page = superuser_client.get(EVENTS).content.decode()
     assert "Hanoi pharma day" in page and "Moscow day" in page
@@ -135,8 +133,8 @@ def test_superusers_see_every_events_pages(superuser_client, day):
 
 
 def test_event_list_counts_accepted_firms_and_meetings(superuser_client, day):
-    register_firm(day["event"], vn_firm(), accepted=False)  # waiting for staff: not counted
-    services.build_event_schedule(day["event"])
+    register_firm(day["event"], published_firm("VN"), accepted=False)  # waiting for staff: not counted
+    schedule.build_event_schedule(day["event"])
     response = superuser_client.get(EVENTS)
     row = next(e for e in response.context["cl"].result_list if e.pk == day["event"].pk)
     assert (row.accepted_total, row.meeting_total) == (4, 4)
@@ -144,7 +142,7 @@ def test_event_list_counts_accepted_firms_and_meetings(superuser_client, day):
 
 def test_chamber_staff_see_only_their_chambers_events(event_staff, day):
     other = EventFactory(name="Moscow day", organiser=ChamberFactory(slug="tpp-test"))
-    theirs = register_firm(other, ru_firm(name="Чужая фирма"))
+    theirs = register_firm(other, published_firm("RU", name="Чужая фирма"))
     page = event_staff.get(EVENTS).content.decode()
     assert "Hanoi pharma day" in page and "Moscow day" not in page
     assert event_staff.get(reverse("admin:events_event_change", args=[day["event"].pk])).status_code == 200
@@ -208,7 +206,7 @@ def test_generate_slots_action_fills_the_days(superuser_client, vcci):
 
 
 def test_generate_slots_action_says_why_it_refuses(superuser_client, day):
-    services.build_event_schedule(day["event"])
+    schedule.build_event_schedule(day["event"])
     response = superuser_client.post(
         EVENTS, {"action": "generate_slots_action", "_selected_action": [day["event"].pk]}, follow=True
     )
@@ -266,8 +264,8 @@ def test_build_schedule_lists_the_requests_it_could_not_place(superuser_client, 
     event = EventFactory(organiser=vcci)
     slots = list(event.slots.order_by("starts_at"))
     only_first = [(slots[0].starts_at, slots[0].ends_at)]
-    vn = register_firm(event, vn_firm(name="Busy Việt"), windows=only_first)
-    ru = [register_firm(event, ru_firm(name=f"Фирма {n}"), windows=only_first) for n in range(2)]
+    vn = register_firm(event, published_firm("VN", name="Busy Việt"), windows=only_first)
+    ru = [register_firm(event, published_firm("RU", name=f"Фирма {n}"), windows=only_first) for n in range(2)]
     for other in ru:
         accepted_request(vn, other)
     response = superuser_client.post(
@@ -287,7 +285,7 @@ def test_an_interpreter_double_booked_by_hand_is_refused(superuser_client, vcci)
     lan = InterpreterFactory(event=event, name="Lan", pairs=["ru-vi"])
     first, second = needs_interpreter(event), needs_interpreter(event)
     slot = event.slots.order_by("starts_at").first()
-    services.pin_meeting(first, slot, 1, lan)
+    schedule.pin_meeting(first, slot, 1, lan)
 
     response = superuser_client.post(
         reverse("admin:events_meeting_add"),
@@ -350,8 +348,8 @@ def test_a_meeting_placed_by_hand_is_pinned_and_survives_a_rebuild(superuser_cli
 
 def test_staff_add_a_meeting_for_a_firm_that_asked_for_help(event_staff, vcci):
     event = EventFactory(organiser=vcci)
-    helpless = register_firm(event, vn_firm(name="Cà phê Đà Lạt"), wants_help=True)
-    roaster = register_firm(event, ru_firm(name="Обжарка"))
+    helpless = register_firm(event, published_firm("VN", name="Cà phê Đà Lạt"), wants_help=True)
+    roaster = register_firm(event, published_firm("RU", name="Обжарка"))
     add_page = event_staff.get(reverse("admin:events_meetingrequest_add")).content.decode()
     assert "asks for help" in add_page
 
@@ -368,8 +366,8 @@ def test_staff_add_a_meeting_for_a_firm_that_asked_for_help(event_staff, vcci):
 
 def test_a_request_to_a_firm_that_left_is_refused_on_the_form(superuser_client, vcci):
     event = EventFactory(organiser=vcci)
-    asking = register_firm(event, vn_firm(), wants_help=True)
-    gone = register_firm(event, ru_firm(name="Ушедшая фирма"))
+    asking = register_firm(event, published_firm("VN"), wants_help=True)
+    gone = register_firm(event, published_firm("RU", name="Ушедшая фирма"))
     services.withdraw(gone)
     response = superuser_client.post(
         reverse("admin:events_meetingrequest_add"), {"requester": asking.pk, "invitee": gone.pk, "message": ""}
@@ -406,7 +404,7 @@ def test_check_in_no_show_and_clear_attendance(event_staff, day):
 
 
 def test_participant_list_counts_available_slots_and_meetings(superuser_client, day):
-    services.build_event_schedule(day["event"])
+    schedule.build_event_schedule(day["event"])
     rows = {p.pk: p for p in superuser_client.get(PARTICIPANTS).context["cl"].result_list}
     firm = rows[day["vn"][0].pk]
     assert firm.meeting_total == 2
@@ -416,7 +414,7 @@ def test_participant_list_counts_available_slots_and_meetings(superuser_client, 
 
 def test_withdrawing_firms_frees_their_meetings_and_skips_those_gone(superuser_client, day):
     leaving, declined = day["vn"][0], day["vn"][1]
-    services.build_event_schedule(day["event"])
+    schedule.build_event_schedule(day["event"])
     services.set_participant_status([declined], Participant.Status.DECLINED)
     response = superuser_client.post(
         PARTICIPANTS, {"action": "withdraw", "_selected_action": [leaving.pk, declined.pk]}, follow=True
@@ -464,10 +462,12 @@ def test_changelists_take_as_many_queries_for_many_rows_as_for_few(superuser_cli
     def an_event():
         event = EventFactory(organiser=vcci)
         InterpreterFactory(event=event)
-        pairs = [(register_firm(event, vn_firm()), register_firm(event, ru_firm())) for _ in range(2)]
+        pairs = [
+            (register_firm(event, published_firm("VN")), register_firm(event, published_firm("RU"))) for _ in range(2)
+        ]
         for a, b in pairs:
             accepted_request(a, b)
-        services.build_event_schedule(event)
+        schedule.build_event_schedule(event)
 
     an_event()
     few = queries()
@@ -478,7 +478,7 @@ def test_changelists_take_as_many_queries_for_many_rows_as_for_few(superuser_cli
 
 def test_declining_a_firm_cancels_its_requests(superuser_client, day):
     firm = day["vn"][0]
-    services.build_event_schedule(day["event"])
+    schedule.build_event_schedule(day["event"])
     superuser_client.post(PARTICIPANTS, {"action": "decline", "_selected_action": [firm.pk]})
     assert Participant.objects.get(pk=firm.pk).status == "declined"
     assert not Meeting.objects.filter(request__requester=firm).exists()
@@ -490,7 +490,7 @@ def test_declining_a_firm_cancels_its_requests(superuser_client, day):
 
 def test_report_shows_the_figures_and_the_csv_has_a_row_per_meeting(event_staff, day):
     event = day["event"]
-    services.build_event_schedule(event)
+    schedule.build_event_schedule(event)
     services.set_attendance(day["vn"] + day["ru"][:1], Participant.Attendance.CHECKED_IN)
     services.set_attendance(day["ru"][1:], Participant.Attendance.NO_SHOW)
 
@@ -539,7 +539,7 @@ def test_command_fails_clearly_on_bad_pins(day):
     event = day["event"]
     request = day["requests"][0]
     first, *later = list(event.slots.order_by("starts_at"))
-    services.pin_meeting(request, first, 1)
+    schedule.pin_meeting(request, first, 1)
     # The Vietnamese firm now says it comes only later: its pinned meeting is outside its time.
     request.requester.windows.update(starts_at=later[0].starts_at)
     err = io.StringIO()

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events import agendas, services
+from events import agendas, schedule, services
 from events.emails import ALREADY, BUSY, NO_MEETINGS, agenda_url, send_agendas
 from events.models import Event, Meeting, Participant
 from events.tasks import send_event_agendas
@@ -28,14 +28,10 @@ from tests.factories import (
     UserFactory,
     register_firm,
 )
-from tests.workers import sink, worker  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("site_url")
 
 VN_READER, RU_READER = "lan-vn@example.com", "ivan-ru@example.com"
-
-
-@pytest.fixture(autouse=True)
-def _site(settings):
-    settings.SITE_URL = "https://sme-match.example"
 
 
 class Day:
@@ -55,7 +51,7 @@ class Day:
         if others:  # registered while registration is open: one accepted firm without a meeting, one waiting
             self.idle = register_firm(self.event, CompanyFactory(country="RU", city="Omsk"))
             self.waiting = register_firm(self.event, CompanyFactory(country="RU", city="Tomsk"), accepted=False)
-        services.build_event_schedule(self.event, time_limit=1)
+        schedule.build_event_schedule(self.event, time_limit=1)
         self.event.refresh_from_db()
 
     @property
@@ -72,7 +68,8 @@ def to(address: str) -> list:
 
 def local_times(meeting: Meeting) -> str:
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
-    return f"{timezone.localtime(meeting.slot.starts_at, zone):%H:%M}–{timezone.localtime(meeting.slot.ends_at, zone):%H:%M}"
+    starts, ends = timezone.localtime(meeting.slot.starts_at, zone), timezone.localtime(meeting.slot.ends_at, zone)
+    return f"{starts:%H:%M}–{ends:%H:%M}"
 
 
 def html_of(message) -> str:
@@ -135,7 +132,7 @@ def test_a_moved_meeting_sends_each_firm_its_new_agenda_once():
     before = day.meeting
     other_slot = day.event.slots.exclude(pk=before.slot_id).order_by("-starts_at").first()
 
-    services.pin_meeting(day.request, other_slot, 3, day.interpreter)
+    schedule.pin_meeting(day.request, other_slot, 3, day.interpreter)
     summary = day.send()
 
     assert len(summary.sent) == 2 and len(mail.outbox) == 4

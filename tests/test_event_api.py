@@ -9,22 +9,14 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from companies.models import Listing
-from events import services
+from events import schedule, services
 from events.models import AvailabilityWindow, Event, MeetingRequest, Participant
-from tests.factories import CompanyFactory, EventFactory, ListingFactory, MembershipFactory, register_firm
+from tests.factories import CompanyFactory, EventFactory, member_api, register_firm
 
 pytestmark = pytest.mark.django_db
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 CONTACT_FIELDS = {"contact_name", "contact_email", "contact_phone"}
-
-
-def api_for(company=None) -> APIClient:
-    client = APIClient()
-    membership = MembershipFactory(company=company) if company else MembershipFactory()
-    client.force_authenticate(membership.user)
-    return client
 
 
 def at(event, clock: str) -> str:
@@ -37,24 +29,6 @@ def no_contacts(body, *firms) -> bool:
     text = json.dumps(body, ensure_ascii=False)
     leaked = [f for f in firms if f.contact_email in text or f.contact_phone in text or f.contact_name in text]
     return not leaked and not any(f'"{field}"' in text for field in CONTACT_FIELDS)
-
-
-@pytest.fixture
-def coffee_pair():
-    """An open event with a Vietnamese coffee roaster and a Russian buyer looking for one, both accepted."""
-    event = EventFactory(name="Hanoi coffee B2B day", slug="hanoi-coffee")
-    vn = CompanyFactory(name="Tay Nguyen Roasters", country="VN", city="Buon Ma Thuot")
-    ru = CompanyFactory(
-        name="Volga Coffee Trading",
-        country="RU",
-        city="Kazan",
-        contact_name="Ivan Petrov",
-        contact_email="ivan@volga.example",
-        contact_phone="+7 843 000 00 00",
-    )
-    ListingFactory(company=vn, direction=Listing.Direction.OFFER, text="Robusta coffee beans, roasted")
-    ListingFactory(company=ru, direction=Listing.Direction.NEED, text="Vietnamese robusta coffee supplier")
-    return event, register_firm(event, vn), register_firm(event, ru)
 
 
 # --- the events on offer -------------------------------------------------------------------------------------
@@ -125,7 +99,7 @@ def test_events_are_searched_by_name_and_city_and_filtered():
 def test_a_member_registers_with_two_times_and_reads_them_back():
     event = EventFactory(slug="hanoi-day")
     firm = CompanyFactory()
-    api = api_for(firm)
+    api = member_api(firm)
     url = "/api/v1/events/hanoi-day/registration/"
     assert api.get(url).status_code == 404
 
@@ -157,7 +131,7 @@ def test_a_member_registers_with_two_times_and_reads_them_back():
 
 def test_overlapping_times_are_refused_under_windows_and_nothing_is_saved():
     event = EventFactory(slug="hanoi-day")
-    api = api_for(CompanyFactory())
+    api = member_api(CompanyFactory())
 
     response = api.put(
         "/api/v1/events/hanoi-day/registration/",
@@ -177,7 +151,7 @@ def test_overlapping_times_are_refused_under_windows_and_nothing_is_saved():
 
 def test_times_without_an_offset_or_too_many_are_refused_under_windows():
     event = EventFactory(slug="hanoi-day")
-    api = api_for(CompanyFactory())
+    api = member_api(CompanyFactory())
     url = "/api/v1/events/hanoi-day/registration/"
 
     naive = api.put(
@@ -194,7 +168,7 @@ def test_times_without_an_offset_or_too_many_are_refused_under_windows():
 
 def test_registration_after_it_closed_is_refused():
     event = EventFactory(slug="hanoi-day", registration_closes_at=timezone.now() - dt.timedelta(hours=1))
-    api = api_for(CompanyFactory())
+    api = member_api(CompanyFactory())
 
     response = api.put(
         "/api/v1/events/hanoi-day/registration/",
@@ -211,7 +185,7 @@ def test_a_registered_firm_leaves_and_cannot_leave_twice():
     event = EventFactory(slug="hanoi-day")
     firm = CompanyFactory()
     participant = register_firm(event, firm, accepted=False)
-    api = api_for(firm)
+    api = member_api(firm)
 
     assert api.delete("/api/v1/events/hanoi-day/registration/").status_code == 204
     participant.refresh_from_db()
@@ -226,18 +200,18 @@ def test_a_registered_firm_leaves_and_cannot_leave_twice():
 def test_suggestions_name_the_other_country_firm_with_reasons(coffee_pair):
     event, vn, ru = coffee_pair
 
-    body = api_for(vn.company).get("/api/v1/events/hanoi-coffee/suggestions/").json()
+    body = member_api(vn.company).get("/api/v1/events/hanoi-coffee/suggestions/").json()
 
     assert [s["participant"] for s in body] == [ru.pk]
     assert body[0]["firm"]["name"] == "Volga Coffee Trading" and body[0]["firm"]["country"] == "RU"
     assert any("Vietnamese robusta coffee supplier" in reason for reason in body[0]["reasons"])
     assert no_contacts(body, ru.company)
-    assert api_for(CompanyFactory()).get("/api/v1/events/hanoi-coffee/suggestions/").status_code == 404
+    assert member_api(CompanyFactory()).get("/api/v1/events/hanoi-coffee/suggestions/").status_code == 404
 
 
 def test_from_a_request_to_a_meeting_on_the_agenda(coffee_pair):
     event, vn, ru = coffee_pair
-    vn_api, ru_api = api_for(vn.company), api_for(ru.company)
+    vn_api, ru_api = member_api(vn.company), member_api(ru.company)
 
     sent = vn_api.post("/api/v1/events/hanoi-coffee/requests/", {"invitee": ru.pk, "message": "Samples"}, format="json")
     assert sent.status_code == 201, sent.content
@@ -253,7 +227,7 @@ def test_from_a_request_to_a_meeting_on_the_agenda(coffee_pair):
     )
     assert answered.status_code == 200 and answered.json()["status"] == "accepted"
 
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
 
     meeting = MeetingRequest.objects.get(pk=request_id).meeting
     agenda = vn_api.get("/api/v1/events/hanoi-coffee/agenda/").json()
@@ -273,7 +247,7 @@ def test_a_request_to_a_firm_that_left_is_refused(coffee_pair):
     event, vn, ru = coffee_pair
     services.withdraw(ru)
 
-    response = api_for(vn.company).post("/api/v1/events/hanoi-coffee/requests/", {"invitee": ru.pk}, format="json")
+    response = member_api(vn.company).post("/api/v1/events/hanoi-coffee/requests/", {"invitee": ru.pk}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Volga Coffee Trading has left the event."]}
@@ -284,7 +258,7 @@ def test_a_request_to_a_firm_of_another_event_is_refused(coffee_pair):
     event, vn, ru = coffee_pair
     elsewhere = register_firm(EventFactory(), CompanyFactory(country="RU"))
 
-    response = api_for(vn.company).post(
+    response = member_api(vn.company).post(
         "/api/v1/events/hanoi-coffee/requests/", {"invitee": elsewhere.pk}, format="json"
     )
 
@@ -296,7 +270,7 @@ def test_another_firms_request_and_meeting_are_not_found(coffee_pair):
     event, vn, ru = coffee_pair
     request = services.request_meeting(vn, ru)
     outsider = register_firm(event, CompanyFactory(country="RU", city="Omsk"))
-    api = api_for(outsider.company)
+    api = member_api(outsider.company)
 
     assert (
         api.post(
@@ -314,9 +288,9 @@ def test_the_outcome_of_a_meeting_is_told_once_it_started(coffee_pair):
     event, vn, ru = coffee_pair
     request = services.request_meeting(vn, ru)
     services.answer_request(request, ru, True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     meeting = request.meeting
-    api = api_for(vn.company)
+    api = member_api(vn.company)
     url = f"/api/v1/events/hanoi-coffee/meetings/{meeting.pk}/outcome/"
 
     early = api.post(url, {"outcome": "met"}, format="json")
@@ -327,7 +301,7 @@ def test_the_outcome_of_a_meeting_is_told_once_it_started(coffee_pair):
     )
     body = api.post(url, {"outcome": "met"}, format="json").json()
     assert (body["meeting"], body["my_outcome"], body["started"]) == (meeting.pk, "met", True)
-    assert api_for(CompanyFactory()).post(url, {"outcome": "met"}, format="json").status_code == 404
+    assert member_api(CompanyFactory()).post(url, {"outcome": "met"}, format="json").status_code == 404
 
 
 def test_anonymous_visitors_cannot_act_for_a_firm(coffee_pair):

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from companies.models import Listing
-from events import services
+from events import schedule, services
 from events.models import Event, MeetingRequest, Participant
 from tests.factories import (
     CompanyFactory,
@@ -45,17 +45,6 @@ def registration_data(event, *rows, role="both", **extra) -> dict:
             }
         )
     return data
-
-
-@pytest.fixture
-def coffee_pair():
-    """An open event with a Vietnamese coffee roaster and a Russian buyer looking for one, both accepted."""
-    event = EventFactory(name="Hanoi coffee B2B day", slug="hanoi-coffee")
-    vn = CompanyFactory(name="Tay Nguyen Roasters", country="VN", city="Buon Ma Thuot")
-    ru = CompanyFactory(name="Volga Coffee Trading", country="RU", city="Kazan")
-    ListingFactory(company=vn, direction=Listing.Direction.OFFER, text="Robusta coffee beans, roasted")
-    ListingFactory(company=ru, direction=Listing.Direction.NEED, text="Vietnamese robusta coffee supplier")
-    return event, register_firm(event, vn), register_firm(event, ru)
 
 
 # --- the list ------------------------------------------------------------------------------------------------
@@ -102,7 +91,7 @@ def test_a_member_sees_its_firms_events_with_their_meetings(client):
     member_of(client, firm)
     mine = register_firm(event, firm)
     services.request_meeting(mine, register_firm(event, CompanyFactory(country="RU")), staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
 
     page = client.get("/events/").text
     section = page[page.index('id="my-events"') : page.index('id="upcoming-events"')]
@@ -239,7 +228,7 @@ def test_from_a_suggestion_to_a_meeting_on_both_agendas(client, coffee_pair):
     request.refresh_from_db()
     assert request.status == MeetingRequest.Status.ACCEPTED
 
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
 
     meeting = request.meeting
     for firm_client, counterpart in ((client, "Volga Coffee Trading"), (ru_client, "Tay Nguyen Roasters")):
@@ -264,7 +253,7 @@ def test_no_page_shows_the_contact_details_of_another_firm(client, coffee_pair):
     event, vn, ru = coffee_pair
     request = services.request_meeting(vn, ru, message="Hello")
     services.answer_request(request, ru, True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     member_of(client, vn.company)
 
     for url in (
@@ -331,7 +320,7 @@ def test_the_outcome_of_a_meeting_is_recorded_after_it_started(client, coffee_pa
     event, vn, ru = coffee_pair
     request = services.request_meeting(vn, ru)
     services.answer_request(request, ru, True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     meeting = request.meeting
     member_of(client, vn.company)
     assert 'class="outcome-form"' not in client.get("/events/hanoi-coffee/agenda/").text  # still to come
@@ -382,7 +371,7 @@ def test_the_agenda_names_the_interpreter_of_firms_without_a_common_language(cli
     ru = register_firm(event, CompanyFactory(country="RU", city="Moscow", languages=["ru"]))
     request = services.request_meeting(ru, vn)
     services.answer_request(request, vn, True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     member_of(client, ru.company)
 
     for url in ("/events/hanoi-day/agenda/", "/events/hanoi-day/agenda/print/"):

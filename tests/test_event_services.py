@@ -8,8 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
-from events import selectors, services
-from events.models import Event, Meeting, MeetingRequest, Participant
+from events import schedule, scheduling, selectors, services
+from events.models import Event, Meeting, MeetingRequest, Participant, UnplacedReason
+from events.report import event_report
+from events.scheduling import Reason
 from tests.factories import CompanyFactory, EventFactory, InterpreterFactory, ListingFactory, register_firm
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +41,7 @@ def test_slots_cannot_change_under_scheduled_meetings():
     event = EventFactory()
     a, b = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     services.request_meeting(a, b, staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     with pytest.raises(ValidationError, match="clear the schedule"):
         services.generate_slots(event)
     assert event.slots.count() == 6
@@ -185,14 +187,15 @@ def test_schedule_places_requests_with_interpreters_and_says_why_others_wait():
         for b in ru:
             services.request_meeting(a, b, staff=True)
     services.request_meeting(vn[0], late, staff=True)
-    result = services.build_event_schedule(event, time_limit=1)
+    result = schedule.build_event_schedule(event, time_limit=1)
     meetings = _check_rules(event)
     # One interpreter for a Vietnamese-only and a Russian-only firm: at most one meeting per slot.
     assert result.placed == len(meetings) == 6
     assert all(m.interpreter == interpreter for m in meetings)
     unplaced = MeetingRequest.objects.exclude(unplaced_reason="")
     assert unplaced.count() == 4 and result.unplaced
-    assert all("interpreter" in r.unplaced_reason or "better-scored" in r.unplaced_reason for r in unplaced)
+    interpreter_or_busy = {UnplacedReason.NO_INTERPRETER, UnplacedReason.INTERPRETERS_BUSY, UnplacedReason.FIRM_BUSY}
+    assert all(r.unplaced_reason in interpreter_or_busy for r in unplaced)
     event.refresh_from_db()
     assert event.status == Event.Status.SCHEDULED and event.schedule_summary["placed"] == 6
 
@@ -203,9 +206,9 @@ def test_rebuild_keeps_pinned_meetings_where_staff_put_them():
     vn2 = register_firm(event)
     first, second = services.request_meeting(vn, ru, staff=True), services.request_meeting(vn2, ru, staff=True)
     last_slot = event.slots.order_by("starts_at").last()
-    services.pin_meeting(first, last_slot, 4)
-    services.build_event_schedule(event, time_limit=1)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.pin_meeting(first, last_slot, 4)
+    schedule.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     pinned = Meeting.objects.get(request=first)
     assert (pinned.slot, pinned.table, pinned.pinned) == (last_slot, 4, True)
     assert Meeting.objects.get(request=second).slot != last_slot
@@ -219,13 +222,13 @@ def test_pinning_by_hand_refuses_a_double_booked_interpreter_and_table():
     ru1, ru2 = (register_firm(event, CompanyFactory(country="RU", languages=["ru"])) for _ in range(2))
     first, second = services.request_meeting(vn1, ru1, staff=True), services.request_meeting(vn2, ru2, staff=True)
     slot = event.slots.order_by("starts_at").first()
-    services.pin_meeting(first, slot, 1, interpreter)
+    schedule.pin_meeting(first, slot, 1, interpreter)
     with pytest.raises(ValidationError) as error:
-        services.pin_meeting(second, slot, 1, interpreter)
+        schedule.pin_meeting(second, slot, 1, interpreter)
     text = messages(error.value)
     assert "already interprets" in text and "Table 1 is taken" in text
     with pytest.raises(ValidationError, match="choose an interpreter for ru-vi"):
-        services.pin_meeting(second, slot, 2)
+        schedule.pin_meeting(second, slot, 2)
     assert not Meeting.objects.filter(request=second).exists()
 
 
@@ -233,15 +236,15 @@ def test_bad_pins_stop_the_build_with_clear_messages_and_nothing_changes():
     event = EventFactory()
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     request = services.request_meeting(vn, ru, staff=True)
-    services.pin_meeting(request, event.slots.order_by("starts_at").first(), 1)
+    schedule.pin_meeting(request, event.slots.order_by("starts_at").first(), 1)
     # The firm then narrows its hours (its windows change under the pin).
     ru.windows.all().delete()
     ru.windows.create(starts_at=at(event, 11), ends_at=at(event, 12))
     with pytest.raises(ValidationError) as error:
-        services.build_event_schedule(event, time_limit=1)
+        schedule.build_event_schedule(event, time_limit=1)
     assert f"Pinned meeting {request}: {ru.company} is not available in that slot." in messages(error.value)
     with translation.override("ru"), pytest.raises(ValidationError) as error:
-        services.build_event_schedule(event, time_limit=1)
+        schedule.build_event_schedule(event, time_limit=1)
     assert f"{ru.company} не" in messages(error.value) and "not available" not in messages(error.value)
     assert Meeting.objects.get(request=request).pinned
     event.refresh_from_db()
@@ -252,7 +255,7 @@ def test_a_firm_that_leaves_frees_its_meetings():
     event = EventFactory()
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     request = services.request_meeting(vn, ru, staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     assert services.withdraw(ru) == 1
     request.refresh_from_db()
     assert request.status == MeetingRequest.Status.CANCELLED and not Meeting.objects.exists()
@@ -262,7 +265,7 @@ def test_a_held_event_keeps_its_participants_and_meetings():
     event = EventFactory()
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     services.request_meeting(vn, ru, staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     services.set_event_status(event, Event.Status.FINISHED)
     with pytest.raises(ValidationError, match="can no longer leave"):
         services.withdraw(ru)
@@ -273,7 +276,7 @@ def test_outcomes_are_recorded_once_the_meeting_happened():
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1), status=Event.Status.OPEN)
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     request = services.request_meeting(vn, ru, staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     meeting = Meeting.objects.get(request=request)
     services.record_meeting_outcome(meeting, ru, "agreement")
     with pytest.raises(ValidationError, match="Choose what came"):
@@ -291,11 +294,11 @@ def test_report_counts_held_meetings_no_shows_and_outcomes():
     )
     held = services.request_meeting(vn, ru, staff=True)
     services.request_meeting(vn, ru2, staff=True)  # ru2 will not come
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     services.set_attendance([vn, ru], Participant.Attendance.CHECKED_IN)
     services.set_attendance([ru2], Participant.Attendance.NO_SHOW)
     services.record_meeting_outcome(Meeting.objects.get(request=held), vn, "met")
-    report = selectors.event_report(event)
+    report = event_report(event)
     assert (report["meetings"], report["held"], report["no_shows"], report["checked_in"]) == (2, 1, 1, 2)
     assert report["by_country"]["Russia"]["held"] == 1 and report["by_country"]["Vietnam"]["met"] == 1
 
@@ -324,23 +327,29 @@ def test_scheduler_messages_name_firms_not_keys():
     data = SimpleNamespace(
         requests={1: request(1, 5, 6), 12: request(12, 7, 8)}, interpreters={3: SimpleNamespace(name="Anna")}
     )
-    text = services._describe(
-        "Pinned meeting 12 and meeting 1 share table 2 in slot 1; firm 7 and Firm 5; Interpreter 3 is booked twice.",
-        data,
+    shared = Reason(scheduling.PINS_SHARE_TABLE, {"meeting": 12, "other": 1, "table": 2, "slot": 0})
+    assert schedule._error_text(shared, data) == (
+        "Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1."
     )
-    assert text == (
-        "Pinned meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6 share table 2 in slot 1; Firm-7 and "
-        "Firm-5; Interpreter Anna is booked twice."
+    twice = Reason(scheduling.FIRM_PINNED_TWICE, {"firm": 7, "slot": 1, "meeting": 12, "other": 1})
+    assert schedule._error_text(twice, data) == (
+        "Firm-7 is pinned to two meetings in slot 2: meeting Firm-7 → Firm-8 and meeting Firm-5 → Firm-6."
+    )
+    booked = Reason(scheduling.INTERPRETER_TWICE, {"interpreter": 3, "slot": 0, "meeting": 1, "other": 12})
+    assert schedule._error_text(booked, data) == (
+        "Interpreter Anna is booked twice in slot 1: meeting Firm-5 → Firm-6 and meeting Firm-7 → Firm-8."
     )
 
 
 def test_reasons_a_request_was_not_placed_read_in_the_firms_language():
-    from django.utils import translation
-
     with translation.override("ru"):
-        text = selectors.unplaced_reason_text("Every interpreter for ru-vi is taken in the slots both firms can meet.")
+        text = selectors.unplaced_text(UnplacedReason.INTERPRETERS_BUSY, {"pair": "ru-vi"})
     assert text == "Во всех слотах, когда свободны обе фирмы, заняты все переводчики для пары вьетнамский–русский."
     with translation.override("vi"):
-        text = selectors.unplaced_reason_text("Công ty A is no longer an accepted participant of the event.")
+        text = selectors.unplaced_text(UnplacedReason.SIDE_LEFT, {"firm": "Công ty A"})
     assert text == "Công ty A không còn là doanh nghiệp tham gia được chấp nhận của sự kiện."
-    assert selectors.unplaced_reason_text("Something else entirely.") == "Something else entirely."
+    with translation.override("en"):
+        assert (
+            selectors.unplaced_text(UnplacedReason.NO_COMMON_SLOT, {}) == "The two firms have no time slot in common."
+        )
+    assert selectors.unplaced_text("Something else entirely.") == "Something else entirely."

@@ -193,7 +193,6 @@ def test_csv_errors_name_the_row_number(tmp_path):
 
 def test_csv_with_unknown_columns_is_refused(tmp_path):
     path = tmp_path / "companies.csv"
-    header = ["external_id", "name", "country", "activity_code", "offers", "turnover"]
     path.write_text("external_id,name,country,activity_code,offers,turnover\nru-1,A,RU,21.20,Tests,100\n")
     assert "header: unknown column turnover." in import_errors(path)
 

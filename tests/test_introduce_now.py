@@ -20,10 +20,19 @@ from django.utils import timezone
 from companies import services as company_services
 from companies.models import Company, DigestFrequency, Source
 from matchmaking import services, tasks
-from matchmaking.digests import IsoWeek, Status, deliver_firm_digest, deliver_firm_digests
+from matchmaking.digests.delivery import Status, deliver_firm_digest, deliver_firm_digests
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
-from tests.factories import CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory
-from tests.workers import sink, worker  # noqa: F401  (fixtures)
+from tests.factories import (
+    CompanyFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+    firm_with_member,
+)
+
+pytestmark = pytest.mark.usefixtures("site_url")
 
 OFFER = "Экспресс-тесты для диагностики инфекций"
 NEED = "Nhà phân phối thiết bị y tế tại Hà Nội"
@@ -34,8 +43,7 @@ ALL_THREE = ["cross_border", "matching", "share_profile"]
 
 
 @pytest.fixture(autouse=True)
-def _site(settings):
-    settings.SITE_URL = "https://sme-match.example"
+def _matches_by_hand(settings):
     settings.MATCHING_RECOMPUTE_ON_SAVE = False  # these tests build their matches by hand
 
 
@@ -57,14 +65,6 @@ def introduce(reviewer, django_capture_on_commit_callbacks):
             services.introduce_now(match, by=reviewer)
 
     return run
-
-
-def firm(country: str = "VN", language: str = "en", username: str | None = None, **fields) -> Company:
-    company = CompanyFactory(country=country, city="Hanoi" if country == "VN" else "Moscow", **fields)
-    MembershipFactory(
-        company=company, user=UserFactory(**({"username": username} if username else {})), language=language
-    )
-    return company
 
 
 def reader(company: Company) -> str:
@@ -94,9 +94,9 @@ def test_a_suggestion_introduced_now_is_approved_by_the_reviewer_and_both_firms_
     introduce,
     reviewer,
 ):
-    vn = firm("VN", language="vi", name="Tan Phat Medical")
+    vn = firm_with_member("VN", language="vi", name="Tan Phat Medical")
     MembershipFactory(company=vn, user=UserFactory(email="en-reader@example.com"), language="en")
-    ru = firm("RU", language="ru", name="Vektor Diagnostika")
+    ru = firm_with_member("RU", language="ru", name="Vektor Diagnostika")
     ListingFactory(company=ru, text=OFFER)
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
 
@@ -123,7 +123,7 @@ def test_a_suggestion_introduced_now_is_approved_by_the_reviewer_and_both_firms_
 
 @pytest.mark.django_db
 def test_the_answer_link_of_the_email_answers_the_introduction(introduce):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     introduce(match)
 
@@ -136,7 +136,7 @@ def test_the_answer_link_of_the_email_answers_the_introduction(introduce):
 
 @pytest.mark.django_db
 def test_an_imported_firm_is_written_to_at_its_contact_with_a_claim_link(introduce):
-    vn = firm("VN")
+    vn = firm_with_member("VN")
     ru = CompanyFactory(country="RU", city="Kazan", languages=["ru"], contact_email="director@kazan.example")
     introduce(MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS))
 
@@ -147,7 +147,7 @@ def test_an_imported_firm_is_written_to_at_its_contact_with_a_claim_link(introdu
 
 @pytest.mark.django_db
 def test_the_task_run_again_or_introduce_now_clicked_again_sends_nothing_more(introduce):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     introduce(match)
     assert Counter(m.to[0] for m in mail.outbox) == Counter({reader(vn): 1, reader(ru): 1})
@@ -169,7 +169,11 @@ def test_the_task_run_again_or_introduce_now_clicked_again_sends_nothing_more(in
 
 @pytest.mark.django_db
 def test_the_weekly_digest_after_it_tells_the_firm_only_its_other_news(introduce):
-    vn, ru, other = firm("VN"), firm("RU", name="Vektor Diagnostika"), firm("RU", name="Ural Instruments")
+    vn, ru, other = (
+        firm_with_member("VN"),
+        firm_with_member("RU", name="Vektor Diagnostika"),
+        firm_with_member("RU", name="Ural Instruments"),
+    )
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     services.approve([MatchFactory(company_vn=vn, company_ru=other, reasons=REASONS)], by=None)
     introduce(match)
@@ -187,7 +191,7 @@ def test_the_weekly_digest_after_it_tells_the_firm_only_its_other_news(introduce
 
 @pytest.mark.django_db
 def test_an_unanswered_introduction_sent_now_is_reminded_a_week_later_not_the_next_morning(introduce):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     introduce(match)
     mail.outbox.clear()
@@ -203,7 +207,7 @@ def test_an_unanswered_introduction_sent_now_is_reminded_a_week_later_not_the_ne
 
 @pytest.mark.django_db
 def test_a_firm_that_opted_out_gets_no_email_but_the_introduction_is_made_and_on_its_page(introduce):
-    vn, ru = firm("VN", name="Tan Phat Medical"), firm("RU", name="Vektor Diagnostika")
+    vn, ru = firm_with_member("VN", name="Tan Phat Medical"), firm_with_member("RU", name="Vektor Diagnostika")
     vn.memberships.update(digest=DigestFrequency.NONE)
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
 
@@ -221,7 +225,7 @@ def test_a_firm_that_opted_out_gets_no_email_but_the_introduction_is_made_and_on
 
 @pytest.mark.django_db
 def test_when_both_firms_opted_out_nobody_is_emailed_and_the_match_is_still_introduced(introduce):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     for company in (vn, ru):
         company.memberships.update(digest=DigestFrequency.NONE)
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
@@ -236,7 +240,7 @@ def test_when_both_firms_opted_out_nobody_is_emailed_and_the_match_is_still_intr
 
 @pytest.mark.django_db
 def test_a_counterpart_hidden_for_want_of_consent_is_not_mailed_until_it_consents(introduce):
-    vn = firm("VN", name="Tay Nguyen Roasters")
+    vn = firm_with_member("VN", name="Tay Nguyen Roasters")
     ru = imported(name="Kazan Instruments", country="RU", city="Kazan", contact_email="director@kazan.example")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
 
@@ -261,7 +265,7 @@ def test_a_counterpart_hidden_for_want_of_consent_is_not_mailed_until_it_consent
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [Match.Status.REJECTED, Match.Status.DECLINED, Match.Status.CONNECTED])
 def test_only_a_suggestion_or_an_approved_match_can_be_introduced_now(introduce, status):
-    match = MatchFactory(company_vn=firm("VN"), company_ru=firm("RU"), status=status)
+    match = MatchFactory(company_vn=firm_with_member("VN"), company_ru=firm_with_member("RU"), status=status)
     with pytest.raises(services.MatchWorkflowError):
         introduce(match)
     assert mail.outbox == [] and not DigestDelivery.objects.exists()
@@ -271,8 +275,8 @@ def test_only_a_suggestion_or_an_approved_match_can_be_introduced_now(introduce,
 
 @pytest.mark.django_db
 def test_a_pair_with_an_unpublished_firm_is_refused_and_stays_a_suggestion(introduce):
-    ru = firm("RU", status=Company.Status.PENDING)
-    match = MatchFactory(company_vn=firm("VN"), company_ru=ru)
+    ru = firm_with_member("RU", status=Company.Status.PENDING)
+    match = MatchFactory(company_vn=firm_with_member("VN"), company_ru=ru)
     with pytest.raises(services.MatchWorkflowError, match="published"):
         introduce(match)
     match.refresh_from_db()
@@ -282,7 +286,7 @@ def test_a_pair_with_an_unpublished_firm_is_refused_and_stays_a_suggestion(intro
 
 @pytest.mark.django_db
 def test_an_approved_match_introduced_now_keeps_its_approval_and_records_who_asked(introduce, reviewer):
-    match = MatchFactory(company_vn=firm("VN"), company_ru=firm("RU"))
+    match = MatchFactory(company_vn=firm_with_member("VN"), company_ru=firm_with_member("RU"))
     services.approve([match], by=None)
     introduce(match)
     assert match.events.get(action="introduction_requested").actor == reviewer
@@ -292,7 +296,7 @@ def test_an_approved_match_introduced_now_keeps_its_approval_and_records_who_ask
 
 @pytest.mark.django_db
 def test_mail_server_down_the_introduction_waits_and_the_weekly_run_resumes_it_once(introduce, settings):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
@@ -318,7 +322,7 @@ def test_mail_server_down_the_introduction_waits_and_the_weekly_run_resumes_it_o
 def test_staff_retrying_a_failed_introduction_email_send_that_email_not_a_weekly_digest(
     introduce, settings, staff_client
 ):
-    vn, ru = firm("VN", chamber=staff_client.user.chamber_staff.chamber), firm("RU")
+    vn, ru = firm_with_member("VN", chamber=staff_client.user.chamber_staff.chamber), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: the mail server is down
@@ -336,7 +340,7 @@ def test_staff_retrying_a_failed_introduction_email_send_that_email_not_a_weekly
 
 @pytest.mark.django_db
 def test_a_firm_whose_weekly_digest_already_holds_the_match_is_not_told_twice(introduce, settings):
-    vn, ru = firm("VN"), firm("RU")
+    vn, ru = firm_with_member("VN"), firm_with_member("RU")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     services.approve([match], by=None)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -362,8 +366,8 @@ def test_on_a_real_worker_both_firms_get_exactly_one_email_and_the_weekly_run_do
     sink,
     monkeypatch,
 ):
-    vn = firm("VN", language="vi", username="vn-now")
-    ru = firm("RU", language="ru", username="ru-now")
+    vn = firm_with_member("VN", language="vi", username="vn-now")
+    ru = firm_with_member("RU", language="ru", username="ru-now")
     match = MatchFactory(company_vn=vn, company_ru=ru, reasons=REASONS)
     staff = UserFactory(username="staff-now", is_staff=True)
     # The service queues through this process's Celery app; send it to the test worker's queue instead.

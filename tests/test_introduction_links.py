@@ -10,7 +10,7 @@ from django.test import Client
 
 from companies.recipients import sign_action
 from matchmaking import services
-from matchmaking.digests import ANSWER_SALT
+from matchmaking.digests.rendering import ANSWER_SALT
 from matchmaking.models import Match
 from tests.factories import CompanyFactory, MatchFactory, MembershipFactory, UserFactory
 

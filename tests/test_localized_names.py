@@ -5,8 +5,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from companies.models import Organisation
+from events.models import Event
 from seeds.loader import load_seeds
-from seeds.models import Event
+from seeds.models import ArticleEvent
 from tests.factories import ChamberFactory, CompanyFactory
 from tests.test_pages_public import page_text
 
@@ -54,7 +55,7 @@ def test_profile_form_offers_chambers_by_their_name_in_the_readers_language(memb
 
 def test_article_events_are_named_in_the_readers_language():
     load_seeds()
-    hanoi = Event.objects.get(slug="hanoi-business-meeting-2014")
+    hanoi = ArticleEvent.objects.get(slug="hanoi-business-meeting-2014")
     with translation.override("vi"):
         assert str(hanoi) == "Cuộc gặp doanh nghiệp Việt Nam – Nga tại Hà Nội"
     with translation.override("en"):
@@ -62,9 +63,7 @@ def test_article_events_are_named_in_the_readers_language():
 
 
 def test_past_b2b_events_from_the_articles_are_named_in_the_readers_language():
-    from events.models import Event as B2BEvent
-
     load_seeds()
-    moscow = B2BEvent.objects.get(slug="moscow-sme-meeting-2019")
+    moscow = Event.objects.get(slug="moscow-sme-meeting-2019")
     with translation.override("ru"):
         assert moscow.local_name == "Встреча малых и средних предприятий Вьетнама и России в Москве"

@@ -6,14 +6,12 @@ from rest_framework.test import APIClient
 
 from matchmaking import services
 from matchmaking.models import Match, MatchEvent
-from tests.factories import CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory
+from tests.factories import RU_OFFER, VN_NEED, CompanyFactory, ListingFactory, MatchFactory, UserFactory, member_api
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/me/matches/"
 VN_OFFER = "Cà phê Robusta rang xay, đóng gói theo yêu cầu"
-VN_NEED = "Máy xét nghiệm nhanh cho bệnh viện tuyến tỉnh"
-RU_OFFER = "Экспресс-тесты для диагностики инфекций"
 RU_NEED = "Кофе робуста для обжарки, от 5 тонн в месяц"
 REASONS = [
     {
@@ -31,44 +29,24 @@ REASONS = [
 CONTACT_FIELDS = {"contact_name", "contact_email", "contact_phone"}
 
 
-def client_for(company) -> APIClient:
-    client = APIClient()
-    membership = MembershipFactory(company=company)
-    client.force_authenticate(membership.user)
-    client.user = membership.user
-    return client
-
-
 @pytest.fixture
-def vn_firm():
+def coffee_firm():
+    """The Vietnamese side of these matches: a coffee firm with no listings (its offer and need are in REASONS)."""
     return CompanyFactory(name="Công ty Cà phê Tây Nguyên", country="VN")
 
 
 @pytest.fixture
-def ru_firm():
-    company = CompanyFactory(
-        name="ООО «Экспресс-Диагностика»",
-        country="RU",
-        city="Novosibirsk",
-        contact_name="Иван Петров",
-        contact_email="ivan@diag.example",
-        contact_phone="+7 383 000 00 00",
-    )
-    ListingFactory(company=company, text=RU_OFFER)
-    return company
-
-
-@pytest.fixture
-def vn_api(vn_firm) -> APIClient:
-    return client_for(vn_firm)
+def vn_api(coffee_firm) -> APIClient:
+    return member_api(coffee_firm)
 
 
 @pytest.fixture
 def ru_api(ru_firm) -> APIClient:
-    return client_for(ru_firm)
+    return member_api(ru_firm)
 
 
-def introduced(vn_firm, ru_firm, **fields) -> Match:
+def introduced_match(vn_firm, ru_firm, **fields) -> Match:
+    """A match already introduced (made as such, not by the service), scored 0.8, with REASONS."""
     return MatchFactory(
         company_vn=vn_firm,
         company_ru=ru_firm,
@@ -80,10 +58,10 @@ def introduced(vn_firm, ru_firm, **fields) -> Match:
     )
 
 
-def test_only_introduced_and_later_matches_are_listed(vn_api, vn_firm):
+def test_only_introduced_and_later_matches_are_listed(vn_api, coffee_firm):
     shown = {}
     for status in ["suggested", "approved", "rejected", "introduced", "declined", "connected"]:
-        shown[status] = MatchFactory(company_vn=vn_firm, status=status).pk
+        shown[status] = MatchFactory(company_vn=coffee_firm, status=status).pk
     MatchFactory(status="introduced")  # another firm's
     body = vn_api.get(LIST).json()
     assert body["count"] == 3
@@ -93,8 +71,8 @@ def test_only_introduced_and_later_matches_are_listed(vn_api, vn_firm):
         assert vn_api.get(f"{LIST}{shown[status]}/").status_code == 404
 
 
-def test_the_counterparts_public_profile_and_both_answers(vn_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm, response_ru="accepted")
+def test_the_counterparts_public_profile_and_both_answers(vn_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm, response_ru="accepted")
     body = vn_api.get(f"{LIST}{match.pk}/").json()
     assert body["counterpart"]["id"] == ru_firm.pk and body["counterpart"]["name"] == "ООО «Экспресс-Диагностика»"
     assert body["counterpart"]["offers"][0]["text"] == RU_OFFER
@@ -107,8 +85,8 @@ def test_the_counterparts_public_profile_and_both_answers(vn_api, vn_firm, ru_fi
     assert body["reasons"] == REASONS
 
 
-def test_contact_hidden_until_both_accept_then_shown(vn_api, ru_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_contact_hidden_until_both_accept_then_shown(vn_api, ru_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     detail = f"{LIST}{match.pk}/"
 
     def contact_leaks(body: dict) -> bool:
@@ -124,7 +102,7 @@ def test_contact_hidden_until_both_accept_then_shown(vn_api, ru_api, vn_firm, ru
 
     body = ru_api.post(f"{detail}accept/").json()
     assert body["status"] == "connected"
-    assert body["counterpart_contact"]["contact_email"] == vn_firm.contact_email
+    assert body["counterpart_contact"]["contact_email"] == coffee_firm.contact_email
     assert vn_api.get(detail).json()["counterpart_contact"] == {
         "contact_name": "Иван Петров",
         "contact_email": "ivan@diag.example",
@@ -133,8 +111,8 @@ def test_contact_hidden_until_both_accept_then_shown(vn_api, ru_api, vn_firm, ru
     assert MatchEvent.objects.filter(match=match, action="accepted", actor=ru_api.user).exists()
 
 
-def test_decline_ends_the_introduction(vn_api, ru_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_decline_ends_the_introduction(vn_api, ru_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     body = ru_api.post(f"{LIST}{match.pk}/decline/").json()
     assert (body["status"], body["my_answer"], body["counterpart_contact"]) == ("declined", "declined", None)
     response = vn_api.post(f"{LIST}{match.pk}/accept/")
@@ -142,20 +120,20 @@ def test_decline_ends_the_introduction(vn_api, ru_api, vn_firm, ru_firm):
     assert vn_api.get(f"{LIST}{match.pk}/").json()["counterpart_contact"] is None
 
 
-def test_answering_twice_is_refused(vn_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_answering_twice_is_refused(vn_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     assert vn_api.post(f"{LIST}{match.pk}/accept/").status_code == 200
     response = vn_api.post(f"{LIST}{match.pk}/decline/")
     assert response.status_code == 400 and "already answered" in response.json()["status"][0]
 
 
-def test_outcome_only_once_connected(vn_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_outcome_only_once_connected(vn_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     outcome = f"{LIST}{match.pk}/outcome/"
     response = vn_api.post(outcome, {"outcome": "met"}, format="json")
     assert response.status_code == 400 and "outcome" in response.json()
 
-    services.respond(match, vn_firm, True, by=None)
+    services.respond(match, coffee_firm, True, by=None)
     services.respond(match, ru_firm, True, by=None)
     assert vn_api.post(outcome, {"outcome": "great"}, format="json").status_code == 400
     body = vn_api.post(outcome, {"outcome": "agreement"}, format="json").json()
@@ -173,8 +151,8 @@ def test_another_firms_match_is_not_found(vn_api):
     assert foreign.response_vn == foreign.response_ru == "pending"
 
 
-def test_anonymous_users_are_refused(vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_anonymous_users_are_refused(coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     assert APIClient().get(LIST).status_code in (401, 403)
     assert APIClient().post(f"{LIST}{match.pk}/accept/").status_code in (401, 403)
 
@@ -185,8 +163,8 @@ def test_a_member_without_a_company_has_no_matches():
     assert client.get(LIST).json()["count"] == 0
 
 
-def test_explanations_from_each_sides_point_of_view(vn_api, ru_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_explanations_from_each_sides_point_of_view(vn_api, ru_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     vn_sentences = vn_api.get(f"{LIST}{match.pk}/").json()["explanation"]
     assert vn_sentences[:2] == [
         f"Their offer “{RU_OFFER}” meets your need “{VN_NEED}”.",
@@ -199,8 +177,8 @@ def test_explanations_from_each_sides_point_of_view(vn_api, ru_api, vn_firm, ru_
     ]
 
 
-def test_explanations_in_russian_keep_the_quoted_texts(ru_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_explanations_in_russian_keep_the_quoted_texts(ru_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     body = ru_api.get(f"{LIST}{match.pk}/", headers={"accept-language": "ru"}).json()
     assert body["explanation"] == [
         f"Ваше предложение «{RU_OFFER}» отвечает запросу партнёра «{VN_NEED}».",
@@ -213,8 +191,8 @@ def test_explanations_in_russian_keep_the_quoted_texts(ru_api, vn_firm, ru_firm)
     assert body["reasons"] == REASONS  # the raw facts are never translated
 
 
-def test_explanations_in_vietnamese(vn_api, vn_firm, ru_firm):
-    match = introduced(vn_firm, ru_firm)
+def test_explanations_in_vietnamese(vn_api, coffee_firm, ru_firm):
+    match = introduced_match(coffee_firm, ru_firm)
     body = vn_api.get(f"{LIST}{match.pk}/", headers={"accept-language": "vi"}).json()
     assert body["explanation"][:2] == [
         f"Lời chào hàng “{RU_OFFER}” của đối tác đáp ứng nhu cầu “{VN_NEED}” của bạn.",
@@ -223,7 +201,7 @@ def test_explanations_in_vietnamese(vn_api, vn_firm, ru_firm):
     assert "Sản xuất thuốc, hoá dược và dược liệu" in body["explanation"][2]
 
 
-def test_list_queries_do_not_grow_with_rows(vn_api, vn_firm):
+def test_list_queries_do_not_grow_with_rows(vn_api, coffee_firm):
     def queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
             assert vn_api.get(LIST).status_code == 200
@@ -233,7 +211,7 @@ def test_list_queries_do_not_grow_with_rows(vn_api, vn_firm):
         for _ in range(count):
             ru = CompanyFactory(country="RU", sectors=["21"])
             ListingFactory(company=ru)
-            MatchFactory(company_vn=vn_firm, company_ru=ru, status="connected", reasons=REASONS)
+            MatchFactory(company_vn=coffee_firm, company_ru=ru, status="connected", reasons=REASONS)
 
     add(2)
     few = queries()
@@ -241,17 +219,17 @@ def test_list_queries_do_not_grow_with_rows(vn_api, vn_firm):
     assert queries() == few
 
 
-def test_the_counterpart_in_a_page_is_its_public_profile_in_each_language(vn_api, ru_api, vn_firm, ru_firm):
+def test_the_counterpart_in_a_page_is_its_public_profile_in_each_language(vn_api, ru_api, coffee_firm, ru_firm):
     """A page of matches reads the other firms' profiles in bulk; one match reads its one profile through the
     relations: both give the directory's public profile, and a firm's own side never shows its contact."""
     ru_firm.sectors.set(["46", "21"])
     ru_firm.listings.first().sectors.set(["21"])
     ListingFactory(company=ru_firm, direction="need", text=RU_NEED, cooperation=["supply"])
-    ListingFactory(company=vn_firm, text=VN_OFFER)
-    match = introduced(vn_firm, ru_firm)
+    ListingFactory(company=coffee_firm, text=VN_OFFER)
+    match = introduced_match(coffee_firm, ru_firm)
     directory = APIClient()
     for language in ["vi", "ru", "en"]:
-        for api, other in ((vn_api, ru_firm), (ru_api, vn_firm)):
+        for api, other in ((vn_api, ru_firm), (ru_api, coffee_firm)):
             listed = api.get(LIST, HTTP_ACCEPT_LANGUAGE=language).json()["results"][0]["counterpart"]
             alone = api.get(f"{LIST}{match.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()["counterpart"]
             public = directory.get(f"/api/v1/companies/{other.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()

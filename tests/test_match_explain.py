@@ -51,8 +51,8 @@ def test_sector_names_follow_the_active_language_and_come_in_one_query():
         sentence = explain(match, "vn")[0]
     assert len(ctx.captured_queries) == 1
     assert (
-        sentence
-        == "Hai doanh nghiệp cùng hoạt động trong 2 ngành: “Sản xuất, chế biến thực phẩm”, “Sản xuất thuốc, hoá dược và dược liệu”."
+        sentence == "Hai doanh nghiệp cùng hoạt động trong 2 ngành: “Sản xuất, chế biến thực phẩm”, "
+        "“Sản xuất thuốc, hoá dược và dược liệu”."
     )
     with translation.override("en"):
         assert explain(match_with({"kind": "sectors", "data": {"common": ["10"]}}), "ru") == [

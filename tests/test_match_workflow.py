@@ -24,7 +24,7 @@ def actions(match: Match) -> list[tuple[str, str, str]]:
     return [(e.action, e.from_status, e.to_status) for e in match.events.order_by("at", "id")]
 
 
-def introduced(match: Match, staff) -> Match:
+def approve_and_introduce(match: Match, staff) -> Match:
     services.approve([match], by=staff)
     return services.introduce(match, by=staff)
 
@@ -57,7 +57,7 @@ def test_approved_introduced_and_accepted_by_both_connects_them(match, staff):
 
 
 def test_a_decline_by_either_firm_ends_the_introduction(match, staff):
-    introduced(match, staff)
+    approve_and_introduce(match, staff)
     ru_user = UserFactory()
     services.respond(match, match.company_ru, False, by=ru_user)
     match.refresh_from_db()
@@ -72,7 +72,7 @@ def test_a_decline_by_either_firm_ends_the_introduction(match, staff):
 
 
 def test_outcomes_are_recorded_only_for_connected_matches(match, staff):
-    introduced(match, staff)
+    approve_and_introduce(match, staff)
     with pytest.raises(MatchWorkflowError, match="only for connected matches"):
         services.record_outcome(match, match.company_vn, Match.Outcome.MET, by=UserFactory())
     services.respond(match, match.company_vn, True, by=UserFactory())
@@ -133,7 +133,7 @@ def test_transitions_the_workflow_does_not_allow(status, step, staff):
 
 
 def test_a_firm_answers_once_and_only_for_its_own_matches(match, staff):
-    introduced(match, staff)
+    approve_and_introduce(match, staff)
     stranger = CompanyFactory(country="RU")
     with pytest.raises(MatchWorkflowError, match="is not a party"):
         services.respond(match, stranger, True, by=UserFactory())

@@ -5,10 +5,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from companies.languages import detect_language
 from matchmaking.engine import (
     DEFAULT_WEIGHTS,
-    NEED,
-    OFFER,
     CachedEmbedder,
     Listing,
     MemoryStore,
@@ -17,6 +16,7 @@ from matchmaking.engine import (
     rank_counterparts,
 )
 from matchmaking.engine.confidence import FEATURES, default_model, order, pair_features
+from tests.factories import engine_profile
 
 # The service's default abstention threshold (settings.MATCHING_MIN_CONFIDENCE), chosen on the development sets.
 THRESHOLD = 0.15
@@ -32,14 +32,6 @@ def model():
     return CachedEmbedder(embedder, MemoryStore())  # the market's texts are embedded once for the module
 
 
-def firm(key, country, offers=(), needs=(), cooperation=("distribution",), sectors=()) -> Profile:
-    listings = tuple(Listing(OFFER, text, tuple(cooperation)) for text in offers) + tuple(
-        Listing(NEED, text, tuple(cooperation)) for text in needs
-    )
-    languages = ("vi", "en") if country == "VN" else ("ru", "en")
-    return Profile(key=key, country=country, listings=listings, sectors=tuple(sectors), languages=languages)
-
-
 def _background(n: int = 120) -> list[Profile]:
     """A market of generated firms of both countries around the hand-written ones: the engine centres each
     language's vectors on the market's mean, which a handful of firms would not give."""
@@ -52,14 +44,16 @@ def _background(n: int = 120) -> list[Profile]:
             sectors=tuple(p.sectors),
             languages=tuple(p.languages),
             activity_division=p.activity_code[:2],
-            listings=tuple(Listing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings),
+            listings=tuple(
+                Listing(x.direction, x.text, tuple(x.cooperation), language=detect_language(x.text)) for x in p.listings
+            ),
         )
         for p in generate_profiles(n, seed=16)
     ]
 
 
 MARKET = _background()
-COFFEE_MAKER = firm(
+COFFEE_MAKER = engine_profile(
     "vn-coffee",
     "VN",
     ["Instant coffee and 3-in-1 coffee mixes made in our factory in Dak Lak"],
@@ -67,7 +61,7 @@ COFFEE_MAKER = firm(
     ["distribution", "supply"],
     ["10"],
 )
-RIVAL = firm(
+RIVAL = engine_profile(
     "ru-rival",
     "RU",
     ["Instant coffee and coffee mixes produced at our plant near Moscow"],
@@ -75,7 +69,7 @@ RIVAL = firm(
     ["distribution", "supply"],
     ["10"],
 )
-PARTNER = firm(
+PARTNER = engine_profile(
     "ru-grocer",
     "RU",
     ["Nationwide distribution of packaged groceries to 3,000 supermarkets and shops"],
@@ -103,21 +97,21 @@ def test_a_competitor_pair_is_never_first_and_is_told(model):
 
 def test_a_role_confusion_ranks_below_the_complementary_firm(model):
     # Both need a supplier of the same thing: they share the topic, not complementary roles.
-    buyer = firm(
+    buyer = engine_profile(
         "ru-buyer",
         "RU",
         ["Retail chain of 400 bakeries in the Urals"],
         ["Suppliers of roasted cashew nuts and dried fruit for our bakeries"],
         ["supply"],
     )
-    cashew = firm(
+    cashew = engine_profile(
         "vn-cashew",
         "VN",
         ["Roasted and raw cashew kernels, W240 and W320, 2,000 tonnes a year"],
         ["Bakery and confectionery chains in Russia to buy our cashews"],
         ["supply"],
     )
-    also_buyer = firm(
+    also_buyer = engine_profile(
         "vn-bakery",
         "VN",
         ["Cakes and pastries for hotels in Ho Chi Minh City"],
@@ -130,14 +124,14 @@ def test_a_role_confusion_ranks_below_the_complementary_firm(model):
 
 
 def test_a_vietnamese_need_finds_a_russian_offer_at_rank_one(model):
-    buyer = firm(
+    buyer = engine_profile(
         "vn-clinic",
         "VN",
         ["Chuỗi 40 phòng khám tại Hà Nội"],
         ["Cần nhà cung cấp máy phân tích huyết học tự động cho phòng xét nghiệm"],
         ["supply"],
     )
-    maker = firm(
+    maker = engine_profile(
         "ru-analyser",
         "RU",
         ["Автоматические гематологические анализаторы для клинических лабораторий"],
@@ -149,7 +143,7 @@ def test_a_vietnamese_need_finds_a_russian_offer_at_rank_one(model):
 
 
 def test_a_firm_with_no_counterpart_gets_no_confident_suggestion(model):
-    lonely = firm(
+    lonely = engine_profile(
         "vn-tours",
         "VN",
         ["Kayak tours in Ha Long Bay for small groups"],

@@ -2,7 +2,9 @@
 
 import pytest
 
+from companies.languages import detect_language
 from matchmaking.engine import NEED, OFFER, Listing, Profile, default_embedder, rank_counterparts
+from tests.factories import engine_profile
 
 
 @pytest.fixture(scope="module")
@@ -18,41 +20,41 @@ def model(embedder):
     return embedder
 
 
-def firm(key, country, offers=(), needs=(), cooperation=("distribution",), sectors=()) -> Profile:
-    listings = tuple(Listing(OFFER, text, tuple(cooperation)) for text in offers) + tuple(
-        Listing(NEED, text, tuple(cooperation)) for text in needs
-    )
-    languages = ("vi", "en") if country == "VN" else ("ru", "en")
-    return Profile(key=key, country=country, listings=listings, sectors=tuple(sectors), languages=languages)
-
-
 def counterparts(ranking, key) -> list:
     return [suggestion.counterpart for suggestion in ranking.suggestions[key]]
 
 
 # A small market on both sides, so every ranking has distractors to beat.
 FILLERS = [
-    firm("vn-coal", "VN", ["Thermal coal from Quang Ninh mines"], ["Mining trucks and spare parts"]),
-    firm("vn-garment", "VN", ["Garment sewing for export, 2 million pieces a year"], ["Cotton and polyester fabric"]),
-    firm("vn-seafood", "VN", ["Frozen pangasius fillets"], ["Temperature loggers for reefer containers"]),
-    firm("ru-tractor", "RU", ["Tractors and spare parts for agriculture"], ["Dealers for tractors in Southeast Asia"]),
-    firm("ru-software", "RU", ["Accounting software for small businesses"], ["IT outsourcing partners"]),
-    firm("ru-fertiliser", "RU", ["Potash fertiliser, muriate of potash in bulk"], ["Importers of fertiliser"]),
+    engine_profile("vn-coal", "VN", ["Thermal coal from Quang Ninh mines"], ["Mining trucks and spare parts"]),
+    engine_profile(
+        "vn-garment", "VN", ["Garment sewing for export, 2 million pieces a year"], ["Cotton and polyester fabric"]
+    ),
+    engine_profile("vn-seafood", "VN", ["Frozen pangasius fillets"], ["Temperature loggers for reefer containers"]),
+    engine_profile(
+        "ru-tractor", "RU", ["Tractors and spare parts for agriculture"], ["Dealers for tractors in Southeast Asia"]
+    ),
+    engine_profile("ru-software", "RU", ["Accounting software for small businesses"], ["IT outsourcing partners"]),
+    engine_profile(
+        "ru-fertiliser", "RU", ["Potash fertiliser, muriate of potash in bulk"], ["Importers of fertiliser"]
+    ),
 ]
 
 
 def test_a_pair_good_both_ways_ranks_above_a_one_way_fit(embedder):
     offer = "Rapid diagnostic test kits for infectious diseases"
     profiles = FILLERS + [
-        firm(
+        engine_profile(
             "vn-pharma",
             "VN",
             ["Distribution network of pharmacies and hospitals in Vietnam"],
             ["Rapid diagnostic test kits"],
         ),
         # The same offer for both: only what they need tells them apart.
-        firm("ru-both-ways", "RU", [offer], ["A distributor of medical products in Vietnam with pharmacy network"]),
-        firm("ru-one-way", "RU", [offer], ["Frozen fish and seafood supplies"]),
+        engine_profile(
+            "ru-both-ways", "RU", [offer], ["A distributor of medical products in Vietnam with pharmacy network"]
+        ),
+        engine_profile("ru-one-way", "RU", [offer], ["Frozen fish and seafood supplies"]),
     ]
     ranking = rank_counterparts(profiles, top_k=5, embedder=embedder)
     ranked = counterparts(ranking, "vn-pharma")
@@ -63,25 +65,29 @@ def test_a_pair_good_both_ways_ranks_above_a_one_way_fit(embedder):
 
 def test_a_vietnamese_need_finds_an_offer_written_in_russian(model):
     profiles = [
-        firm(
+        engine_profile(
             "vn-clinic",
             "VN",
             ["Chuỗi phòng khám tư nhân tại Hà Nội"],
             ["Cần nhà cung cấp bộ xét nghiệm nhanh chẩn đoán bệnh truyền nhiễm"],
         ),
-        firm("vn-coffee", "VN", ["Cà phê robusta rang xay xuất khẩu"], ["Nhà phân phối cà phê tại Nga"]),
-        firm("vn-textile", "VN", ["May mặc gia công xuất khẩu"], ["Vải cotton và vải kỹ thuật"]),
-        firm(
+        engine_profile("vn-coffee", "VN", ["Cà phê robusta rang xay xuất khẩu"], ["Nhà phân phối cà phê tại Nga"]),
+        engine_profile("vn-textile", "VN", ["May mặc gia công xuất khẩu"], ["Vải cotton và vải kỹ thuật"]),
+        engine_profile(
             "ru-tests",
             "RU",
             ["Производим экспресс-тесты для диагностики инфекционных заболеваний"],
             ["Ищем дистрибьютора медицинских изделий во Вьетнаме"],
         ),
-        firm("ru-coal", "RU", ["Энергетический уголь с разрезов Кузбасса"], ["Покупатели угля для электростанций"]),
-        firm(
+        engine_profile(
+            "ru-coal", "RU", ["Энергетический уголь с разрезов Кузбасса"], ["Покупатели угля для электростанций"]
+        ),
+        engine_profile(
             "ru-tractors", "RU", ["Тракторы и запасные части для сельского хозяйства"], ["Дилеры сельхозтехники в Азии"]
         ),
-        firm("ru-software", "RU", ["Программное обеспечение для бухгалтерского учёта"], ["Партнёры по внедрению ПО"]),
+        engine_profile(
+            "ru-software", "RU", ["Программное обеспечение для бухгалтерского учёта"], ["Партнёры по внедрению ПО"]
+        ),
     ]
     ranking = rank_counterparts(profiles, top_k=4, embedder=model)
     assert counterparts(ranking, "vn-clinic")[0] == "ru-tests"
@@ -91,20 +97,20 @@ def test_a_vietnamese_need_finds_an_offer_written_in_russian(model):
 
 def test_a_competitor_ranks_below_a_complementary_firm(embedder):
     profiles = FILLERS + [
-        firm(
+        engine_profile(
             "vn-tests",
             "VN",
             ["Manufacturer of rapid diagnostic test kits"],
             ["Distributors of our test kits in Russia"],
         ),
         # Sells the same thing and wants the same thing: a rival, not a partner.
-        firm(
+        engine_profile(
             "ru-rival",
             "RU",
             ["Manufacturer of rapid diagnostic test kits"],
             ["Distributors of our test kits in Vietnam"],
         ),
-        firm(
+        engine_profile(
             "ru-distributor",
             "RU",
             ["Nationwide distribution of medical devices to Russian hospitals and pharmacies"],
@@ -129,7 +135,7 @@ def test_never_the_same_country_nor_the_firm_itself(embedder):
 
 
 def test_a_firm_without_listings_gets_nothing(embedder):
-    profiles = FILLERS + [firm("vn-empty", "VN")]
+    profiles = FILLERS + [engine_profile("vn-empty", "VN")]
     ranking = rank_counterparts(profiles, top_k=5, embedder=embedder)
     assert ranking.suggestions["vn-empty"] == []
 
@@ -142,8 +148,10 @@ def test_one_country_alone_gets_empty_lists(embedder):
 
 def test_without_a_model_it_still_ranks_and_says_so():
     profiles = FILLERS + [
-        firm("vn-pharma", "VN", ["Pharmacy distribution in Vietnam"], ["Rapid diagnostic test kits"]),
-        firm("ru-tests", "RU", ["Rapid diagnostic test kits for infectious diseases"], ["A distributor in Vietnam"]),
+        engine_profile("vn-pharma", "VN", ["Pharmacy distribution in Vietnam"], ["Rapid diagnostic test kits"]),
+        engine_profile(
+            "ru-tests", "RU", ["Rapid diagnostic test kits for infectious diseases"], ["A distributor in Vietnam"]
+        ),
     ]
     ranking = rank_counterparts(profiles, top_k=3, embedder=None)
     assert ranking.notes and "embedding" in ranking.notes[0].lower()
@@ -164,9 +172,9 @@ def test_an_empty_market_gives_an_empty_ranking(embedder):
 
 def test_texts_in_an_unexpected_language_still_rank_without_crossing_the_border(embedder):
     strangers = [
-        firm("vn-fr", "VN", ["Café robusta torréfié pour l'export"], ["Distributeurs en Russie"]),
-        firm("ru-zh", "RU", ["咖啡烘焙设备"], ["越南咖啡豆供应商"]),
-        firm("ru-blank", "RU", ["   "], ["..."]),
+        engine_profile("vn-fr", "VN", ["Café robusta torréfié pour l'export"], ["Distributeurs en Russie"]),
+        engine_profile("ru-zh", "RU", ["咖啡烘焙设备"], ["越南咖啡豆供应商"]),
+        engine_profile("ru-blank", "RU", ["   "], ["..."]),
     ]
     ranking = rank_counterparts(FILLERS + strangers, top_k=5, embedder=embedder)
     country = {p.key: p.country for p in FILLERS + strangers}
@@ -219,13 +227,15 @@ def test_each_distinct_text_is_embedded_once():
             )
             return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
-    profiles = [firm(f"vn-{i}", "VN", ["Frozen pangasius fillets"], ["Reefer containers"]) for i in range(3)] + [
-        firm(f"ru-{i}", "RU", ["Reefer containers", "Potash fertiliser"], ["Frozen pangasius fillets"])
+    profiles = [
+        engine_profile(f"vn-{i}", "VN", ["Frozen pangasius fillets"], ["Reefer containers"]) for i in range(3)
+    ] + [
+        engine_profile(f"ru-{i}", "RU", ["Reefer containers", "Potash fertiliser"], ["Frozen pangasius fillets"])
         for i in range(3)
     ]
     recording = Recording()
     ranking = rank_counterparts(profiles, embedder=recording)
-    for role, texts in recording.calls:
+    for _role, texts in recording.calls:
         assert len(texts) == len(set(texts))
     assert sorted(len(texts) for _, texts in recording.calls) == [2, 3]  # of 6 needs and 9 offers
     assert set(counterparts(ranking, "vn-0")) == {"ru-0", "ru-1", "ru-2"}
@@ -273,9 +283,10 @@ def _market(n: int, seed: int) -> list[Profile]:
     for i in range(n):
         country = "VN" if i % 2 else "RU"
         listings = tuple(
-            Listing(direction, rng.choice(pool), tuple(rng.sample(forms, rng.randint(0, 2))))
+            Listing(direction, text, tuple(rng.sample(forms, rng.randint(0, 2))), language=detect_language(text))
             for direction in (OFFER, NEED)
             for _ in range(rng.choice([0, 1, 1, 2, 3]))
+            for text in [rng.choice(pool)]
         )
         profiles.append(
             Profile(
@@ -299,16 +310,17 @@ def test_the_blocked_ranking_is_the_best_of_every_pair_scored_one_by_one(monkeyp
     import numpy as np
 
     from matchmaking.engine import rank
+    from matchmaking.engine.corpus import Corpus
 
     monkeypatch.setattr(rank, "BLOCK", 7)  # several blocks, the last one short
     profiles = _market(90, seed=4)
     by_score = replace(rank.DEFAULT_WEIGHTS, confidence=False)  # the scan itself; the confidence reorders after
     ranking = rank_counterparts(profiles, top_k=5, embedder=vectors, weights=by_score)
-    corpus = rank._Corpus(profiles, vectors, by_score)
+    corpus = Corpus(profiles, vectors, by_score)
     country = np.array([p.country for p in profiles])
     vn, ru = np.flatnonzero(country == "VN"), np.flatnonzero(country == "RU")
     x, y = np.repeat(ru, len(vn)), np.tile(vn, len(ru))  # RU sorts first: it is the scanned side
-    every = rank._pair_details(corpus, x, y)["score"].reshape(len(ru), len(vn))
+    every = rank.pair_details(corpus, x, y)["score"].reshape(len(ru), len(vn))
     for i, profile in enumerate(profiles):
         got = [s.score for s in ranking.suggestions[profile.key]]
         if not profile.listings:
@@ -324,10 +336,11 @@ def test_a_pair_score_is_the_plain_sum_of_its_best_listing_pairs():
     import numpy as np
 
     from matchmaking.engine import rank
+    from matchmaking.engine.corpus import Corpus
 
     profiles = _market(30, seed=9)
     weights = rank.DEFAULT_WEIGHTS
-    corpus = rank._Corpus(profiles, HashedVectors(), weights)
+    corpus = Corpus(profiles, HashedVectors(), weights)
     needs, offers = corpus.needs, corpus.offers
 
     def forward(a: int, b: int) -> float:
@@ -344,8 +357,8 @@ def test_a_pair_score_is_the_plain_sum_of_its_best_listing_pairs():
     vn = [i for i, p in enumerate(profiles) if p.country == "VN"]
     ru = [i for i, p in enumerate(profiles) if p.country == "RU"]
     x, y = np.repeat(vn, len(ru)), np.tile(ru, len(vn))
-    details = rank._pair_details(corpus, x, y)
-    for p, (a, b) in enumerate(zip(x.tolist(), y.tolist())):
+    details = rank.pair_details(corpus, x, y)
+    for p, (a, b) in enumerate(zip(x.tolist(), y.tolist(), strict=True)):
         assert details["forward"][p] == pytest.approx(forward(a, b), abs=1e-5)
         assert details["backward"][p] == pytest.approx(forward(b, a), abs=1e-5)
 

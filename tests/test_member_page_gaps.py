@@ -15,14 +15,12 @@ from django.utils import formats, translation
 
 from companies import services as company_services
 from companies.models import Company, ConsentSource, StatusChange
-from matchmaking import services
 from tests.factories import (
-    MEMBER_PASSWORD,
     ChamberFactory,
     CompanyFactory,
-    MatchFactory,
     MembershipFactory,
     UserFactory,
+    introduced_pair,
 )
 
 pytestmark = pytest.mark.django_db
@@ -36,24 +34,12 @@ def _no_recompute(settings):
     settings.MATCHING_RECOMPUTE_ON_SAVE = False
 
 
-def introduced_pair(**ru_fields):
-    vn, ru = CompanyFactory(country="VN"), CompanyFactory(country="RU", city="Moscow", **ru_fields)
-    vn_user = UserFactory(password=MEMBER_PASSWORD)
-    MembershipFactory(company=vn, user=vn_user)
-    MembershipFactory(company=ru, user=UserFactory(password=MEMBER_PASSWORD))
-    match = MatchFactory(company_vn=vn, company_ru=ru)
-    services.approve([match], by=None)
-    services.introduce(match)
-    match.refresh_from_db()
-    return match, vn_user
-
-
 # --- 1. the introduction card ---------------------------------------------------------------------------
 
 
 def test_an_introduction_links_to_the_other_firms_public_profile_and_says_by_when_to_answer(client, settings):
     settings.DIGEST_INTRODUCTION_EXPIRY_DAYS = 21
-    match, vn_user = introduced_pair()
+    match, vn_user, _ = introduced_pair()
     client.force_login(vn_user)
 
     page = client.get("/my/introductions/").text
@@ -67,7 +53,7 @@ def test_an_introduction_links_to_the_other_firms_public_profile_and_says_by_whe
 
 def test_a_firm_not_shown_to_others_gets_no_link_from_the_card(client):
     # It withdrew its consent to be shown after the introduction: its page is a 404, so no link leads there.
-    match, vn_user = introduced_pair()
+    match, vn_user, _ = introduced_pair()
     Company.objects.filter(pk=match.company_ru_id).update(consent_purposes=["matching"])
     client.force_login(vn_user)
 

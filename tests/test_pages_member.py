@@ -8,9 +8,15 @@ from django.core import mail
 from django.test import Client
 
 from companies.models import Company, Membership
-from matchmaking import services
 from matchmaking.models import Match
-from tests.factories import MEMBER_PASSWORD, CompanyFactory, MatchFactory, MembershipFactory, UserFactory, profile_data
+from tests.factories import (
+    MEMBER_PASSWORD,
+    CompanyFactory,
+    MembershipFactory,
+    UserFactory,
+    introduced_pair,
+    profile_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,20 +139,8 @@ def test_the_profile_page_answers_in_the_readers_language(member_client):
     assert "Производство пищевых продуктов" in page.text  # the sector, by its Russian name
 
 
-@pytest.fixture
-def introduced():
-    vn, ru = CompanyFactory(country="VN"), CompanyFactory(country="RU", city="Moscow")
-    vn_user, ru_user = UserFactory(password=PASSWORD), UserFactory(password=PASSWORD)
-    MembershipFactory(company=vn, user=vn_user)
-    MembershipFactory(company=ru, user=ru_user)
-    match = MatchFactory(company_vn=vn, company_ru=ru)
-    services.approve([match], by=None)
-    services.introduce(match)
-    return match, vn_user, ru_user
-
-
-def test_both_members_accept_on_their_page_and_only_then_see_the_contacts(client, introduced):
-    match, vn_user, ru_user = introduced
+def test_both_members_accept_on_their_page_and_only_then_see_the_contacts(client):
+    match, vn_user, ru_user = introduced_pair()
     client.force_login(vn_user)
     assert match.company_ru.contact_email not in client.get("/my/introductions/").text
     client.post(f"/my/introductions/{match.pk}/answer/", {"answer": "accept"})
@@ -159,8 +153,8 @@ def test_both_members_accept_on_their_page_and_only_then_see_the_contacts(client
     assert (match.status, match.outcome_ru) == (Match.Status.CONNECTED, Match.Outcome.MET)
 
 
-def test_another_firms_introduction_is_a_404_and_never_listed(client, introduced):
-    match, _, _ = introduced
+def test_another_firms_introduction_is_a_404_and_never_listed(client):
+    match, _, _ = introduced_pair()
     outsider = UserFactory(password=PASSWORD)
     MembershipFactory(company=CompanyFactory(country="VN"), user=outsider)
     client.force_login(outsider)
@@ -177,8 +171,8 @@ def test_member_pages_need_a_login(client):
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 
 
-def test_user_written_text_is_escaped(client, introduced):
-    match, vn_user, _ = introduced
+def test_user_written_text_is_escaped(client):
+    match, vn_user, _ = introduced_pair()
     Company.objects.filter(pk=match.company_ru_id).update(name="<script>alert(1)</script>")
     client.force_login(vn_user)
     page = client.get("/my/introductions/").text

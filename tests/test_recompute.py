@@ -11,7 +11,7 @@ from django.core.management import call_command
 from companies.models import Company, Listing
 from companies.services import change_status
 from config.celery import app as celery_app
-from matchmaking import services, signals, tasks
+from matchmaking import recompute_queue, services, tasks
 from matchmaking.engine import CachedEmbedder, MemoryStore, default_embedder
 from matchmaking.models import Match, MatchEvent, TextEmbedding
 from matchmaking.selectors import matchable_profiles, ranking_by_external_id
@@ -213,7 +213,7 @@ def test_a_full_run_also_drops_suggestions_of_unpublished_firms(firms):
 @pytest.fixture
 def eager_tasks(monkeypatch):
     """Run queued tasks in-process even when REDIS_URL names a broker, and forget ids of earlier tests."""
-    monkeypatch.setattr(signals._pending, "ids", set(), raising=False)
+    monkeypatch.setattr(recompute_queue._pending, "ids", set(), raising=False)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

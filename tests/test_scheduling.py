@@ -4,10 +4,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matchmaking.scheduling import (
+from events import scheduling
+from events.scheduling import (
     Interpreter,
     Pin,
     Problem,
+    Reason,
     Request,
     ScheduleError,
     build_schedule,
@@ -146,9 +148,9 @@ def test_each_request_left_out_says_why():
         ],
     )
     schedule = build_schedule(problem)
-    assert schedule.unplaced["ab"] == "The two firms have no time slot in common."
-    assert schedule.unplaced["ef"] == "Every table is taken in the slots both firms can meet."
-    assert schedule.unplaced["ce"] == "No interpreter of the event works in ru-vi."
+    assert schedule.unplaced["ab"] == Reason(scheduling.NO_COMMON_SLOT)
+    assert schedule.unplaced["ef"] == Reason(scheduling.TABLES_FULL)
+    assert schedule.unplaced["ce"] == Reason(scheduling.NO_INTERPRETER, {"pair": "ru-vi"})
 
 
 def test_a_rebuild_keeps_pinned_meetings_where_staff_put_them():
@@ -172,17 +174,20 @@ def test_a_rebuild_keeps_pinned_meetings_where_staff_put_them():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"tables": 0}, "The event has no tables: give at least one."),
+        ({"tables": 0}, Reason(scheduling.NO_TABLES)),
         (
             {"requests": [Request("ax", "a", "x", 0.5)]},
-            "Request ax names firm x, which is not a participant of the event.",
+            Reason(scheduling.NOT_A_PARTICIPANT, {"request": "ax", "firm": "x"}),
         ),
         (
             {"pins": [Pin("ab", 0, 1, "anna"), Pin("cd", 0, 2, "anna")]},
-            "Interpreter anna is booked twice in slot 1: meeting ab and meeting cd.",
+            Reason(scheduling.INTERPRETER_TWICE, {"interpreter": "anna", "slot": 0, "meeting": "ab", "other": "cd"}),
         ),
-        ({"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]}, "Pinned meeting ab and meeting cd share table 1 in slot 1."),
-        ({"pins": [Pin("ab", 1, 1)]}, "Pinned meeting ab is in slot 2, when firm a is not available."),
+        (
+            {"pins": [Pin("ab", 0, 1), Pin("cd", 0, 1)]},
+            Reason(scheduling.PINS_SHARE_TABLE, {"meeting": "ab", "other": "cd", "table": 1, "slot": 0}),
+        ),
+        ({"pins": [Pin("ab", 1, 1)]}, Reason(scheduling.PIN_FIRM_AWAY, {"meeting": "ab", "slot": 1, "firm": "a"})),
     ],
 )
 def test_bad_event_data_is_refused_with_a_clear_message(change, message):

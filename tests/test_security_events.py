@@ -16,8 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events import selectors, services
-from events.models import AvailabilityWindow, Event, Meeting, MeetingRequest, Participant
+from events import schedule, selectors, services
+from events.models import AvailabilityWindow, Event, Meeting, MeetingRequest, Participant, UnplacedReason
+from events.report import event_report
 from tests.factories import (
     CompanyFactory,
     EventFactory,
@@ -64,7 +65,7 @@ def test_a_withdrawing_firm_leaves_every_upcoming_event_and_its_counterparts_see
     vn, (ru0, ru1, ru2) = firms.vn_at, firms.ru_at
     accepted = services.request_meeting(vn, ru0, staff=True)
     MeetingRequest.objects.filter(pk=accepted.pk).update(reasons=QUOTING)
-    meeting = services.pin_meeting(accepted, firms.event.slots.order_by("starts_at").first(), 1)
+    meeting = schedule.pin_meeting(accepted, firms.event.slots.order_by("starts_at").first(), 1)
     sent = services.request_meeting(vn, ru1, message=VN_MESSAGE)
     received = services.request_meeting(ru2, vn, message="Давайте встретимся")
     assert vn in selectors.active_participants(firms.event)
@@ -105,9 +106,10 @@ def test_a_withdrawing_firm_leaves_every_upcoming_event_and_its_counterparts_see
     assert "Withdrawn firm is no longer an accepted participant" in page and VN_NAME not in page
 
     # A later schedule build keeps the reason (it clears only the reasons of requests still standing).
-    services.build_event_schedule(firms.event, time_limit=1)
+    schedule.build_event_schedule(firms.event, time_limit=1)
     received.refresh_from_db()
-    assert "Withdrawn firm" in received.unplaced_reason
+    assert received.unplaced_reason == UnplacedReason.SIDE_LEFT
+    assert received.unplaced_params == {"firm": "Withdrawn firm"}
 
 
 @pytest.mark.django_db
@@ -118,17 +120,17 @@ def test_a_held_event_keeps_only_the_anonymised_meetings_its_report_counts(clien
     held = services.request_meeting(vn, ru0, staff=True, message=VN_MESSAGE)
     declined = services.request_meeting(vn, ru1, message=VN_MESSAGE)
     services.answer_request(declined, ru1, accept=False)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     services.set_attendance([vn, ru0], Participant.Attendance.CHECKED_IN)
     services.record_meeting_outcome(Meeting.objects.get(request=held), vn, "agreement")
     services.record_meeting_outcome(Meeting.objects.get(request=held), ru0, "met")
     Participant.objects.filter(pk=vn.pk).update(agenda_sent_to=["lan@caphe.example"], agenda_sent_hash="x")
     services.set_event_status(event, Event.Status.FINISHED)
-    before = selectors.event_report(event)
+    before = event_report(event)
 
     signed_in(client, firms.member.user).post(DELETE, {"password": PASSWORD})
 
-    after = selectors.event_report(event)
+    after = event_report(event)
     for key in ("participants", "checked_in", "no_shows", "meetings", "held"):
         assert after[key] == before[key]
     assert after["by_country"]["Vietnam"] == before["by_country"]["Vietnam"]
@@ -178,7 +180,7 @@ def test_the_member_s_data_export_holds_the_firm_s_event_data(client):
     vn, (ru0, ru1, _ru2) = firms.vn_at, firms.ru_at
     met = services.request_meeting(vn, ru0, staff=True, message=VN_MESSAGE)
     services.request_meeting(ru1, vn, message="Давайте встретимся")
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     meeting = Meeting.objects.select_related("slot").get(request=met)
     services.record_meeting_outcome(meeting, vn, "agreement")
     services.record_meeting_outcome(meeting, ru0, "no_reply")  # the other firm's word, not the member's
@@ -253,7 +255,7 @@ def test_staff_cannot_pin_a_request_cancelled_since_their_page_loaded():
     services.cancel_request(request, ru)
 
     with pytest.raises(ValidationError, match="Only accepted requests"):
-        services.pin_meeting(stale, event.slots.order_by("starts_at").first(), 1)
+        schedule.pin_meeting(stale, event.slots.order_by("starts_at").first(), 1)
     assert not Meeting.objects.exists()
 
 
@@ -262,7 +264,7 @@ def test_two_firms_telling_the_outcome_at_once_keep_both_answers():
     event = EventFactory(starts_on=timezone.localdate() - dt.timedelta(days=1))
     vn, ru = register_firm(event), register_firm(event, CompanyFactory(country="RU"))
     request = services.request_meeting(vn, ru, staff=True)
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     as_vn, as_ru = (Meeting.objects.select_related("slot", "request").get(request=request) for _ in range(2))
 
     services.record_meeting_outcome(as_vn, vn, "agreement")
@@ -307,7 +309,7 @@ def test_a_cancel_during_a_pin_leaves_no_meeting_behind(sectors_loaded, settings
         release.wait(20)
 
     monkeypatch.setattr(Meeting, "save", save)
-    pin, pin_outcome = _in_thread(services.pin_meeting, MeetingRequest.objects.get(pk=request.pk), slot, 1)
+    pin, pin_outcome = _in_thread(schedule.pin_meeting, MeetingRequest.objects.get(pk=request.pk), slot, 1)
     try:
         assert saved.wait(20)
         cancel, cancel_outcome = _in_thread(services.cancel_request, MeetingRequest.objects.get(pk=request.pk), ru)

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from companies.models import Company, ConsentSource, StatusChange
 from companies.resources import CompanyResource
-from events import services as event_services
+from events import schedule as event_schedule
 from events.models import MeetingRequest
-from tests.factories import ChamberFactory, CompanyFactory, EventFactory, ListingFactory, register_firm
+from tests.factories import ChamberFactory, CompanyFactory, EventFactory, ListingFactory, published_firm, register_firm
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +35,6 @@ HOSTILE_NAMES = ['=HYPERLINK("http://x","y")', "+1 555", "@home", "-minus", "'=a
 @pytest.fixture
 def dr():
     return ChamberFactory(slug="dr-test", name="Delovaya Rossiya test", country="RU")
-
-
-def ru_firm(**kwargs) -> Company:
-    return CompanyFactory(country="RU", city="Moscow", activity_code="21.20", languages=["ru", "en"], **kwargs)
 
 
 # --- the admin import: item 1 ----------------------------------------------------------------------------------
@@ -82,8 +78,8 @@ def admin_import(client, content: bytes, fmt: str = "csv"):
 
 
 def test_vcci_staff_cannot_take_over_a_delovaya_rossiya_firm(staff_client, vcci, dr):
-    theirs = ru_firm(
-        external_id="ru-77", name="ООО Оригинал", chamber=dr, status="pending", contact_email="owner@ru.example"
+    theirs = published_firm(
+        "RU", external_id="ru-77", name="ООО Оригинал", chamber=dr, status="pending", contact_email="owner@ru.example"
     )
     ours = CompanyFactory(external_id="vn-77", name="Ours", chamber=vcci, status="pending")
     content = admin_csv(
@@ -233,7 +229,7 @@ def test_the_confirm_step_refuses_the_whole_file_when_a_row_became_foreign(staff
 
 
 def test_superusers_may_set_the_chamber_but_not_the_status(superuser_client, vcci, dr):
-    firm = ru_firm(external_id="ru-84", name="Firm", chamber=vcci, status="pending")
+    firm = published_firm("RU", external_id="ru-84", name="Firm", chamber=vcci, status="pending")
     row = {
         "external_id": "ru-84",
         "name": "Firm",
@@ -343,11 +339,11 @@ def test_export_companies_csv_escapes_json_does_not_and_import_companies_undoes_
 def test_event_report_csv_escapes_firm_names(staff_client, vcci):
     event = EventFactory(organiser=vcci)
     vn = register_firm(event, CompanyFactory(name='=HYPERLINK("http://x","y")'))
-    ru = register_firm(event, ru_firm(name="@Фарма"))
+    ru = register_firm(event, published_firm("RU", name="@Фарма"))
     MeetingRequest.objects.create(
         event=event, requester=vn, invitee=ru, status=MeetingRequest.Status.ACCEPTED, score=0.5
     )
-    event_services.build_event_schedule(event)
+    event_schedule.build_event_schedule(event)
     response = staff_client.get(reverse("admin:events_event_report_csv", args=[event.pk]))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8").lstrip("\ufeff"))))
     assert rows[1][2] == '\'=HYPERLINK("http://x","y")' and rows[1][5] == "'@Фарма"

@@ -15,7 +15,8 @@ from rest_framework.test import APIClient
 from companies.models import LISTINGS_PER_DIRECTION_MAX, Company, Listing, StatusChange
 from events.models import MeetingRequest
 from matchmaking import services as match_services
-from matchmaking.digests import IsoWeek, Status, deliver_firm_digest
+from matchmaking.digests.delivery import Status, deliver_firm_digest
+from matchmaking.digests.weeks import IsoWeek
 from tests.factories import (
     ChamberFactory,
     CompanyFactory,
@@ -23,7 +24,7 @@ from tests.factories import (
     ListingFactory,
     MatchFactory,
     MembershipFactory,
-    UserFactory,
+    member_api,
     profile_data,
     register_firm,
 )
@@ -49,16 +50,6 @@ def new_profile(**overrides) -> dict:
         "offers": [{"kind": "product", "text": "Roasted robusta coffee, 1,200 t a year", "cooperation": ["supply"]}],
     }
     return {**profile, **overrides}
-
-
-def api_for(company: Company | None = None) -> APIClient:
-    client = APIClient()
-    user = UserFactory()
-    if company is not None:
-        MembershipFactory(user=user, company=company)
-    client.force_authenticate(user)
-    client.user = user
-    return client
 
 
 def import_errors(tmp_path: Path, records: list) -> str:
@@ -99,14 +90,14 @@ def import_record(external_id: str = "vn-900", **overrides) -> dict:
     ],
 )
 def test_the_api_refuses_control_and_invisible_characters_with_a_field_error(field, value):
-    response = api_for().post("/api/v1/my/company/", new_profile(**{field: value}), format="json")
+    response = member_api().post("/api/v1/my/company/", new_profile(**{field: value}), format="json")
 
     assert response.status_code == 400 and field in response.json(), response.json()
     assert not Company.objects.exists()
 
 
 def test_the_api_refuses_a_bell_in_an_offer_but_keeps_its_line_breaks_and_tabs():
-    client = api_for()
+    client = member_api()
     bell = new_profile(offers=[{"kind": "product", "text": "Coffee\x07 beans"}])
     refused = client.post("/api/v1/my/company/", bell, format="json")
     assert refused.status_code == 400 and "offers" in refused.json()
@@ -115,10 +106,10 @@ def test_the_api_refuses_a_bell_in_an_offer_but_keeps_its_line_breaks_and_tabs()
     assert client.post("/api/v1/my/company/", lines, format="json").status_code == 201
 
 
-def test_a_rename_to_a_mail_header_is_refused_and_the_firms_digest_still_goes_out(settings):
-    settings.SITE_URL = "https://sme-match.example"
+@pytest.mark.usefixtures("site_url")
+def test_a_rename_to_a_mail_header_is_refused_and_the_firms_digest_still_goes_out():
     vn = CompanyFactory(country="VN", name="Tay Nguyen Coffee")
-    client = api_for(vn)
+    client = member_api(vn)
     ru = CompanyFactory(country="RU", city="Moscow")
     MembershipFactory(company=ru)
 
@@ -170,7 +161,7 @@ def test_the_import_names_the_record_and_field_of_a_control_character(tmp_path):
 def test_event_notes_and_messages_refuse_control_characters_in_the_api_and_the_pages(client):
     event = EventFactory(slug="hanoi-day")
     vn, ru = CompanyFactory(country="VN"), CompanyFactory(country="RU", city="Moscow")
-    api = api_for(vn)
+    api = member_api(vn)
     slots = list(event.slots.order_by("starts_at"))
     window = {"starts_at": slots[0].starts_at.isoformat(), "ends_at": slots[-1].ends_at.isoformat()}
 
@@ -223,7 +214,7 @@ DEEP = "[" * 5000 + "]" * 5000
 )
 def test_json_nested_thousands_deep_is_a_clear_400(method, url):
     EventFactory(slug="hanoi-day")
-    client = api_for(None if method == "post" and url == "/api/v1/my/company/" else CompanyFactory())
+    client = member_api(None if method == "post" and url == "/api/v1/my/company/" else CompanyFactory())
 
     response = getattr(client, method)(url, DEEP, content_type="application/json")
 
@@ -246,7 +237,7 @@ def test_the_import_of_a_file_nested_thousands_deep_is_a_named_error(tmp_path):
 
 
 def test_a_new_profile_has_at_most_ten_offers_and_ten_needs_as_on_the_site():
-    client = api_for()
+    client = member_api()
     offer = {"kind": "product", "text": "Roasted robusta coffee"}
     too_many = client.post(
         "/api/v1/my/company/", new_profile(offers=[offer] * (LISTINGS_PER_DIRECTION_MAX + 1)), format="json"
@@ -264,7 +255,7 @@ def test_a_new_profile_has_at_most_ten_offers_and_ten_needs_as_on_the_site():
 def test_an_eleventh_offer_is_refused_but_a_need_still_fits():
     company = CompanyFactory()
     ListingFactory.create_batch(LISTINGS_PER_DIRECTION_MAX, company=company)
-    client = api_for(company)
+    client = member_api(company)
 
     refused = client.post("/api/v1/my/company/offers/", {"kind": "product", "text": "Green coffee"}, format="json")
     assert refused.status_code == 400 and "text" in refused.json()
@@ -292,7 +283,7 @@ def test_a_firm_under_review_or_published_cannot_leave_its_country_s_chambers(ch
     vcci = chambers[0]
     company = CompanyFactory(country="VN", chamber=vcci, status=status)
 
-    response = api_for(company).patch("/api/v1/my/company/", {"chamber": chamber}, format="json")
+    response = member_api(company).patch("/api/v1/my/company/", {"chamber": chamber}, format="json")
 
     assert response.status_code == 400 and "chamber" in response.json()
     company.refresh_from_db()
@@ -300,17 +291,17 @@ def test_a_firm_under_review_or_published_cannot_leave_its_country_s_chambers(ch
 
 
 def test_even_a_draft_cannot_choose_the_other_country_s_chamber(chambers):
-    response = api_for().post("/api/v1/my/company/", new_profile(chamber="dr-test"), format="json")
+    response = member_api().post("/api/v1/my/company/", new_profile(chamber="dr-test"), format="json")
     assert response.status_code == 400 and "chamber" in response.json()
 
-    fine = api_for().post("/api/v1/my/company/", new_profile(chamber="hcm-test"), format="json")
+    fine = member_api().post("/api/v1/my/company/", new_profile(chamber="hcm-test"), format="json")
     assert fine.status_code == 201 and fine.json()["chamber"] == "hcm-test"
 
 
 def test_a_published_firm_changing_chamber_goes_back_to_review_with_its_audit_row(chambers):
     vcci, hcm, _ = chambers
     company = CompanyFactory(country="VN", chamber=vcci, status="published")
-    client = api_for(company)
+    client = member_api(company)
 
     response = client.patch("/api/v1/my/company/", {"chamber": "hcm-test"}, format="json")
 
@@ -368,7 +359,7 @@ def test_the_schema_says_a_published_firm_may_have_no_chamber():
 
 @pytest.mark.parametrize("website", ["ftp://files.firm.example/", "https://vcci.com.vn@evil.example/"])
 def test_a_website_must_be_an_http_address(website):
-    response = api_for().post("/api/v1/my/company/", new_profile(website=website), format="json")
+    response = member_api().post("/api/v1/my/company/", new_profile(website=website), format="json")
     assert response.status_code == 400 and "website" in response.json()
 
 
@@ -382,7 +373,7 @@ def test_a_website_must_be_an_http_address(website):
 )
 def test_a_website_is_kept_as_a_uri_as_the_schema_says(given, stored):
     uri = jsonschema_rs.validator_for({"type": "string", "format": "uri"}, validate_formats=True)
-    response = api_for().post("/api/v1/my/company/", new_profile(website=given), format="json")
+    response = member_api().post("/api/v1/my/company/", new_profile(website=given), format="json")
 
     assert response.status_code == 201, response.json()
     assert response.json()["website"] == stored and uri.is_valid(stored)
@@ -397,8 +388,8 @@ def test_the_profile_form_refuses_an_ftp_website_and_stores_an_international_one
     assert Company.objects.get().website == "https://xn--e1ajeds9e.xn--p1ai"
 
 
-def test_a_name_with_a_line_break_stored_before_the_check_no_longer_blocks_the_digest(settings):
-    settings.SITE_URL = "https://sme-match.example"
+@pytest.mark.usefixtures("site_url")
+def test_a_name_with_a_line_break_stored_before_the_check_no_longer_blocks_the_digest():
     vn = CompanyFactory(country="VN", name=INJECTED_NAME)  # written straight to the database, as old rows were
     MembershipFactory(company=vn)
     ru = CompanyFactory(country="RU", city="Moscow")

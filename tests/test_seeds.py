@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from companies.models import Company, Organisation, Sector
 from seeds.loader import DATA_DIR, load_seeds
-from seeds.models import Event, TradeFigure
+from seeds.models import ArticleEvent, TradeFigure
 
 pytestmark = pytest.mark.django_db
 
@@ -69,11 +69,11 @@ def test_firms_named_in_the_articles_are_seeded_without_contacts():
 
 def test_events_organisations_and_trade_figures_come_from_the_articles():
     load_seeds()
-    hanoi = Event.objects.get(slug="hanoi-business-meeting-2014")
+    hanoi = ArticleEvent.objects.get(slug="hanoi-business-meeting-2014")
     assert str(hanoi.date) == "2014-10-22" and hanoi.city == "Hanoi"
-    moscow = Event.objects.get(slug="moscow-sme-meeting-2019")
+    moscow = ArticleEvent.objects.get(slug="moscow-sme-meeting-2019")
     assert moscow.approx_participants == 40
-    delegation = Event.objects.get(slug="new-economies-delegation")
+    delegation = ArticleEvent.objects.get(slug="new-economies-delegation")
     assert set(delegation.companies.values_list("name", flat=True)) == {
         "AlkorBio Group",
         "Sinvotek Ltd",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from companies.languages import detect_language
 from companies.models import Company, Listing
 from companies.services import change_status
 from matchmaking import services, warm_index
@@ -30,7 +31,10 @@ def _generated(n: int) -> list:
             sectors=tuple(p.sectors),
             activity_division=p.activity_code[:2] or None,
             languages=tuple(p.languages),
-            listings=tuple(EngineListing(x.direction, x.text, tuple(x.cooperation)) for x in p.listings),
+            listings=tuple(
+                EngineListing(x.direction, x.text, tuple(x.cooperation), language=detect_language(x.text))
+                for x in p.listings
+            ),
         )
         for i, p in enumerate(generate_profiles(n, 3))
     ]
@@ -49,10 +53,14 @@ def test_an_index_updated_in_place_ranks_as_a_fresh_fit(vectors):
     edited[3] = replace(
         profiles[3],
         listings=profiles[3].listings
-        + (EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",)),),
+        + (EngineListing(NEED, "Frozen pangasius fillets, 40 tonnes a month", ("supply",), language="en"),),
     )
-    edited[8] = replace(profiles[8], listings=(EngineListing(OFFER, "Калийные удобрения, 5000 т", ("supply",)),))
-    added = replace(profiles[20], key="new-firm", listings=(EngineListing(OFFER, "Cà phê robusta Đắk Lắk", ()),))
+    edited[8] = replace(
+        profiles[8], listings=(EngineListing(OFFER, "Калийные удобрения, 5000 т", ("supply",), language="ru"),)
+    )
+    added = replace(
+        profiles[20], key="new-firm", listings=(EngineListing(OFFER, "Cà phê robusta Đắk Lắk", (), language="vi"),)
+    )
     gone = profiles[5].key
     for each in (index, learned):
         each.replace([edited[3], edited[8], added])
@@ -97,7 +105,7 @@ def warm(settings, monkeypatch):
     warm_index.forget()
 
 
-def firm(country: str, offer: str, need: str) -> Company:
+def firm_with_offer_and_need(country: str, offer: str, need: str) -> Company:
     company = CompanyFactory(country=country)
     ListingFactory(company=company, direction=Listing.Direction.OFFER, text=offer)
     ListingFactory(company=company, direction=Listing.Direction.NEED, text=need)
@@ -110,10 +118,10 @@ def best_match(firm: Company) -> Match:
 
 @pytest.mark.django_db
 def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm):
-    buyer = firm("VN", "Garment sewing for export", "Cotton fabric")
-    firm("RU", "Cotton and linen fabric", "Sewing subcontractors")
-    seller = firm("RU", "Frozen pangasius fillets from a partner farm", "Importers of fish")
-    firm("RU", "Tractors", "Dealers in Asia")
+    buyer = firm_with_offer_and_need("VN", "Garment sewing for export", "Cotton fabric")
+    firm_with_offer_and_need("RU", "Cotton and linen fabric", "Sewing subcontractors")
+    seller = firm_with_offer_and_need("RU", "Frozen pangasius fillets from a partner farm", "Importers of fish")
+    firm_with_offer_and_need("RU", "Tractors", "Dealers in Asia")
     recompute_matches()
     recompute_matches([buyer.pk])  # builds this process's index
     assert warm_index._state.get("index") is not None
@@ -130,9 +138,9 @@ def test_an_edited_need_finds_its_new_counterpart_through_the_warm_index(warm):
 
 @pytest.mark.django_db
 def test_edits_saved_by_another_process_are_read_before_ranking(warm):
-    buyer = firm("VN", "Garment sewing for export", "Diagnostic test kits")
-    other = firm("RU", "Accounting software", "Coffee importers")
-    firm("RU", "Tractors", "Dealers in Asia")
+    buyer = firm_with_offer_and_need("VN", "Garment sewing for export", "Diagnostic test kits")
+    other = firm_with_offer_and_need("RU", "Accounting software", "Coffee importers")
+    firm_with_offer_and_need("RU", "Tractors", "Dealers in Asia")
     recompute_matches([buyer.pk])  # the index now holds the old offer of `other`
     # Another worker saved this edit: no task reaches this process for it.
     Listing.objects.filter(company=other, direction=Listing.Direction.OFFER).update(
@@ -144,9 +152,9 @@ def test_edits_saved_by_another_process_are_read_before_ranking(warm):
 
 @pytest.mark.django_db
 def test_a_withdrawn_firm_leaves_the_warm_index(warm):
-    buyer = firm("VN", "Garment sewing", "Diagnostic test kits")
-    kits = firm("RU", "Diagnostic test kits", "Garment sewing")
-    firm("RU", "Tractors", "Dealers in Asia")
+    buyer = firm_with_offer_and_need("VN", "Garment sewing", "Diagnostic test kits")
+    kits = firm_with_offer_and_need("RU", "Diagnostic test kits", "Garment sewing")
+    firm_with_offer_and_need("RU", "Tractors", "Dealers in Asia")
     recompute_matches([buyer.pk])
     assert Match.objects.filter(company_vn=buyer, company_ru=kits).exists()
     change_status(kits, Company.Status.SUSPENDED, by=None, note="left the chamber")
@@ -162,13 +170,13 @@ def test_a_recompute_fanned_out_in_chunks_writes_what_one_full_run_writes(warm):
     and running the chunks again changes nothing."""
     from django.core.management import call_command
 
-    firm("VN", "Garment sewing for export", "Cotton fabric")
-    firm("VN", "Frozen pangasius fillets", "Reefer containers")
-    firm("VN", "Robusta coffee beans", "Coffee roasting machines")
-    firm("RU", "Cotton and linen fabric", "Sewing subcontractors")
-    firm("RU", "Reefer containers", "Frozen fish importers")
-    firm("RU", "Coffee roasting machines", "Green coffee beans")
-    firm("RU", "Tractors", "Dealers in Asia")
+    firm_with_offer_and_need("VN", "Garment sewing for export", "Cotton fabric")
+    firm_with_offer_and_need("VN", "Frozen pangasius fillets", "Reefer containers")
+    firm_with_offer_and_need("VN", "Robusta coffee beans", "Coffee roasting machines")
+    firm_with_offer_and_need("RU", "Cotton and linen fabric", "Sewing subcontractors")
+    firm_with_offer_and_need("RU", "Reefer containers", "Frozen fish importers")
+    firm_with_offer_and_need("RU", "Coffee roasting machines", "Green coffee beans")
+    firm_with_offer_and_need("RU", "Tractors", "Dealers in Asia")
 
     def table():
         return sorted(Match.objects.values_list("company_vn", "company_ru", "score"))

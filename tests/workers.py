@@ -1,9 +1,8 @@
 """A real Celery worker process and a real SMTP server (aiosmtpd), for tests of tasks that send mail.
 
 The worker is another process, so tests using it are transactional (it must see the rows they create); mark
-them ``celery_worker``, ``redis`` and ``django_db(transaction=True)``, and import the fixtures::
-
-    from tests.workers import sink, worker  # noqa: F401  (fixtures)
+them ``celery_worker``, ``redis`` and ``django_db(transaction=True)``, and ask for the ``worker`` and ``sink``
+fixtures, which tests/conftest.py gives every test module.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,10 +19,10 @@ from collections import Counter
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from celery import Celery
 from django.db import connection
+
+from tests.factories import SITE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,18 +62,6 @@ class MailSink:
         return [message for rcpt, message in self.received if rcpt == address.lower()]
 
 
-@pytest.fixture
-def sink():
-    handler = MailSink()
-    with socket.socket() as probe:  # a free port (the controller checks its port by connecting, so not 0)
-        probe.bind(("127.0.0.1", 0))
-        handler.port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    yield handler
-    controller.stop()
-
-
 class Worker:
     """A `celery worker` process on the test database, the given Redis and the sink's SMTP port."""
 
@@ -100,7 +86,7 @@ class Worker:
             "DIGEST_RETRY_BACKOFF_BASE": "0.5",
             "DIGEST_RETRY_BACKOFF_MAX": "2",
             "DIGEST_BUSY_RETRY_SECONDS": "1",
-            "SITE_URL": "https://sme-match.example",
+            "SITE_URL": SITE_URL,
         }
         self.redis_url, self.log_dir, self.process, self.starts = redis_url, log_dir, None, 0
         self.client = Celery("worker-tests", broker=redis_url)
@@ -162,14 +148,3 @@ class Worker:
         keys = list(server.scan_iter(f"{self.prefix}*"))
         if keys:
             server.delete(*keys)
-
-
-@pytest.fixture
-def worker(sectors_loaded, redis_url, sink, tmp_path, settings):
-    # These tests build their matches directly; a recompute queued by a profile save would drop them.
-    settings.MATCHING_RECOMPUTE_ON_SAVE = False
-    worker = Worker(redis_url, sink.port, tmp_path)
-    worker.start()
-    yield worker
-    worker.kill()  # before the test database is flushed or dropped
-    worker.forget()

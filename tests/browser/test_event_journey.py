@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from events import services
+from events import schedule, services
 from events.models import Meeting, MeetingRequest, Participant
 from tests.browser.test_journey import PASSWORD, switch_language
 from tests.factories import (
@@ -116,7 +116,7 @@ def test_a_firm_goes_from_registration_to_its_agenda(browser, live_server, b2b_d
     expect(other.locator(f"#request-{request.pk}")).to_have_attribute("data-status", "accepted")
 
     # Staff build the schedule; the meeting needs the Vietnamese–Russian interpreter.
-    services.build_event_schedule(event, time_limit=1)
+    schedule.build_event_schedule(event, time_limit=1)
     meeting = Meeting.objects.get(request=request)
     assert meeting.interpreter is not None
 

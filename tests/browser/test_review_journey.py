@@ -23,10 +23,9 @@ from playwright.sync_api import Browser, Page, expect
 from companies.services import CHAMBER_STAFF_GROUP, make_chamber_staff
 from config.celery import app as celery_app
 from matchmaking import tasks
-from matchmaking.digests import IsoWeek
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import DigestDelivery, Match, MatchEvent
 from tests.factories import ChamberFactory, CompanyFactory, ListingFactory, MatchFactory, MembershipFactory, UserFactory
-from tests.workers import sink, worker  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -168,7 +167,9 @@ def staff_of(chamber, username: str):
     return user
 
 
-def firm(country: str, chamber, entry: tuple[str, str, str, str], sector: str = "46"):
+def firm_of_chamber(country: str, chamber, entry: tuple[str, str, str, str], sector: str = "46"):
+    """A published firm of ``chamber`` (or of none) in one sector, with one offer and one need: ``entry`` is
+    (name, city, offer, need)."""
     name, city, offer, need = entry
     company = CompanyFactory(country=country, chamber=chamber, name=name, city=city, sectors=[sector])
     ListingFactory(company=company, direction="offer", text=offer, cooperation=["supply"])
@@ -204,10 +205,10 @@ def review_market(sectors_loaded, chamber_staff_group, settings):
     settings.MATCHING_RECOMPUTE_ON_SAVE = False  # the pairs are made here; a recompute would replace them
     vcci = ChamberFactory(slug="vcci", name="VCCI", country="VN")
     dr = ChamberFactory(slug="delovaya-rossiya", name="Delovaya Rossiya", country="RU")
-    vn = [firm("VN", vcci, entry, sector) for entry, sector in zip(VN_FIRMS, VN_SECTORS, strict=True)]
-    ru = [firm("RU", None, entry, sector) for entry, sector in zip(RU_FIRMS, RU_SECTORS, strict=True)]
+    vn = [firm_of_chamber("VN", vcci, entry, sector) for entry, sector in zip(VN_FIRMS, VN_SECTORS, strict=True)]
+    ru = [firm_of_chamber("RU", None, entry, sector) for entry, sector in zip(RU_FIRMS, RU_SECTORS, strict=True)]
     dr_firms = [
-        firm(
+        firm_of_chamber(
             "RU",
             dr,
             (
@@ -217,7 +218,7 @@ def review_market(sectors_loaded, chamber_staff_group, settings):
                 "Кофе и специи из Вьетнама",
             ),
         ),
-        firm(
+        firm_of_chamber(
             "RU",
             dr,
             (
@@ -228,7 +229,7 @@ def review_market(sectors_loaded, chamber_staff_group, settings):
             ),
         ),
     ]
-    outsider_vn = firm(
+    outsider_vn = firm_of_chamber(
         "VN",
         None,
         (
@@ -479,14 +480,9 @@ def test_a_delovaya_rossiya_reviewer_never_sees_a_pair_without_a_firm_of_theirs(
 
 @pytest.mark.celery_worker
 @pytest.mark.redis
+@pytest.mark.usefixtures("site_url")
 def test_introduce_now_on_a_real_worker_mails_both_firms_once_and_the_next_digest_does_not_repeat_it(
-    browser,
-    live_server,
-    review_market,
-    worker,
-    sink,
-    monkeypatch,
-    settings,  # noqa: F811  (fixtures)
+    browser, live_server, review_market, worker, sink, monkeypatch
 ):
     # The live server and the worker share the test database: the worker process is started on its name
     # (tests/workers.py), and this test, the live server's thread and the worker all commit what they write.
@@ -495,7 +491,6 @@ def test_introduce_now_on_a_real_worker_mails_both_firms_once_and_the_next_diges
     name = tasks.send_introduction_now.name
     for task in {celery_app.tasks[name], tasks.send_introduction_now._get_current_object()}:
         monkeypatch.setattr(task, "delay", lambda match_id: worker.send(name, match_id))
-    settings.SITE_URL = "https://sme-match.example"
     base, market = live_server.url, review_market
     staff = market["vcci_staff"]
     match = market["vcci_only"][0]
