@@ -19,8 +19,10 @@ run: $(STAMP)
 	$(BIN)/python manage.py prepare_local
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Run the whole test suite (embedded PostgreSQL unless DATABASE_URL is set; Redis tests need REDIS_URL).
+## Lint (ruff, configured in pyproject.toml), then run the whole test suite (embedded PostgreSQL unless
+## DATABASE_URL is set; Redis tests need REDIS_URL).
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 ## Benchmarks (never part of `make test`; see bench/README.md): quality, ranking at SIZES firms, embedding, and the
