@@ -122,13 +122,16 @@ def ensure_history(per_firm: int) -> None:
                 reviewed_at, introduced_at, connected_at, expired_at, created_at, updated_at)
             SELECT vn, ru, 0.3 + fate * 0.6, 0.5, 0.5,
                 jsonb_build_object('confidence', round((fate * 0.9)::numeric, 3)), '[]'::jsonb, 'bench',
-                CASE WHEN fate < 0.88 THEN 'suggested' WHEN fate < 0.92 THEN 'rejected' WHEN fate < 0.95 THEN 'approved'
-                     WHEN fate < 0.97 THEN 'introduced' WHEN fate < 0.985 THEN 'connected' WHEN fate < 0.995 THEN 'declined'
+                CASE WHEN fate < 0.88 THEN 'suggested' WHEN fate < 0.92 THEN 'rejected'
+                     WHEN fate < 0.95 THEN 'approved' WHEN fate < 0.97 THEN 'introduced'
+                     WHEN fate < 0.985 THEN 'connected' WHEN fate < 0.995 THEN 'declined'
                      ELSE 'expired' END,
                 '', CASE WHEN fate >= 0.97 AND fate < 0.985 THEN 'accepted' ELSE 'pending' END,
-                CASE WHEN fate >= 0.97 AND fate < 0.985 THEN 'accepted' WHEN fate >= 0.985 AND fate < 0.995 THEN 'declined'
+                CASE WHEN fate >= 0.97 AND fate < 0.985 THEN 'accepted'
+                     WHEN fate >= 0.985 AND fate < 0.995 THEN 'declined'
                      ELSE 'pending' END,
-                CASE WHEN fate >= 0.97 AND fate < 0.978 THEN 'met' WHEN fate >= 0.978 AND fate < 0.981 THEN 'agreement' ELSE '' END,
+                CASE WHEN fate >= 0.97 AND fate < 0.978 THEN 'met'
+                     WHEN fate >= 0.978 AND fate < 0.981 THEN 'agreement' ELSE '' END,
                 '',
                 CASE WHEN fate >= 0.88 THEN created + (1 + mod(vn + ru, 97)) * interval '1 hour' END,
                 CASE WHEN fate >= 0.95 THEN created + interval '3 days' END,
@@ -357,7 +360,8 @@ def main() -> None:
         print(
             f"{label} | `{path}` | {cache} | {size:,} | {len(o.latencies) + o.errors:,} | "
             f"{len(o.latencies) / o.elapsed:,.1f} | {percentile(o.latencies, 50):.1f} | {p95:.1f} | "
-            f"{percentile(o.latencies, 99):.1f} | {o.errors}{' (' + o.first_error + ')' if o.errors else ''} | {verdict}"
+            f"{percentile(o.latencies, 99):.1f} | {o.errors}"
+            f"{' (' + o.first_error + ')' if o.errors else ''} | {verdict}"
         )
     for note in notes:
         print(note)

@@ -12,7 +12,7 @@ apart). Then, for each ``--concurrency`` in turn, on a fresh ISO week and with t
 1. starts ``celery -A config worker --concurrency=C`` on the benchmark database, on Redis under a key
    prefix of its own, with ``EMAIL_URL`` pointing at an SMTP server (aiosmtpd) in this process;
 2. sends ``matchmaking.tasks.dispatch_weekly_digests`` for the week (it queues one task per
-   ``matchmaking.digests.FIRMS_PER_TASK`` firms) and waits until every delivery it queued is sent or skipped;
+   ``matchmaking.digests.planning.FIRMS_PER_TASK`` firms) and waits until every delivery it queued is sent or skipped;
 3. reports the wall time from the dispatch to the last email the server accepted, the emails per second,
    and the emails each address got more than once (duplicates) or never (missing).
 
@@ -59,6 +59,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from companies.models import Company, Membership  # noqa: E402
+from matchmaking.digests.planning import FIRMS_PER_TASK, digest_targets  # noqa: E402
+from matchmaking.digests.weeks import IsoWeek  # noqa: E402
 from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent  # noqa: E402
 
 DISPATCH = "matchmaking.tasks.dispatch_weekly_digests"
@@ -274,9 +276,7 @@ class Worker:
 
 
 def expected_deliveries(week: str) -> int:
-    from matchmaking import digests
-
-    firms, chambers = digests.digest_targets(digests.IsoWeek.parse(week))
+    firms, chambers = digest_targets(IsoWeek.parse(week))
     return len(firms) + len(chambers)
 
 
@@ -420,7 +420,7 @@ def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-digests-"))
     rows = []
     try:
-        for week, concurrency in zip(WEEKS, concurrencies):
+        for week, concurrency in zip(WEEKS, concurrencies, strict=False):
             row = run(firms, addresses, week, concurrency, sink, port, redis_url, log_dir, args.timeout)
             print(
                 f"  {week}, {concurrency} worker process(es): {row['emails']:,} emails in {row['seconds']:.1f} s, "
@@ -435,8 +435,6 @@ def main() -> None:
     finally:
         controller.stop()
         reset_matches(firms)  # leave no introduced matches behind for the next run's setup to trip over
-
-    from matchmaking.digests import FIRMS_PER_TASK
 
     print(
         f"\nWeekly digests · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "

@@ -17,7 +17,8 @@ English) on the page (``/directory/?q=``) and in the API (``/api/v1/companies/?s
 ``country`` of the other side, for ``--rounds`` rounds. The process's cache of search vectors is emptied
 before each request, so every request pays the model's embedding of its words, as a search nobody made
 before does. The index's cold build (reading every shown firm and its cached vectors) is timed apart.
-Baseline, in the same run: the same requests, one round, with ``DIRECTORY_SEARCH`` empty (the lexical search),\neach statement stopped after 10 s (a stopped request counts as infinitely slow).
+Baseline, in the same run: the same requests, one round, with ``DIRECTORY_SEARCH`` empty (the lexical
+search), each statement stopped after 10 s (a stopped request counts as infinitely slow).
 
 OMP_NUM_THREADS defaults to 1 here, as it should in a web process: the model's OpenMP threads busy-wait,
 and on a machine whose cores other processes share, two threads took seconds per search instead of ~40 ms.
@@ -184,7 +185,10 @@ def calibrate() -> None:
             best_cut, best_f = float(c), f1
     data = {
         "model": model.name,
-        "source": "../shared/matching-eval dev-companies.json + dev2-companies.json (180 firms), bench/directory_search.py --calibrate",
+        "source": (
+            "../shared/matching-eval dev-companies.json + dev2-companies.json (180 firms), "
+            "bench/directory_search.py --calibrate"
+        ),
         "cut_off": best_cut,
         "query_mean": [round(float(x), 6) for x in vectors.mean(axis=0)],
         "means": {group: [round(float(x), 6) for x in mean] for group, mean in means.items()},

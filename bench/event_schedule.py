@@ -1,4 +1,4 @@
-"""The schedule button end to end: ``events.services.build_event_schedule`` on an event in PostgreSQL, beside
+"""The schedule button end to end: ``events.schedule.build_event_schedule`` on an event in PostgreSQL, beside
 the plain scheduler on the same event's data.
 
     python bench/event_schedule.py [--firms 300] [--requests 1500] [--tables 60] [--interpreters 6]
@@ -16,7 +16,7 @@ Timed in the same run:
 * the service: read the event (``selectors.event_problem``), solve, write the meetings and the reasons of the
   requests left out, all in one transaction (what staff wait for after pressing the button), twice: the first
   build, and a rebuild that replaces the unpinned meetings;
-* ``matchmaking.scheduling.build_schedule`` alone on the problem the service read (no database), the floor;
+* ``events.scheduling.build_schedule`` alone on the problem the service read (no database), the floor;
 * ``greedy_schedule`` on the same problem, the baseline of meetings placed.
 """
 
@@ -44,9 +44,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from companies.models import Company, Organisation  # noqa: E402
-from events import selectors, services  # noqa: E402
+from events import schedule, selectors, services  # noqa: E402
 from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant  # noqa: E402
-from matchmaking.scheduling import build_schedule, greedy_schedule  # noqa: E402
+from events.scheduling import build_schedule, greedy_schedule  # noqa: E402
 
 
 def use_bench_database() -> str:
@@ -150,14 +150,15 @@ def main() -> None:
     runs = []
     for label in ("build_event_schedule, first build", "build_event_schedule, rebuild"):
         started = time.perf_counter()
-        result = services.build_event_schedule(event, time_limit=args.limit)
+        result = schedule.build_event_schedule(event, time_limit=args.limit)
         runs.append((label, time.perf_counter() - started, result.placed, result.weight))
     needing = sum(1 for r in data.problem.requests if r.pair)
 
     print(
         f"\nSchedule button · {date.today()} · {platform.machine()}, {os.cpu_count()} cores · database {name} · "
         f"{args.firms} firms, {len(data.problem.requests):,} accepted requests ({needing} need an interpreter), "
-        f"{data.problem.slots} slots, {args.tables} tables, {args.interpreters} interpreters, solver limit {args.limit:g} s"
+        f"{data.problem.slots} slots, {args.tables} tables, {args.interpreters} interpreters, "
+        f"solver limit {args.limit:g} s"
     )
     print("run | seconds | meetings | weight | vs scheduler alone")
     print("--- | --- | --- | --- | ---")

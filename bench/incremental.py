@@ -73,7 +73,7 @@ class StandInEmbedder:
         new = [i for i, text in enumerate(texts) if text not in self.known and (role, text) not in self.embedded]
         if new and self.model is not None:
             vectors = self.model.embed([texts[i] for i in new], role)
-            self.embedded.update(((role, texts[i]), v) for i, v in zip(new, vectors))
+            self.embedded.update(((role, texts[i]), v) for i, v in zip(new, vectors, strict=True))
             self.model_texts += len(new)
         for i, text in enumerate(texts):
             if (role, text) in self.embedded:
@@ -177,7 +177,8 @@ def main() -> None:
     median = statistics.median(ms for ms, _, _ in warm)
     print(
         f"\nwarm index: median {median:,.0f} ms per edit ({cold_ms / median:,.0f}× faster than the cold path; "
-        f"target ≤ {TARGET_MS} ms: {'met' if median <= TARGET_MS else 'not met'}); index build {build_s:.1f} s once per process, "
+        f"target ≤ {TARGET_MS} ms: {'met' if median <= TARGET_MS else 'not met'}); "
+        f"index build {build_s:.1f} s once per process, "
         f"about {index_mb:,.0f} MB resident"
     )
 

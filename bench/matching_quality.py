@@ -125,7 +125,10 @@ def main() -> int:
         ("full engine without the model", None, w),
         ("lexical only", None, replace(before, cooperation=0, sectors=0, language=0)),
     ]
-    columns = f"nDCG@{k} | recall@{k} | MRR | P@1 | XL nDCG@{k} | distractor 1st / outranks / lists | lonely ≥ {THRESHOLD} | ECE"
+    columns = (
+        f"nDCG@{k} | recall@{k} | MRR | P@1 | XL nDCG@{k} | distractor 1st / outranks / lists | "
+        f"lonely ≥ {THRESHOLD} | ECE"
+    )
     print(f"| ranker | set | {columns} | seconds |")
     print("|" + "---|" * 11)
     curves = {}
@@ -154,8 +157,9 @@ def main() -> int:
             if calibrated and label.startswith("**"):
                 curves[name] = calibrated[0]
             print(
-                f"| {label} | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | {r['p@1']:.3f} | "
-                f"{r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | {lonely} | {ece} | {elapsed:.2f} |"
+                f"| {label} | {name} | {r[f'ndcg@{k}']:.3f} | {r[f'recall@{k}']:.3f} | {r['mrr']:.3f} | "
+                f"{r['p@1']:.3f} | {r[f'crosslingual_ndcg@{k}']:.3f} | {first} / {outranks} / {lists} | "
+                f"{lonely} | {ece} | {elapsed:.2f} |"
             )
     if curves:
         plot(args.plot, curves)

@@ -47,6 +47,7 @@ from django.db import connection  # noqa: E402
 
 from companies.models import Company  # noqa: E402
 from matchmaking import services  # noqa: E402
+from matchmaking.match_values import MatchValues  # noqa: E402
 from matchmaking.models import DigestItem, Match, MatchEvent  # noqa: E402
 
 
@@ -96,7 +97,7 @@ def ranking(
             pairs += [(other, firm) for firm in ru for other in rng.sample(vn, top)]
         for pair in pairs:
             score = round(rng.random(), 4)
-            wanted[pair] = services._PairValues(
+            wanted[pair] = MatchValues(
                 score=score,
                 fit_for_vn=score,
                 fit_for_ru=score,
@@ -109,7 +110,7 @@ def ranking(
         if draw < replaced:
             pair = (pair[0], rng.choice(ru))
         elif draw < replaced + changed:
-            values = services._PairValues(**{**values.__dict__, "score": round(values.score * 0.9, 4)})
+            values = MatchValues(**{**values.__dict__, "score": round(values.score * 0.9, 4)})
         wanted[pair] = values
     return wanted
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from companies.languages import detect_language
 from matchmaking.engine import NEED, OFFER, Listing, Profile
 
 SETS = ("dev", "dev2")
@@ -34,7 +35,7 @@ def profiles_of(companies: list[dict]) -> list[Profile]:
             activity_division=c["activity_code"][:2] or None,
             languages=tuple(c["languages"]),
             listings=tuple(
-                Listing(direction, c[key], tuple(c["cooperation"]))
+                Listing(direction, c[key], tuple(c["cooperation"]), language=detect_language(c[key]))
                 for direction, key in ((OFFER, "offers"), (NEED, "needs"))
                 if c[key].strip()
             ),

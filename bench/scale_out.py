@@ -1,6 +1,7 @@
 """A full recompute fanned out over Celery workers: one worker process, then two, on the same firms.
 
-    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/0 python bench/scale_out.py [--firms 20000] [--chunk 2000]
+    DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/0 \
+        python bench/scale_out.py [--firms 20000] [--chunk 2000]
 
 Setup (not timed): a database of the benchmark's own, ``bench_scale_out`` (kept between runs), filled
 with ``--firms`` generated published firms, and its embedding cache filled with stand-in vectors of the

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from matchmaking.scheduling import (  # noqa: E402
+from events.scheduling import (  # noqa: E402
     Interpreter,
     Problem,
     Request,
@@ -115,7 +115,13 @@ def main() -> None:
         )
     print(
         f"\nreference {'proved optimal' if reference.optimal else 'not proved optimal'}; unplaced requests by reason "
-        f"(product): " + "; ".join(f"{n} × {why}" for why, n in Counter(runs[0][1].unplaced.values()).most_common())
+        f"(product): "
+        + "; ".join(
+            f"{n} × {why}"
+            for why, n in Counter(
+                " ".join([reason.code, *map(str, reason.params.values())]) for reason in runs[0][1].unplaced.values()
+            ).most_common()
+        )
     )
     print("Targets: ≤ 10 s; ≥ 98 % of the optimum; well ahead of the greedy baseline.")
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from bench.quality_sets import SETS, load_set  # noqa: E402
 from matchmaking.engine import DEFAULT_WEIGHTS, CachedEmbedder, MemoryStore, default_embedder  # noqa: E402
 from matchmaking.engine.confidence import FEATURES, MODEL_FILE, ConfidenceModel, pair_features  # noqa: E402
-from matchmaking.engine.rank import _Corpus, _pair_details  # noqa: E402
+from matchmaking.engine.corpus import Corpus  # noqa: E402
+from matchmaking.engine.rank import pair_details  # noqa: E402
 
 RIVALS_MARGIN = 0.05
 RIVALS_FLOOR = 0.15
@@ -36,10 +37,10 @@ RIVALS_FLOOR = 0.15
 
 def examples(data: dict, embedder) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels (1: a fit) of every cross-country pair of a set."""
-    corpus = _Corpus(data["profiles"], embedder, replace(DEFAULT_WEIGHTS, confidence=False))
+    corpus = Corpus(data["profiles"], embedder, replace(DEFAULT_WEIGHTS, confidence=False))
     vn, ru = np.flatnonzero(corpus.country == "VN"), np.flatnonzero(corpus.country == "RU")
     x, y = np.repeat(vn, len(ru)), np.tile(ru, len(vn))
-    d = _pair_details(corpus, x, y)
+    d = pair_details(corpus, x, y)
     offers_alike = corpus.alike(corpus.offers, x, y)[0]
     needs_alike = corpus.alike(corpus.needs, x, y)[0]
     features = pair_features(
@@ -52,7 +53,7 @@ def examples(data: dict, embedder) -> tuple[np.ndarray, np.ndarray]:
         language=d["language"],
     )
     keys, labels = corpus.keys, data["labels"]
-    fit = np.array([labels.get(keys[a], {}).get(keys[b], 0) > 0 for a, b in zip(x, y)], dtype=np.int64)
+    fit = np.array([labels.get(keys[a], {}).get(keys[b], 0) > 0 for a, b in zip(x, y, strict=True)], dtype=np.int64)
     return features, fit
 
 
@@ -93,10 +94,11 @@ def main() -> int:
         features, fit, trained_on=f"{args.train}-labels.json ({int(fit.sum())} fits of {len(fit)} pairs)"
     )
     print(f"Fitted on {args.train}: {int(fit.sum())} fits among {len(fit)} pairs")
-    for name, weight in zip(FEATURES, fitted.coef):
+    for name, weight in zip(FEATURES, fitted.coef, strict=True):
         print(f"  {name:24s} {weight:+.3f}")
     print(
-        f"  rivals: margin {fitted.rivals_margin}, floor {fitted.rivals_floor}, confidence scaled by {fitted.rivals_scale:.3f}"
+        f"  rivals: margin {fitted.rivals_margin}, floor {fitted.rivals_floor}, "
+        f"confidence scaled by {fitted.rivals_scale:.3f}"
     )
     if args.write:
         MODEL_FILE.write_text(json.dumps(fitted.to_json(), indent=1) + "\n", encoding="utf-8")

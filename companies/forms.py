@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from companies import selectors, services
@@ -64,8 +64,6 @@ class ClaimProfileForm(forms.Form):
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ."))
         elif first:
-            from django.contrib.auth import get_user_model
-
             try:
                 password_validation.validate_password(first, get_user_model()(username=self.email, email=self.email))
             except forms.ValidationError as error:

@@ -6,6 +6,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from companies.languages import detect_language
 from companies.validators import multi_line_text, one_line_text, validate_website
 
 
@@ -227,6 +228,18 @@ class Company(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # Where staff and members may move a firm from each status: the one definition of the review workflow
+    # (companies.services.change_status makes the moves, each with its StatusChange). No move leads to
+    # WITHDRAWN: a firm is withdrawn, whatever its status, only when its last member leaves
+    # (companies.privacy.withdraw_member), and nothing brings it back.
+    TRANSITIONS = {
+        Status.DRAFT: {Status.PENDING},
+        Status.PENDING: {Status.PUBLISHED, Status.SUSPENDED, Status.DRAFT},
+        Status.PUBLISHED: {Status.SUSPENDED, Status.PENDING},
+        Status.SUSPENDED: {Status.PUBLISHED, Status.PENDING},
+        Status.WITHDRAWN: set(),
+    }
+
     external_id = models.CharField(_("external id"), max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=200, validators=[one_line_text])
     country = models.CharField(_("country"), max_length=2, choices=Country.choices, db_index=True)
@@ -315,6 +328,10 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def may_move_to(self, status: str) -> bool:
+        """Whether TRANSITIONS lets the firm go from its status to ``status``."""
+        return status in self.TRANSITIONS[self.status]
+
 
 class Membership(models.Model):
     """A user account acting for a company. A user belongs to one company at most."""
@@ -392,8 +409,6 @@ class Listing(models.Model):
         return f"{self.get_direction_display()}: {self.text[:60]}"
 
     def save(self, *args, **kwargs) -> None:
-        from companies.languages import detect_language
-
         self.language = detect_language(self.text)
         super().save(*args, **kwargs)
 

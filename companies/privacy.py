@@ -182,7 +182,7 @@ def _anonymise(company: Company) -> None:
     company.contact_name = company.contact_email = company.contact_phone = ""
     company.external_id = None
     company.consent_version, company.consent_purposes, company.consent_given_at = "", [], None
-    company.status = Company.Status.WITHDRAWN
+    company.status = Company.Status.WITHDRAWN  # the one way in (Company.TRANSITIONS): the last member left
     company.contact_unsubscribed_at = timezone.now()
     company.save()
     StatusChange.objects.create(

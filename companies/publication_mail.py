@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from companies.mail import Mailer, message_domain
 from companies.models import Company, Membership, StatusChange
 from companies.recipients import profile_language
 
@@ -54,7 +55,7 @@ def _message(
         subject = " ".join(render_to_string(f"{TEMPLATE}_subject.txt", context).split())
         text = render_to_string(f"{TEMPLATE}.txt", context)
         html = render_to_string(f"{TEMPLATE}.html", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
+    domain = message_domain()
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -86,5 +87,10 @@ def send_published_email(change_id: int) -> int:
             messages.append(_message(company, membership, change, shown=shown, address=address))
     if not messages:
         return 0
-    with get_connection() as connection:
-        return connection.send_messages(messages) or 0
+    mail = Mailer()
+    try:
+        for message in messages:
+            mail.send(message)
+    finally:
+        mail.close()
+    return len(messages)

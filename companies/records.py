@@ -490,5 +490,5 @@ def export_records(companies: Iterable[Company], fmt: str, out) -> int:
                 )
             row["founded"] = "" if record["founded"] is None else record["founded"]
             # A CSV file is opened in a spreadsheet: escape what it would run (the import undoes it).
-            writer.writerow(dict(zip(row, escape_row(row.values()))))
+            writer.writerow(dict(zip(row, escape_row(row.values()), strict=True)))
     return len(records)

@@ -149,11 +149,11 @@ def search_companies_by_terms(queryset: QuerySet[Company], terms: list[str]) -> 
         return queryset
     in_profile = [Q(name__icontains=term) | Q(city__icontains=term) for term in terms]
     in_one_listing = Listing.objects.filter(
-        company=OuterRef("pk"),
         *(
             Q(text__icontains=term) | Q(company__name__icontains=term) | Q(company__city__icontains=term)
             for term in terms
         ),
+        company=OuterRef("pk"),
     )
     return queryset.filter(Q(*in_profile) | Exists(in_one_listing))
 

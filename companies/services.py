@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,16 +18,19 @@ from companies.classification import division_of
 from companies.models import (
     LISTINGS_PER_DIRECTION_MAX,
     PURPOSES_TO_MATCH,
+    ChamberStaff,
     Company,
     ConsentPurpose,
     ConsentSource,
     Country,
+    DigestFrequency,
     Listing,
     Membership,
     Organisation,
     Source,
     StatusChange,
 )
+from companies.recipients import CONTACT, MEMBER, STAFF
 
 
 class WorkflowError(ValueError):
@@ -43,17 +48,6 @@ class ListingData:
     kind: str = Listing.Kind.PRODUCT
     cooperation: list[str] = field(default_factory=list)
     sector_codes: list[str] = field(default_factory=list)
-
-
-# Which statuses a company may move to from each status.
-ALLOWED_TRANSITIONS = {
-    Company.Status.DRAFT: {Company.Status.PENDING},
-    Company.Status.PENDING: {Company.Status.PUBLISHED, Company.Status.SUSPENDED, Company.Status.DRAFT},
-    Company.Status.PUBLISHED: {Company.Status.SUSPENDED, Company.Status.PENDING},
-    Company.Status.SUSPENDED: {Company.Status.PUBLISHED, Company.Status.PENDING},
-    # A firm whose last member left is anonymised (companies.privacy.withdraw_member); nothing brings it back.
-    Company.Status.WITHDRAWN: set(),
-}
 
 
 def apply_activity_code(company: Company) -> None:
@@ -190,7 +184,7 @@ def update_company(
 def change_status(company: Company, to_status: str, *, by=None, note: str = "") -> StatusChange:
     if to_status == company.status:
         raise WorkflowError(_("The company is already %(status)s.") % {"status": company.get_status_display()})
-    if to_status not in ALLOWED_TRANSITIONS[company.status]:
+    if not company.may_move_to(to_status):
         raise WorkflowError(
             _("A company cannot go from %(old)s to %(new)s.")
             % {"old": company.get_status_display(), "new": Company.Status(to_status).label}
@@ -242,10 +236,6 @@ CHAMBER_STAFF_GROUP = "Chamber staff"  # created with its permissions by migrati
 @transaction.atomic
 def make_chamber_staff(user, chamber) -> None:
     """Let a user vet the companies of one chamber in the admin."""
-    from django.contrib.auth.models import Group
-
-    from companies.models import ChamberStaff
-
     ChamberStaff.objects.update_or_create(user=user, defaults={"chamber": chamber})
     user.is_staff = True
     user.save(update_fields=["is_staff"])
@@ -257,9 +247,6 @@ def make_chamber_staff(user, chamber) -> None:
 
 def set_digest_preferences(recipient, *, digest: str, language: str | None = None) -> None:
     """Store what a recipient wants: the weekly digest or none, and (members, staff) the language."""
-    from companies.models import ChamberStaff, DigestFrequency
-    from companies.recipients import CONTACT, MEMBER, STAFF
-
     if recipient.kind == CONTACT:
         unsubscribed = timezone.now() if digest == DigestFrequency.NONE else None
         Company.objects.filter(pk=recipient.pk).update(contact_unsubscribed_at=unsubscribed)
@@ -273,8 +260,6 @@ def set_digest_preferences(recipient, *, digest: str, language: str | None = Non
 
 def unsubscribe(recipient) -> None:
     """One-click unsubscribe (RFC 8058): no more digests to this recipient."""
-    from companies.models import DigestFrequency
-
     set_digest_preferences(recipient, digest=DigestFrequency.NONE)
 
 
@@ -285,8 +270,6 @@ class ClaimError(ValueError):
 @transaction.atomic
 def claim_company(company: Company, *, email: str, password: str, consent_purposes: Sequence[str], language: str):
     """The contact of a firm a chamber imported takes it over: an owner account, and the firm's own consent."""
-    from django.contrib.auth import get_user_model
-
     company = Company.objects.select_for_update().get(pk=company.pk)
     if company.memberships.exists():
         raise ClaimError(_("This profile has already been claimed; sign in instead."))

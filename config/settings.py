@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "matchmaking",
     "events",
     "seeds",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -251,7 +252,8 @@ DIGEST_UNSUBSCRIBE_MAILTO = env("DIGEST_UNSUBSCRIBE_MAILTO", default="unsubscrib
 # An introduction left unanswered this long expires; the weekly digests remind of it at most twice before.
 DIGEST_INTRODUCTION_EXPIRY_DAYS = env.int("DIGEST_INTRODUCTION_EXPIRY_DAYS", default=21)
 DIGEST_MAX_REMINDERS = 2
-# Retries of a digest the mail server refused: exponential backoff from BASE seconds, capped at MAX.
+# Retries of any email the mail server refused (digests, introductions, agendas, publication notices;
+# companies.mail.retry_refused): exponential backoff from BASE seconds, capped at MAX.
 DIGEST_RETRY_BACKOFF_BASE = env.float("DIGEST_RETRY_BACKOFF_BASE", default=30.0)
 DIGEST_RETRY_BACKOFF_MAX = env.float("DIGEST_RETRY_BACKOFF_MAX", default=600.0)
 DIGEST_MAX_RETRIES = env.int("DIGEST_MAX_RETRIES", default=8)

@@ -19,7 +19,6 @@ Message-ID is the same for one version and one reader, so a mail client shows su
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,10 +33,18 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
+from companies.mail import (
+    SMTP_ERRORS,
+    Mailer,
+    claim_url,
+    footer_links,
+    message_domain,
+    reader_key,
+    unsubscribe_headers,
+)
 from companies.recipients import CONTACT, Recipient, firm_recipients
 from events import agendas
 from events.models import Event, LanguagePair, Participant
-from matchmaking.digests import SMTP_ERRORS, Mailer, claim_url, footer_links
 
 logger = logging.getLogger(__name__)
 
@@ -248,15 +255,13 @@ def _render(
         text = render_to_string("events/email/agenda.txt", context)
         html = render_to_string("events/email/agenda.html", context)
         ics = agendas.agenda_ics(participant, items) if items else None
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
-    reader = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
+    domain, reader = message_domain(), reader_key(recipient.email)
     message = EmailMultiAlternatives(
         subject=f"SME Match · {subject}",
         body=text,
         to=[recipient.email],
         headers={
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>, <{context['unsubscribe_mailto']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **unsubscribe_headers(context),
             # The same for every attempt at this version of the agenda to this reader, so a resent copy shows once.
             "Message-ID": f"<agenda-{participant.pk}-{fp[:16]}-{reader}@{domain}>",
             "Content-Language": recipient.language,

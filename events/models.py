@@ -2,19 +2,21 @@
 
 Event → time slots, tables, interpreters; firms register as Participants with the hours they are available;
 they send MeetingRequests to each other; accepted requests get a Meeting (slot, table, interpreter) from the
-scheduler (matchmaking.scheduling), which staff may pin or move; after the day each side records an outcome.
+scheduler (events.scheduling), which staff may pin or move; after the day each side records an outcome.
 """
 
 import datetime
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company, Organisation
+from events import scheduling
 from events.places import city_name, zone_label
 from matchmaking.models import Match
 
@@ -22,7 +24,7 @@ EVENT_TIME_ZONES = [("Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh"), ("Europe/Moscow", 
 
 
 class LanguagePair(models.TextChoices):
-    # Values sorted as matchmaking.scheduling.LANGUAGE_PAIRS spells them.
+    # Values sorted as events.scheduling.LANGUAGE_PAIRS spells them.
     RU_VI = "ru-vi", _("Vietnamese–Russian")
     EN_VI = "en-vi", _("Vietnamese–English")
     EN_RU = "en-ru", _("Russian–English")
@@ -135,8 +137,6 @@ class Event(models.Model):
         return zone_label(self.time_zone, self.starts_on)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         errors = {}
         if self.status not in (self.Status.DRAFT, self.Status.FINISHED, self.Status.CANCELLED) and not self.starts_on:
             errors["starts_on"] = _("Give the event's first day before opening it.")
@@ -262,6 +262,24 @@ class AvailabilityWindow(models.Model):
         return f"{self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
 
+class UnplacedReason(models.TextChoices):
+    """Why the last schedule build left an accepted request without a meeting: the scheduler's reasons and the
+    events' own. A label is worded with the request's ``unplaced_params`` (``{pair}``, ``{firm}``)."""
+
+    NO_COMMON_SLOT = scheduling.NO_COMMON_SLOT, _("The two firms have no time slot in common.")
+    NO_INTERPRETER = scheduling.NO_INTERPRETER, _("No interpreter of the event works in {pair}.")
+    FIRM_BUSY = (
+        scheduling.FIRM_BUSY,
+        _("In every slot both firms can meet, one of them has a better-scored meeting."),
+    )
+    TABLES_FULL = scheduling.TABLES_FULL, _("Every table is taken in the slots both firms can meet.")
+    INTERPRETERS_BUSY = (
+        scheduling.INTERPRETERS_BUSY,
+        _("Every interpreter for {pair} is taken in the slots both firms can meet."),
+    )
+    SIDE_LEFT = "side_left", _("{firm} is no longer an accepted participant of the event.")
+
+
 class MeetingRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for an answer")
@@ -284,8 +302,13 @@ class MeetingRequest(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     unplaced_reason = models.CharField(
-        _("why it has no meeting"), max_length=300, blank=True, help_text=_("Set by the last schedule build.")
+        _("why it has no meeting"),
+        max_length=20,
+        choices=UnplacedReason.choices,
+        blank=True,
+        help_text=_("Set by the last schedule build."),
     )
+    unplaced_params = models.JSONField(default=dict, blank=True)  # the reason's values: {"pair": "ru-vi"}, {"firm": …}
 
     class Meta:
         ordering = ["event", "-score", "id"]

@@ -1,15 +1,15 @@
-"""Reads for B2B events: who can meet when, the scheduler's input, suggestions, agendas and the report."""
+"""Reads for B2B events: who can meet when, the scheduler's input, suggestions and requests (the report's are
+in events.report)."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 
 from companies.models import COUNTRY_LANGUAGES, Company, may_be_shown
+from events import scheduling
 from events.models import (
     AvailabilityWindow,
     Event,
@@ -19,9 +19,11 @@ from events.models import (
     MeetingRequest,
     Participant,
     TimeSlot,
+    UnplacedReason,
 )
-from matchmaking import scheduling
+from matchmaking.explain import LazySectorNames, explain
 from matchmaking.models import Match
+from matchmaking.services import rank_among
 
 
 def firm_languages(company: Company) -> tuple[str, ...]:
@@ -81,8 +83,6 @@ def participant_of(event: Event, company: Company | None) -> Participant | None:
 def participations_of(company: Company) -> list[Participant]:
     """The events a firm registered for (any status, on events firms can see), newest first, with how many
     meetings it has at each."""
-    from django.db.models import Count
-
     return list(
         company.event_participations.exclude(event__status=Event.Status.DRAFT)
         .select_related("event__organiser")
@@ -121,32 +121,16 @@ def sent_requests(participant: Participant) -> int:
 
 # --- the scheduler's input ----------------------------------------------------------------------------------
 
-SIDE_LEFT = "{firm} is no longer an accepted participant of the event."  # stored in English, like the scheduler's
 
-
-def unplaced_reason_text(reason: str) -> str:
-    """A stored reason (the scheduler's English) in the active language; a reason it does not know as is."""
-    from django.utils.translation import gettext
-
-    translated = {
-        scheduling.NO_COMMON_SLOT: gettext("The two firms have no time slot in common."),
-        scheduling.NO_INTERPRETER: gettext("No interpreter of the event works in {pair}."),
-        scheduling.FIRM_BUSY: gettext("In every slot both firms can meet, one of them has a better-scored meeting."),
-        scheduling.TABLES_FULL: gettext("Every table is taken in the slots both firms can meet."),
-        scheduling.INTERPRETERS_BUSY: gettext(
-            "Every interpreter for {pair} is taken in the slots both firms can meet."
-        ),
-        SIDE_LEFT: gettext("{firm} is no longer an accepted participant of the event."),
-    }
-    for template, words in translated.items():
-        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+)", re.escape(template)) + "$"
-        found = re.match(pattern, reason)
-        if found:
-            values = found.groupdict()
-            if "pair" in values and values["pair"] in LanguagePair.values:
-                values["pair"] = str(LanguagePair(values["pair"]).label)
-            return words.format(**values)
-    return reason
+def unplaced_text(reason: str, params: Mapping[str, object] | None = None) -> str:
+    """Why a request has no meeting (an UnplacedReason and its values) in the active language, a language pair
+    by its name; a reason it does not know as is."""
+    if reason not in UnplacedReason.values:
+        return reason
+    values = dict(params or {})
+    if values.get("pair") in LanguagePair.values:
+        values["pair"] = str(LanguagePair(values["pair"]).label)
+    return str(UnplacedReason(reason).label).format(**values)
 
 
 @dataclass
@@ -156,7 +140,7 @@ class EventProblem:
     requests: dict[int, MeetingRequest]
     interpreters: dict[int, Interpreter]
     # Requests left out before scheduling (a side not accepted, say), with the reason, by request pk.
-    excluded: dict[int, str] = field(default_factory=dict)
+    excluded: dict[int, scheduling.Reason] = field(default_factory=dict)
 
 
 def event_problem(event: Event) -> EventProblem:
@@ -177,7 +161,7 @@ def event_problem(event: Event) -> EventProblem:
     for request in accepted:
         missing = [p for p in (request.requester, request.invitee) if p.pk not in participants]
         if missing:
-            excluded[request.pk] = SIDE_LEFT.format(firm=missing[0].company)
+            excluded[request.pk] = scheduling.Reason(UnplacedReason.SIDE_LEFT, {"firm": str(missing[0].company)})
             continue
         # The same instances as the participants', with their windows loaded: checks of pinned meetings read them.
         request.requester, request.invitee = participants[request.requester_id], participants[request.invitee_id]
@@ -243,8 +227,6 @@ class RequestView:
 
 
 def request_views(participant: Participant, requests: list[MeetingRequest], sector_names=None) -> list[RequestView]:
-    from matchmaking.explain import LazySectorNames, explain
-
     side = "vn" if participant.company.country == "VN" else "ru"
     names = sector_names if sector_names is not None else LazySectorNames()
     # The counterparts' sectors for the whole list at once, not a query per request.
@@ -263,7 +245,7 @@ def request_views(participant: Participant, requests: list[MeetingRequest], sect
                 reasons=explain(
                     as_match(participant.company, other.company, request.reasons), side, sector_names=names
                 ),
-                unplaced=unplaced_reason_text(request.unplaced_reason),
+                unplaced=unplaced_text(request.unplaced_reason, request.unplaced_params),
                 may_answer=may_answer,
                 may_cancel=standing and not may_answer,
             )
@@ -291,115 +273,30 @@ def may_request(event: Event, a: Participant, b: Participant) -> bool:
     return True
 
 
-# --- the organisers' report ----------------------------------------------------------------------------------
-
-
-def meeting_held(meeting: Meeting) -> bool:
-    """Held: both firms were checked in on the day."""
-    return (
-        meeting.request.requester.attendance == Participant.Attendance.CHECKED_IN
-        and meeting.request.invitee.attendance == Participant.Attendance.CHECKED_IN
-    )
-
-
-def event_meetings_for_report(event: Event) -> QuerySet[Meeting]:
-    companies = Company.objects.prefetch_related("sectors")
-    return (
-        event.meetings.select_related("slot", "interpreter", "request__requester", "request__invitee")
-        .prefetch_related(
-            Prefetch("request__requester__company", queryset=companies),
-            Prefetch("request__invitee__company", queryset=companies),
-        )
-        .order_by("slot__starts_at", "table")
-    )
-
-
-def report_sector(company: Company) -> str:
-    """The sector a firm counts under in the report: the first of its sectors by code (prefetched)."""
-    sectors = sorted(company.sectors.all(), key=lambda s: s.code)
-    return str(sectors[0]) if sectors else "—"
-
-
-def event_report(event: Event) -> dict:
-    """Meetings scheduled and held, no-shows, and the outcomes the firms told, by sector and by country."""
-    meetings = list(event_meetings_for_report(event))
-    participants = list(event.participants.filter(status=Participant.Status.ACCEPTED).select_related("company"))
-    outcome_labels = dict(Match.Outcome.choices)
-    by_country: dict[str, Counter] = defaultdict(Counter)
-    by_sector: dict[str, Counter] = defaultdict(Counter)
-    rows = []
-    for meeting in meetings:
-        held = meeting_held(meeting)
-        for side, participant in (("requester", meeting.request.requester), ("invitee", meeting.request.invitee)):
-            company = participant.company
-            outcome = getattr(meeting, f"outcome_{side}") or ""
-            for counter in (by_country[company.get_country_display()], by_sector[report_sector(company)]):
-                counter["meetings"] += 1
-                counter["held"] += held
-                counter[outcome or "none"] += 1
-        rows.append(
-            {
-                "meeting": meeting,
-                "held": held,
-                "outcome_requester": outcome_labels.get(meeting.outcome_requester, ""),
-                "outcome_invitee": outcome_labels.get(meeting.outcome_invitee, ""),
-            }
-        )
-    attendance = Counter(p.attendance for p in participants)
-    return {
-        "participants": len(participants),
-        "checked_in": attendance[Participant.Attendance.CHECKED_IN],
-        "no_shows": attendance[Participant.Attendance.NO_SHOW],
-        "meetings": len(meetings),
-        "held": sum(row["held"] for row in rows),
-        "rows": rows,
-        "by_country": dict(sorted(by_country.items())),
-        "by_sector": dict(sorted(by_sector.items())),
-        "outcomes": [(value or "none", label) for value, label in Match.Outcome.choices],
-    }
-
-
 # --- the matching engine's view of the event ------------------------------------------------------------------
 
 
-def _ranking_for(event: Event, companies: list[Company]):
-    from matchmaking.engine import rank_counterparts
-    from matchmaking.selectors import matchable_profiles
-    from matchmaking.services import matching_embedder
-
-    ids = list(event.participants.filter(status=Participant.Status.ACCEPTED).values_list("company_id", flat=True))
-    profiles = matchable_profiles(set(ids) | {c.pk for c in companies})
-    keys = {p.key for p in profiles}
-    wanted = [c.pk for c in companies if c.pk in keys]
-    if len(profiles) < 2 or not wanted:
-        return None
-    return rank_counterparts(profiles, top_k=len(profiles), embedder=matching_embedder(), only=wanted)
+def _accepted_firms(event: Event) -> list[int]:
+    return list(event.participants.filter(status=Participant.Status.ACCEPTED).values_list("company_id", flat=True))
 
 
 def pair_score(event: Event, a: Company, b: Company) -> tuple[float, list]:
     """The engine's score for two participants, among the event's firms, and its reasons stored as a match's
     (from the Vietnamese side). Firms of one country are not scored by the engine: 0 and no reasons."""
-    from matchmaking.services import match_values
-
     if a.country == b.country:
         return 0.0, []
-    ranking = _ranking_for(event, [a])
-    for suggestion in ranking.suggestions.get(a.pk, []) if ranking else []:
-        if suggestion.counterpart == b.pk:
-            values = match_values(suggestion, from_vn=a.country == "VN")
-            return values.score, values.reasons
+    for pair in rank_among(_accepted_firms(event), for_ids=[a.pk]).get(a.pk, []):
+        if pair.counterpart_id == b.pk:
+            return pair.score, pair.reasons
     return 0.0, []
 
 
 def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
     """The participants the engine ranks best for this firm, among those it may still request, with reasons in
     the reader's words (explained in the active language)."""
-    from matchmaking.explain import LazySectorNames, explain
-    from matchmaking.services import match_values
-
     event, company = participant.event, participant.company
-    ranking = _ranking_for(event, [company])
-    if ranking is None:
+    ranked = rank_among(_accepted_firms(event), for_ids=[company.pk])
+    if not ranked:
         return []
     # With what their public facts show (sectors, activity division): pages list each suggestion's firm.
     others = {
@@ -418,13 +315,12 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
     side = "vn" if company.country == "VN" else "ru"
     names = LazySectorNames()
     suggestions = []
-    for suggestion in ranking.suggestions.get(company.pk, []):
-        other = others.get(suggestion.counterpart)
+    for pair in ranked.get(company.pk, []):
+        other = others.get(pair.counterpart_id)
         if other is None or other.company_id in taken or not may_request(event, participant, other):
             continue
-        values = match_values(suggestion, from_vn=side == "vn")
-        reasons = explain(as_match(company, other.company, values.reasons), side, sector_names=names)
-        suggestions.append({"participant": other, "score": values.score, "reasons": reasons})
+        reasons = explain(as_match(company, other.company, pair.reasons), side, sector_names=names)
+        suggestions.append({"participant": other, "score": pair.score, "reasons": reasons})
         if len(suggestions) == limit:
             break
     return suggestions
@@ -433,14 +329,8 @@ def event_suggestions(participant: Participant, limit: int = 10) -> list[dict]:
 def ranked_pairs(event: Event, top_k: int) -> dict[tuple[int, int], tuple[float, list]]:
     """Each accepted participant's ``top_k`` best counterparts in one ranking: {(company, counterpart):
     (score, reasons as stored for matches)}. For staff arranging many meetings at once."""
-    from matchmaking.services import match_values
-
-    companies = [p.company for p in active_participants(event)]
-    ranking = _ranking_for(event, companies)
-    pairs = {}
-    country = {c.pk: c.country for c in companies}
-    for firm, suggestions in ranking.suggestions.items() if ranking else []:
-        for suggestion in suggestions[:top_k]:
-            values = match_values(suggestion, from_vn=country[firm] == "VN")
-            pairs[firm, suggestion.counterpart] = (values.score, values.reasons)
-    return pairs
+    return {
+        (firm, pair.counterpart_id): (pair.score, pair.reasons)
+        for firm, pairs in rank_among(_accepted_firms(event), top_k=top_k).items()
+        for pair in pairs
+    }

@@ -1,4 +1,5 @@
-"""Writes for B2B events: time slots, registration, meeting requests, the schedule, the day itself, outcomes.
+"""Writes for B2B events: time slots, registration, meeting requests, the day itself, outcomes (the schedule's
+are in events.schedule).
 
 Every function checks everything before it writes and raises django's ValidationError (with field names where
 a form field is at fault) so a page or the admin can show what to fix; nothing is half-written.
@@ -7,16 +8,14 @@ a form field is at fault) so a page or the admin can show what to fix; nothing i
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,10 +23,16 @@ from django.utils.translation import ngettext
 from companies.models import Company
 from companies.privacy import WITHDRAWN_NAME
 from events import selectors
-from events.models import AvailabilityWindow, Event, Interpreter, Meeting, MeetingRequest, Participant, TimeSlot
-from matchmaking import scheduling
-from matchmaking.models import MEMBER_OUTCOMES
-from matchmaking.signals import QUOTING_REASONS  # reasons quoting a firm's offer and need texts
+from events.models import (
+    AvailabilityWindow,
+    Event,
+    Meeting,
+    MeetingRequest,
+    Participant,
+    TimeSlot,
+    UnplacedReason,
+)
+from matchmaking.models import MEMBER_OUTCOMES, QUOTING_REASONS
 
 REQUESTABLE_STATUSES = {Event.Status.OPEN, Event.Status.CLOSED, Event.Status.SCHEDULED}
 
@@ -120,7 +125,7 @@ def check_windows(event: Event, windows: Sequence[Window]) -> list[TimeSlot]:
         if window.ends_at <= window.starts_at:
             errors.append(_("Time %(n)d ends before it starts.") % {"n": n})
     ordered = sorted(enumerate(windows, start=1), key=lambda item: item[1].starts_at)
-    for (n, a), (m, b) in zip(ordered, ordered[1:]):
+    for (n, a), (m, b) in zip(ordered, ordered[1:], strict=False):
         if b.starts_at < a.ends_at:
             errors.append(
                 _("Times %(a)d and %(b)d overlap (%(start)s–%(end)s): join them into one or correct them.")
@@ -154,10 +159,10 @@ def check_times_hold_meetings(participant: Participant, covered: Sequence[TimeSl
         raise ValidationError(
             {
                 "windows": ngettext(
-                    "%(firm)s has %(count)d accepted meeting but these times hold only %(slots)d: keep more time free or "
-                    "cancel a meeting first.",
-                    "%(firm)s has %(count)d accepted meetings but these times hold only %(slots)d: keep more time free or "
-                    "cancel a meeting first.",
+                    "%(firm)s has %(count)d accepted meeting but these times hold only %(slots)d: keep more time "
+                    "free or cancel a meeting first.",
+                    "%(firm)s has %(count)d accepted meetings but these times hold only %(slots)d: keep more time "
+                    "free or cancel a meeting first.",
                     committed,
                 )
                 % {"firm": participant.company, "count": committed, "slots": len(covered)}
@@ -250,7 +255,7 @@ def withdraw(participant: Participant, *, status: str = Participant.Status.WITHD
         status__in=[MeetingRequest.Status.CANCELLED, MeetingRequest.Status.DECLINED]
     )
     Meeting.objects.filter(request__in=mine).delete()
-    return mine.update(status=MeetingRequest.Status.CANCELLED, unplaced_reason="")
+    return mine.update(status=MeetingRequest.Status.CANCELLED, unplaced_reason="", unplaced_params={})
 
 
 # --- meeting requests ---------------------------------------------------------------------------------------
@@ -338,7 +343,8 @@ def request_meeting(
     request = earlier or MeetingRequest(event=event, requester=requester, invitee=invitee)
     request.status = MeetingRequest.Status.ACCEPTED if staff else MeetingRequest.Status.PENDING
     request.message, request.score, request.reasons = message, score, reasons
-    request.added_by_staff, request.created_by, request.unplaced_reason = staff, by, ""
+    request.added_by_staff, request.created_by = staff, by
+    request.unplaced_reason, request.unplaced_params = "", {}
     request.answered_at = timezone.now() if staff else None
     request.save()
     return request
@@ -389,208 +395,9 @@ def cancel_request(request: MeetingRequest, participant: Participant) -> Meeting
             _("This request is already %(status)s.") % {"status": request.get_status_display().lower()}
         )
     Meeting.objects.filter(request=request).delete()
-    request.status, request.unplaced_reason = MeetingRequest.Status.CANCELLED, ""
-    request.save(update_fields=["status", "unplaced_reason"])
+    request.status, request.unplaced_reason, request.unplaced_params = MeetingRequest.Status.CANCELLED, "", {}
+    request.save(update_fields=["status", "unplaced_reason", "unplaced_params"])
     return request
-
-
-# --- the schedule -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ScheduleResult:
-    placed: int
-    unplaced: dict[int, str]  # request pk → why
-    weight: float
-    optimal: bool
-    bound_ratio: float | None  # the schedule's objective over the best bound the solver proved (1.0: optimal)
-    seconds: float
-
-
-@transaction.atomic
-def build_event_schedule(event: Event, *, time_limit: float | None = None) -> ScheduleResult:
-    """Place every accepted request it can: pinned meetings stay, the rest is rebuilt. Raises ValidationError
-    with every problem of the event's data, and then writes nothing."""
-    import time
-
-    event = Event.objects.select_for_update().get(pk=event.pk)  # one build of an event at a time
-    started = time.monotonic()
-    data = selectors.event_problem(event)
-    errors = _pinned_conflicts(event, data)
-    if errors:
-        raise ValidationError(errors)
-    try:
-        schedule = scheduling.build_schedule(
-            data.problem, time_limit=settings.EVENT_SCHEDULE_SECONDS if time_limit is None else time_limit
-        )
-    except scheduling.ScheduleError as error:
-        raise ValidationError([_describe(message, data) for message in error.errors]) from None
-    Meeting.objects.filter(event=event, pinned=False).delete()
-    # A pinned meeting whose request was left out (a side no longer accepted) would hold a table the solver
-    # just gave to another meeting.
-    Meeting.objects.filter(event=event).exclude(request_id__in=list(data.requests)).delete()
-    pinned = {m.request_id for m in event.meetings.all()}
-    Meeting.objects.bulk_create(
-        Meeting(event=event, request_id=p.request, slot=data.slots[p.slot], table=p.table, interpreter_id=p.interpreter)
-        for p in schedule.placements
-        if p.request not in pinned
-    )
-    unplaced = {**schedule.unplaced, **data.excluded}
-    for request in data.requests.values():
-        request.unplaced_reason = unplaced.get(request.pk, "")[:300]
-    MeetingRequest.objects.bulk_update(data.requests.values(), ["unplaced_reason"])
-    # Only requests still standing: a cancelled one keeps why it went (e.g. the firm withdrew from the service).
-    event.requests.exclude(pk__in=list(data.requests)).exclude(unplaced_reason="").filter(
-        status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED]
-    ).update(unplaced_reason="")
-    ratio = None
-    if schedule.objective is not None and schedule.bound:
-        ratio = round(schedule.objective / schedule.bound, 4)
-    result = ScheduleResult(
-        placed=len(schedule.placements),
-        unplaced=unplaced,
-        weight=round(schedule.weight, 3),
-        optimal=schedule.optimal,
-        bound_ratio=1.0 if schedule.optimal else ratio,
-        seconds=round(time.monotonic() - started, 2),
-    )
-    event.schedule_built_at = timezone.now()
-    event.schedule_summary = {
-        "placed": result.placed,
-        "unplaced": len(unplaced),
-        "weight": result.weight,
-        "optimal": result.optimal,
-        "bound_ratio": result.bound_ratio,
-        "seconds": result.seconds,
-    }
-    if event.status in (Event.Status.OPEN, Event.Status.CLOSED):
-        event.status = Event.Status.SCHEDULED
-    event.save(update_fields=["schedule_built_at", "schedule_summary", "status"])
-    return result
-
-
-_SCHEDULER_NAMES = re.compile(r"\b(request|meeting|meetings|firm|interpreter) (\d+)\b", re.IGNORECASE)
-
-
-def _describe(message: str, data: selectors.EventProblem) -> str:
-    """The scheduler names requests, firms and interpreters by key; staff read firm and interpreter names."""
-    participants = {r.requester_id: r.requester for r in data.requests.values()} | {
-        r.invitee_id: r.invitee for r in data.requests.values()
-    }
-
-    def name(found: re.Match) -> str:
-        kind, pk = found.group(1), int(found.group(2))
-        if kind.lower().startswith(("request", "meeting")) and pk in data.requests:
-            request = data.requests[pk]
-            return f"{found.group(1)} {request.requester.company} → {request.invitee.company}"
-        if kind.lower() == "firm" and pk in participants:
-            return str(participants[pk].company)
-        if kind.lower() == "interpreter" and pk in data.interpreters:
-            return f"{found.group(1)} {data.interpreters[pk].name}"
-        return found.group(0)
-
-    return _SCHEDULER_NAMES.sub(name, message)
-
-
-def _pinned_conflicts(event: Event, data: selectors.EventProblem) -> list[str]:
-    """What is wrong with the meetings staff pinned (firms' times or interpreters changed after), in the
-    reader's language; each clash between two pins is told once, by the later one."""
-    errors = [] if data.slots else [_("The event has no time slots: generate them from its days and hours first.")]
-    pinned = (
-        event.meetings.filter(pinned=True, request_id__in=list(data.requests))
-        .select_related("slot", "interpreter")
-        .order_by("pk")
-    )
-    for meeting in pinned:
-        request = data.requests[meeting.request_id]
-        request.event = event
-        for problem in meeting_conflicts(
-            request, meeting.slot, meeting.table, meeting.interpreter, among=pinned.filter(pk__lt=meeting.pk)
-        ):
-            errors.append(_("Pinned meeting %(meeting)s: %(problem)s") % {"meeting": request, "problem": problem})
-    return errors
-
-
-def meeting_conflicts(
-    request: MeetingRequest,
-    slot: TimeSlot,
-    table: int,
-    interpreter: Interpreter | None,
-    *,
-    exclude: Meeting | None = None,
-    among: QuerySet[Meeting] | None = None,
-) -> list[str]:
-    """What stops staff from putting the request's meeting at this slot, table and interpreter, beside the
-    slot's other meetings (or those of ``among``)."""
-    event = request.event
-    errors = []
-    others = (Meeting.objects.all() if among is None else among).filter(slot=slot)
-    if exclude is not None and exclude.pk:
-        others = others.exclude(pk=exclude.pk)
-    others = list(others.select_related("request__requester__company", "request__invitee__company", "interpreter"))
-    if slot.event_id != event.pk:
-        errors.append(_("That time slot belongs to another event."))
-    if not 1 <= table <= event.tables:
-        errors.append(_("The event has tables 1 to %(n)d.") % {"n": event.tables})
-    for meeting in others:
-        if meeting.table == table:
-            errors.append(
-                _("Table %(table)d is taken in that slot by %(meeting)s.")
-                % {"table": table, "meeting": meeting.request}
-            )
-    for firm in (request.requester, request.invitee):
-        if not any(w.starts_at <= slot.starts_at and slot.ends_at <= w.ends_at for w in firm.windows.all()):
-            errors.append(_("%(firm)s is not available in that slot.") % {"firm": firm.company})
-        for meeting in others:
-            if firm.pk in (meeting.request.requester_id, meeting.request.invitee_id):
-                errors.append(
-                    _("%(firm)s already meets %(other)s in that slot.")
-                    % {"firm": firm.company, "other": selectors.counterpart(meeting.request, firm).company}
-                )
-    pair = selectors.needs_interpreter(request.requester.company, request.invitee.company)
-    if interpreter is not None:
-        if interpreter.event_id != event.pk:
-            errors.append(_("That interpreter works at another event."))
-        if pair is not None and pair not in interpreter.pairs:
-            errors.append(_("%(name)s does not interpret %(pair)s.") % {"name": interpreter.name, "pair": pair})
-        for meeting in others:
-            if meeting.interpreter_id == interpreter.pk:
-                errors.append(
-                    _("%(name)s already interprets %(meeting)s in that slot.")
-                    % {"name": interpreter.name, "meeting": meeting.request}
-                )
-    elif pair is not None:
-        errors.append(
-            _("The two firms share no business language: choose an interpreter for %(pair)s.") % {"pair": pair}
-        )
-    return errors
-
-
-@transaction.atomic
-def pin_meeting(request: MeetingRequest, slot: TimeSlot, table: int, interpreter: Interpreter | None = None) -> Meeting:
-    """Staff place (or move) an accepted request's meeting by hand; the next rebuild keeps it where it is."""
-    Event.objects.select_for_update().get(pk=request.event_id)
-    # As it is now: staff's page may have loaded it before a firm cancelled it.
-    request.refresh_from_db(fields=["status"])
-    if request.status != MeetingRequest.Status.ACCEPTED:
-        raise ValidationError(
-            _("Only accepted requests get a meeting; this one is %(status)s.")
-            % {"status": request.get_status_display().lower()}
-        )
-    meeting = Meeting.objects.filter(request=request).first()
-    errors = meeting_conflicts(request, slot, table, interpreter, exclude=meeting)
-    if errors:
-        raise ValidationError(errors)
-    meeting = meeting or Meeting(event_id=request.event_id, request=request)
-    meeting.slot, meeting.table, meeting.interpreter, meeting.pinned = slot, table, interpreter, True
-    meeting.save()
-    request.unplaced_reason = ""
-    request.save(update_fields=["unplaced_reason"])
-    return meeting
-
-
-def unpin_meetings(meetings: Iterable[Meeting]) -> int:
-    return Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(pinned=False)
 
 
 # --- the day and after --------------------------------------------------------------------------------------
@@ -604,8 +411,6 @@ def set_attendance(participants: Iterable[Participant], attendance: str) -> int:
     return Participant.objects.filter(pk__in=[p.pk for p in participants]).update(
         attendance=attendance, checked_in_at=now
     )
-
-
 
 
 @transaction.atomic
@@ -649,7 +454,6 @@ def remove_withdrawn_firm(company: Company) -> None:
     went to are erased, and the engine's reasons stop quoting its offers and needs.
     """
     now = timezone.now()
-    reason = selectors.SIDE_LEFT.format(firm=WITHDRAWN_NAME)
     # Events first, then participants, then requests: the order the schedule build, pins and cancels use.
     events = {
         event.pk: event
@@ -674,7 +478,11 @@ def remove_withdrawn_firm(company: Company) -> None:
             meetings.exclude(request_id__in=kept).delete()
             mine.exclude(pk__in=kept).filter(
                 status__in=[MeetingRequest.Status.PENDING, MeetingRequest.Status.ACCEPTED],
-            ).update(status=MeetingRequest.Status.CANCELLED, unplaced_reason=reason)
+            ).update(
+                status=MeetingRequest.Status.CANCELLED,
+                unplaced_reason=UnplacedReason.SIDE_LEFT,
+                unplaced_params={"firm": WITHDRAWN_NAME},
+            )
             if participant.status in (Participant.Status.REGISTERED, Participant.Status.ACCEPTED):
                 participant.status = Participant.Status.WITHDRAWN
         scrubbed = []

@@ -3,11 +3,10 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
+from companies.mail import busy_delay, retry_refused
 from events import emails
 from events.models import Event
-from matchmaking.tasks import retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +15,7 @@ logger = logging.getLogger(__name__)
 def send_event_agendas(self, event_id: int, participant_ids: list[int] | None = None) -> dict:
     """Email the event's participants (or those given) their agendas; any number of runs send each version of
     a firm's agenda once. The mail server's refusals are caught firm by firm (one refused firm must not keep
-    the others from theirs), so a retry carries only the firms that failed, with the digests' backoff."""
+    the others from theirs), so a retry carries only the firms that failed, by companies.mail's retry policy."""
     event = Event.objects.select_related("organiser").filter(pk=event_id).first()
     if event is None:
         return {"event": event_id, "skipped": "the event was deleted"}
@@ -26,14 +25,9 @@ def send_event_agendas(self, event_id: int, participant_ids: list[int] | None = 
     if busy and not self.request.is_eager:  # eager: nobody to wait for
         # Another worker is sending them; look again later, with no retry budget spent, in case the schedule
         # changed after that worker read it.
-        send_event_agendas.apply_async((event_id, busy), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
+        send_event_agendas.apply_async((event_id, busy), countdown=busy_delay())
     if failed and not self.request.is_eager:  # eager: the caller would wait; a later run resumes them
-        if self.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise self.retry(
-                args=(event_id, failed),
-                countdown=retry_delay(self.request.retries),
-                max_retries=settings.DIGEST_MAX_RETRIES,
-            )
+        retry_refused(self, args=(event_id, failed))
         logger.error(
             "agendas of %s: %d firm(s) failed after %d retries: %s",
             event,

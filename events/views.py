@@ -405,7 +405,8 @@ def answer_request(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _(
-                    "You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build the schedule."
+                    "You accepted the meeting with %(firm)s. It gets a time and a table when the organisers build "
+                    "the schedule."
                 )
                 % {"firm": firm},
             )

@@ -20,6 +20,7 @@ from matchmaking import review_admin, services
 from matchmaking.explain import STAFF, LazySectorNames, explain
 from matchmaking.models import DigestDelivery, DigestItem, FirmToImprove, Match, MatchEvent
 from matchmaking.selectors import firms_without_confident_match, visible_to_staff
+from matchmaking.tasks import send_firm_digest, send_introduction_now, send_staff_digest
 
 
 def _visible_matches(user, queryset: QuerySet[Match]) -> QuerySet[Match]:
@@ -463,8 +464,6 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected failed deliveries now"), permissions=["view"])
     def retry(self, request, queryset):
-        from matchmaking.tasks import send_firm_digest, send_introduction_now, send_staff_digest
-
         failed = list(queryset.filter(status__in=[DigestDelivery.Status.FAILED, DigestDelivery.Status.PENDING]))
         for delivery in failed:
             if delivery.kind == DigestDelivery.Kind.INTRODUCTION:

@@ -7,5 +7,6 @@ class MatchmakingConfig(AppConfig):
     verbose_name = _("Matchmaking")
 
     def ready(self) -> None:
-        # Connects the receivers that queue a recompute when a company profile changes.
+        # Connects the receivers (profile changes, data rights). Imported here, not at the top: it imports the
+        # models, which cannot load before the app registry is ready.
         from matchmaking import signals  # noqa: F401

@@ -286,4 +286,4 @@ def top_sectors_of_connected_pairs(scope: Scope, *, limit: int = TOP_SECTORS) ->
             [*params, limit],
         )
         columns = [column.name for column in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

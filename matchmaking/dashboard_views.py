@@ -49,7 +49,7 @@ def bar_chart(values: list[float | None], labels: list[str], *, title: str) -> d
     step = CHART_WIDTH / len(values)
     base = CHART_HEIGHT - AXIS
     bars = []
-    for i, (value, label) in enumerate(zip(values, labels)):
+    for i, (value, label) in enumerate(zip(values, labels, strict=True)):
         height = 0 if not value or top <= 0 else max(0.0, (base - TOP) * value / top)
         bars.append(
             {

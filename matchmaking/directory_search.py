@@ -15,8 +15,9 @@ Vietnamese coffee. Each text's vector is therefore centred by the mean vector of
 search's by the mean of all texts, both measured on the 180 hand-written profiles of the matching evaluation
 sets; the cosine of the centred vectors is about 0.2–0.45 for a text about the searched thing and mostly
 below 0.16 for the rest. The cut-off, 0.16, is the best F1 over 24 topic searches (8 topics × vi/ru/en) against
-the firms whose texts name the topic in any language (precision 0.51, recall 0.43; «кофе»: 11 of 11). Fixed means rather than the corpus's own keep the scores (and the
-cut-off) the same in a directory of ten firms and of 100,000.
+the firms whose texts name the topic in any language (precision 0.51, recall 0.43; «кофе»: 11 of 11).
+Fixed means rather than the corpus's own keep the scores (and the cut-off) the same in a directory of ten
+firms and of 100,000.
 
 The index is brought up to date at each search with the firms saved since it last looked (by ``updated_at``,
 with an overlap for late commits); after ``MAX_AGE_SECONDS`` it is rebuilt in a thread while searches use

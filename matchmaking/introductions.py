@@ -2,11 +2,11 @@
 hear of it within the minute instead of in next Monday's digests.
 
 Each firm is sent the digest's email with this one match in it, by the digest's code and rules
-(digests.send_claimed: each reader's language, the answer, claim, preferences and one-click unsubscribe links,
-the advisory lock, ``sent_to`` committed per address, the match introduced with the first email accepted):
+(digests.delivery.send_claimed: each reader's language, the answer, claim, preferences and one-click unsubscribe
+links, the advisory lock, ``sent_to`` committed per address, the match introduced with the first email accepted):
 
-1. **Claim.** In one transaction holding both firms' claim locks (digests.lock_firm_claims, which the weekly
-   claim takes too), each firm whose next weekly digest would tell it of the match as new
+1. **Claim.** In one transaction holding both firms' claim locks (digests.planning.lock_firm_claims, which the
+   weekly claim takes too), each firm whose next weekly digest would tell it of the match as new
    (selectors.firm_digest_plans: not told yet, counterpart shown to it, both firms matchable) gets a
    DigestDelivery of kind INTRODUCTION, unique on (firm, match), with a DigestItem(NEW) for the match. That item
    is what the weekly plan reads as told, so the weekly digest does not repeat the match; a firm whose weekly
@@ -29,8 +29,10 @@ from django.db import transaction
 
 from companies.models import Company
 from companies.recipients import firm_recipients
-from matchmaking import digests, selectors, services
-from matchmaking.digests import DeliveryResult, IsoWeek, Status
+from matchmaking import selectors, services
+from matchmaking.digests.delivery import DeliveryResult, Status, send_claimed
+from matchmaking.digests.planning import lock_firm_claims
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import DigestDelivery, DigestItem, Match
 
 # Order of precedence when the two firms' results are told as one: what needs a retry first.
@@ -52,7 +54,7 @@ def deliver_introduction(match_id: int) -> DeliveryResult:
     claimed, untold = _claim(match, firms, week)
     results = {pk: DeliveryResult(f"{companies[pk]} ({pk})", Status.SKIPPED, why) for pk, why in untold.items()}
     readers = {company.pk: firm_recipients(company) for company in firms if company.pk in claimed}
-    digests.send_claimed([company for company in firms if company.pk in claimed], claimed, readers, week, results)
+    send_claimed([company for company in firms if company.pk in claimed], claimed, readers, week, results)
     notes = [
         f"{result.target}: {result.status}" + (f" ({result.reason})" if result.reason else "")
         for result in results.values()
@@ -73,7 +75,7 @@ def _claim(
 ) -> tuple[dict[int, tuple[DigestDelivery, bool]], dict[int, str]]:
     """(firm id → (its introduction delivery, created by this call), firm id → why it is not to be told)."""
     with transaction.atomic():
-        digests.lock_firm_claims([company.pk for company in firms])
+        lock_firm_claims([company.pk for company in firms])
         claimed = {
             delivery.company_id: (delivery, False)
             for delivery in DigestDelivery.objects.filter(
@@ -165,7 +167,7 @@ def unsent_introductions() -> list[int]:
 
 def answer_by(introduced_at: dt.datetime | None) -> dt.date | None:
     """The last day to answer an introduction made at ``introduced_at``: the day it expires
-    (services.expire_introductions), as the digest's item tells it (digests._render_firm_digest)."""
+    (services.expire_introductions), as the digest's item tells it (digests.rendering.render_firm_digest)."""
     if introduced_at is None:
         return None
     return (introduced_at + dt.timedelta(days=settings.DIGEST_INTRODUCTION_EXPIRY_DAYS)).date()

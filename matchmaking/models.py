@@ -14,7 +14,8 @@ class Match(models.Model):
 
     suggested → approved / rejected (staff) → introduced (sent to both) → each firm accepts or declines →
     connected when both accept (only then are contact details shown) → each side may record an outcome.
-    An introduction still unanswered after DIGEST_INTRODUCTION_EXPIRY_DAYS expires.
+    An introduction still unanswered after DIGEST_INTRODUCTION_EXPIRY_DAYS expires. TRANSITIONS says which
+    moves are allowed; matchmaking.services makes them, each with its MatchEvent.
     """
 
     class Status(models.TextChoices):
@@ -37,6 +38,21 @@ class Match(models.Model):
         MET = "met", _("Met")
         AGREEMENT = "agreement", _("Agreement signed")
         NO_REPLY = "no_reply", _("No reply")
+
+    # Where a match may go from each status: the one definition of its workflow. Staff may change their mind
+    # on a suggestion (approve a rejected one, reject one not yet introduced) or take their decision back
+    # (undo: a suggestion again). A connection ends as withdrawn when one of its firms leaves the service
+    # (matchmaking.data_rights). A recompute only creates and drops suggestions (matchmaking.bulk).
+    TRANSITIONS = {
+        Status.SUGGESTED: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: {Status.REJECTED, Status.INTRODUCED, Status.SUGGESTED},
+        Status.REJECTED: {Status.APPROVED, Status.SUGGESTED},
+        Status.INTRODUCED: {Status.CONNECTED, Status.DECLINED, Status.EXPIRED},
+        Status.CONNECTED: {Status.WITHDRAWN},
+        Status.DECLINED: set(),
+        Status.EXPIRED: set(),
+        Status.WITHDRAWN: set(),
+    }
 
     # No index of its own: the pair's unique constraint starts with it. Every index is written for each of
     # the million rows a full recompute may insert (bench/persistence.py).
@@ -134,6 +150,15 @@ class Match(models.Model):
     def counterpart_of(self, company: Company) -> Company:
         return self.company_ru if self.side_of(company) == "vn" else self.company_vn
 
+    def may_move_to(self, status: str) -> bool:
+        """Whether TRANSITIONS lets the match go from its status to ``status``."""
+        return status in self.TRANSITIONS[self.status]
+
+    @classmethod
+    def statuses_leading_to(cls, status: str) -> set[str]:
+        """The statuses from which a match may move to ``status`` (TRANSITIONS read backwards)."""
+        return {before for before, after in cls.TRANSITIONS.items() if status in after}
+
 
 # Statuses a firm sees: before the introduction a match is the chamber's business only.
 MEMBER_VISIBLE_STATUSES = [
@@ -145,6 +170,9 @@ MEMBER_VISIBLE_STATUSES = [
 ]
 # What a firm may tell of a meeting (of a match, or at a B2B event); "not recorded" is the absence of one.
 MEMBER_OUTCOMES = [Match.Outcome.MET, Match.Outcome.AGREEMENT, Match.Outcome.NO_REPLY]
+# Kinds of Match.reasons (and of a meeting request's) that quote the firms' offer or need texts; a withdrawn
+# firm's texts are erased with its listings, so these go too.
+QUOTING_REASONS = {"need_met", "offer_wanted"}
 
 
 class FirmToImprove(Company):

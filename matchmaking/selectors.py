@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from companies.languages import detect_language
 from companies.models import (
     Company,
     CompanyQuerySet,
@@ -86,7 +87,8 @@ def _profile(company: Company) -> Profile:
                 cooperation=tuple(listing.cooperation),
                 sectors=tuple(sector.code for sector in listing.sectors.all()),
                 ref=listing.pk,
-                language=listing.language or None,  # detected when the listing was saved
+                # Detected when the listing was saved; a row written around save() (bulk_create) has none.
+                language=listing.language or detect_language(listing.text),
             )
             for listing in company.listings.all()
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -25,13 +25,13 @@ from matchmaking.engine import (
     CachedEmbedder,
     Embedder,
     Ranking,
-    Reason,
-    Suggestion,
     default_embedder,
     rank_counterparts,
 )
+from matchmaking.engine.embedding import text_key
+from matchmaking.match_values import MatchValues, match_values
 from matchmaking.models import Match, MatchEvent
-from matchmaking.selectors import QUALITY, matchable_profiles
+from matchmaking.selectors import QUALITY, matchable_profiles, texts_to_embed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -48,22 +48,8 @@ class MatchWorkflowError(ValueError):
 RECOMPUTE_STAGES = {"profiles": "firm", "embedding": "text", "ranking": "firm", "saving": "match"}
 RECOMPUTE_CHUNK = 5000  # firms per task when a full recompute is fanned out over workers
 EMBED_BATCH = 256  # texts per model call between two progress reports; smaller batches embed markedly slower
-# Digits kept for scores: the same pair scored from either side, or in a different block of firms, can
-# differ in the last float bits; rounding keeps reruns idempotent (no spurious updates).
-SCORE_DIGITS = 6
 # Any constant works; it only has to be the same for every process that recomputes matches.
 RECOMPUTE_LOCK = 0x4D41_5443  # "MATC"
-REASON_ORDER = {"need_met": 0, "offer_wanted": 1}
-# A Russian firm's suggestion seen from the Vietnamese side: what met the Russian firm's need is a
-# Vietnamese offer that is wanted, and its forward fit is the Vietnamese side's backward fit.
-FROM_RU_SIDE = {"need_met": "offer_wanted", "offer_wanted": "need_met", "forward": "backward", "backward": "forward"}
-# A "rivals" reason quotes both firms' texts; seen from the Russian side, its own ones are the Russian firm's.
-RIVALS_FROM_RU_SIDE = {
-    "offer": "counterpart_offer",
-    "counterpart_offer": "offer",
-    "need": "counterpart_need",
-    "counterpart_need": "need",
-}
 
 
 @dataclass
@@ -74,17 +60,6 @@ class RecomputeResult:
     kept_reviewed: int = 0  # wanted pairs left alone because staff or the firms already acted on them
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _PairValues:
-    """What a Match stores about a pair, from the Vietnamese firm's side."""
-
-    score: float
-    fit_for_vn: float
-    fit_for_ru: float
-    score_parts: dict
-    reasons: list
 
 
 class _ReportingEmbedder:
@@ -202,12 +177,12 @@ def _suggested_counterparts(firms: set[int]) -> set[int]:
     return {firm for pair in pairs for firm in pair} - firms
 
 
-def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], _PairValues]:
+def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], MatchValues]:
     """{(vn pk, ru pk): values} for every pair in a ranked firm's top K. Pairs the engine is not confident about
     are kept too, with their confidence: staff sort and filter by it, and a firm whose best stays below
     MATCHING_MIN_CONFIDENCE is listed as needing a better profile (the abstention); leaving them out would
     hide one labelled partner in ten of the development set from the review."""
-    wanted: dict[tuple[int, int], _PairValues] = {}
+    wanted: dict[tuple[int, int], MatchValues] = {}
     for firm, suggestions in ranking.suggestions.items():
         for suggestion in suggestions:
             sides = (country[firm], country[suggestion.counterpart])
@@ -219,47 +194,10 @@ def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, 
     return wanted
 
 
-def _confidence(suggestion: Suggestion) -> float | None:
-    confidence = suggestion.confidence
-    return suggestion.parts.get("confidence") if confidence is None else confidence
-
-
-def _stored_reason(reason: Reason, swap: Callable[[str], str], *, from_vn: bool) -> dict:
-    stored = {**asdict(reason), "kind": swap(reason.kind)}
-    if reason.kind == "rivals" and not from_vn:
-        stored["data"] = {RIVALS_FROM_RU_SIDE.get(key, key): value for key, value in stored["data"].items()}
-    return stored
-
-
-def match_values(suggestion: Suggestion, *, from_vn: bool) -> _PairValues:
-    """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
-    swap = (lambda name: name) if from_vn else (lambda name: FROM_RU_SIDE.get(name, name))
-    forward, backward = (
-        (suggestion.score_forward, suggestion.score_backward)
-        if from_vn
-        else (suggestion.score_backward, suggestion.score_forward)
-    )
-    reasons = [_stored_reason(reason, swap, from_vn=from_vn) for reason in suggestion.reasons]
-    reasons.sort(key=lambda reason: REASON_ORDER.get(reason["kind"], len(REASON_ORDER)))  # stable: keeps the rest
-    parts = dict(suggestion.parts)
-    # Match.confidence is computed from it by the database; absent (not null) without the learned model.
-    parts.pop("confidence", None)
-    confidence = _confidence(suggestion)
-    if confidence is not None:
-        parts["confidence"] = confidence
-    return _PairValues(
-        score=round(suggestion.score, SCORE_DIGITS),
-        fit_for_vn=round(forward, SCORE_DIGITS),
-        fit_for_ru=round(backward, SCORE_DIGITS),
-        score_parts={swap(name): round(value, SCORE_DIGITS) for name, value in sorted(parts.items())},
-        reasons=reasons,
-    )
-
-
 @transaction.atomic
 def _save(
     result: RecomputeResult,
-    wanted: dict[tuple[int, int], _PairValues],
+    wanted: dict[tuple[int, int], MatchValues],
     engine_version: str,
     scope: set[int] | None,
     ranked: set[int] | None,
@@ -302,20 +240,15 @@ def _lock_all(matches: Iterable[Match]) -> list[Match]:
 
 
 def _review(
-    matches: Iterable[Match],
-    to_status: str,
-    allowed_from: set[str],
-    *,
-    by: AbstractBaseUser | None,
-    note: str,
-    action: str,
+    matches: Iterable[Match], to_status: str, *, by: AbstractBaseUser | None, note: str, action: str
 ) -> list[Match]:
     locked = _lock_all(matches)
-    refused = [match for match in locked if match.status not in allowed_from]
+    refused = [match for match in locked if not match.may_move_to(to_status)]
     if refused:
         listed = "; ".join(f"match {match.pk} is {match.get_status_display().lower()}" for match in refused)
+        allowed_from = sorted(Match.statuses_leading_to(to_status))
         raise MatchWorkflowError(
-            f"Only {' or '.join(sorted(allowed_from))} matches can be {action}: {listed}. Nothing was changed."
+            f"Only {' or '.join(allowed_from)} matches can be {action}: {listed}. Nothing was changed."
         )
     now = timezone.now()
     events = []
@@ -340,27 +273,13 @@ def approve(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str 
 
     All or nothing: if one match cannot be approved, none is and MatchWorkflowError names them.
     """
-    return _review(
-        matches,
-        Match.Status.APPROVED,
-        {Match.Status.SUGGESTED, Match.Status.REJECTED},
-        by=by,
-        note=note,
-        action="approved",
-    )
+    return _review(matches, Match.Status.APPROVED, by=by, note=note, action="approved")
 
 
 @transaction.atomic
 def reject(matches: Iterable[Match], *, by: AbstractBaseUser | None, note: str = "") -> list[Match]:
     """Staff turn suggestions down (or an approval not yet introduced); the pair is never suggested again."""
-    return _review(
-        matches,
-        Match.Status.REJECTED,
-        {Match.Status.SUGGESTED, Match.Status.APPROVED},
-        by=by,
-        note=note,
-        action="rejected",
-    )
+    return _review(matches, Match.Status.REJECTED, by=by, note=note, action="rejected")
 
 
 def _lock(match: Match) -> None:
@@ -383,6 +302,7 @@ def undo_decision(match: Match, *, by: AbstractBaseUser, now: datetime | None = 
     last = match.events.order_by("-at", "-id").first()
     if (
         last is None
+        or not match.may_move_to(Match.Status.SUGGESTED)
         or last.action not in UNDOABLE_ACTIONS
         or last.to_status != match.status
         or last.from_status != Match.Status.SUGGESTED
@@ -446,7 +366,7 @@ def approve_all(matches: QuerySet[Match], *, by: AbstractBaseUser | None, note: 
 def introduce(match: Match, *, by: AbstractBaseUser | None = None, note: str = "") -> Match:
     """Send an approved match to both firms; each must then accept or decline."""
     _lock(match)
-    if match.status != Match.Status.APPROVED:
+    if not match.may_move_to(Match.Status.INTRODUCED):
         raise MatchWorkflowError(
             f"Only approved matches can be introduced; match {match.pk} is {match.get_status_display().lower()}."
         )
@@ -467,11 +387,13 @@ def introduce_now(match: Match, *, by: AbstractBaseUser | None) -> None:
     to pairs with a firm of theirs). Refused with MatchWorkflowError, changing nothing, unless the match is
     suggested or approved and both firms may be matched now (Company.objects.matchable).
     """
-    from matchmaking.tasks import send_introduction_now  # the tasks module imports this one
+    from matchmaking.tasks import send_introduction_now  # not at the top: the tasks module imports this one
 
     with transaction.atomic():
         _lock(match)
-        if match.status not in (Match.Status.SUGGESTED, Match.Status.APPROVED):
+        # Introducing now skips the wait for the digest, not the review's say: a suggestion is approved on
+        # the way, a rejected pair stays rejected.
+        if match.status != Match.Status.SUGGESTED and not match.may_move_to(Match.Status.INTRODUCED):
             raise MatchWorkflowError(
                 f"Only suggested or approved matches can be introduced now; match {match.pk} is "
                 f"{match.get_status_display().lower()}."
@@ -505,22 +427,17 @@ def expire_introductions(now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=settings.DIGEST_INTRODUCTION_EXPIRY_DAYS)
     stale = list(
         Match.objects.select_for_update(skip_locked=True)
-        .filter(status=Match.Status.INTRODUCED, introduced_at__lte=cutoff)
+        .filter(status__in=Match.statuses_leading_to(Match.Status.EXPIRED), introduced_at__lte=cutoff)
         .filter(Q(response_vn=Match.Response.PENDING) | Q(response_ru=Match.Response.PENDING))
     )
+    note = f"unanswered after {settings.DIGEST_INTRODUCTION_EXPIRY_DAYS} days"
+    events = []
     for match in stale:
+        from_status = match.status
         match.status, match.expired_at, match.updated_at = Match.Status.EXPIRED, now, now
+        events.append(_event(match, "expired", from_status, note=note))
     Match.objects.bulk_update(stale, ["status", "expired_at", "updated_at"])
-    MatchEvent.objects.bulk_create(
-        MatchEvent(
-            match=match,
-            action="expired",
-            from_status=Match.Status.INTRODUCED,
-            to_status=Match.Status.EXPIRED,
-            note=f"unanswered after {settings.DIGEST_INTRODUCTION_EXPIRY_DAYS} days",
-        )
-        for match in stale
-    )
+    MatchEvent.objects.bulk_create(events)
     return len(stale)
 
 
@@ -536,7 +453,7 @@ def respond(match: Match, company: Company, accept: bool, *, by: AbstractBaseUse
     """One firm answers an introduction: both accepting connects them, either declining ends it."""
     _lock(match)
     side = _side(match, company)
-    if match.status != Match.Status.INTRODUCED:
+    if not match.may_move_to(Match.Status.DECLINED):  # answering is what connects or declines it
         raise MatchWorkflowError(
             f"Only introduced matches can be answered; match {match.pk} is {match.get_status_display().lower()}."
         )
@@ -593,9 +510,6 @@ class EmbeddingPlan:
 def plan_embedding(chunk_size: int = EMBED_CHUNK) -> EmbeddingPlan:
     """The published texts the cache lacks, cut into chunks. Each chunk is independent and idempotent, so
     the chunks can go to any number of workers, and a rerun after a crash plans only what is still missing."""
-    from matchmaking.engine.embedding import text_key
-    from matchmaking.selectors import texts_to_embed
-
     model = default_embedder()
     if model is None:
         return EmbeddingPlan([], 0, 0)
@@ -603,7 +517,7 @@ def plan_embedding(chunk_size: int = EMBED_CHUNK) -> EmbeddingPlan:
     for role, texts in texts_to_embed().items():
         keys = [text_key(model.name, role, text) for text in texts]
         have = store.get_many(keys).keys()
-        todo = [text for text, key in zip(texts, keys) if key not in have]
+        todo = [text for text, key in zip(texts, keys, strict=True) if key not in have]
         cached, missing = cached + len(texts) - len(todo), missing + len(todo)
         chunks += [(role, todo[start : start + chunk_size]) for start in range(0, len(todo), chunk_size)]
     return EmbeddingPlan(chunks, cached, missing)
@@ -617,3 +531,40 @@ def embed_chunk(role: str, texts: Sequence[str]) -> int:
     embedder = CachedEmbedder(model, DatabaseEmbeddingStore())
     embedder.embed(list(texts), role)
     return embedder.misses
+
+
+# --- matching for other apps ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedPair:
+    """A counterpart the engine ranks for a firm, with the pair's score and its reasons stored as a Match
+    stores them (from the Vietnamese firm's side), ready for matchmaking.explain."""
+
+    company_id: int
+    counterpart_id: int
+    score: float
+    reasons: list[dict]
+
+
+def rank_among(
+    company_ids: Collection[int], *, for_ids: Collection[int] | None = None, top_k: int | None = None
+) -> dict[int, list[RankedPair]]:
+    """Each firm of ``for_ids`` (default: every firm of ``company_ids``) ranked against the firms of
+    ``company_ids`` (and of ``for_ids``) only: its best ``top_k`` counterparts (default: all), best first.
+    Firms that are not matchable are left out; with fewer than two, nothing is ranked. The one way other apps
+    (an event's firms) reach the engine."""
+    ranked = set(company_ids) if for_ids is None else set(for_ids)
+    profiles = matchable_profiles(set(company_ids) | ranked)
+    wanted = [profile.key for profile in profiles if profile.key in ranked]
+    if len(profiles) < 2 or not wanted:
+        return {}
+    ranking = rank_counterparts(profiles, top_k=len(profiles), embedder=matching_embedder(), only=wanted)
+    country = {profile.key: profile.country for profile in profiles}
+    pairs: dict[int, list[RankedPair]] = {}
+    for firm, suggestions in ranking.suggestions.items():
+        pairs[firm] = []
+        for suggestion in suggestions[:top_k]:
+            values = match_values(suggestion, from_vn=country[firm] == Country.VIETNAM)
+            pairs[firm].append(RankedPair(firm, suggestion.counterpart, values.score, values.reasons))
+    return pairs

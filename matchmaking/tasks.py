@@ -1,13 +1,22 @@
 """Celery tasks of matchmaking: thin wrappers around services, safe to run twice."""
 
 import logging
-import random
 from collections.abc import Callable
 
 from celery import shared_task
-from django.conf import settings
 
-from matchmaking import digests, introductions, services
+from companies.mail import busy_delay, retry_refused
+from matchmaking import introductions, services
+from matchmaking.digests.delivery import (
+    DeliveryResult,
+    DigestSummary,
+    Status,
+    deliver_firm_digest,
+    deliver_firm_digests,
+    deliver_staff_digest,
+)
+from matchmaking.digests.planning import FIRMS_PER_TASK, digest_targets
+from matchmaking.digests.weeks import IsoWeek
 
 logger = logging.getLogger(__name__)
 
@@ -71,34 +80,27 @@ def embed_new_texts(chunk_size: int = services.EMBED_CHUNK) -> dict:
 def dispatch_weekly_digests(country: str | None = None, week: str | None = None) -> dict:
     """The weekly run (django-celery-beat calls it per country): expire stale introductions, queue again the
     introductions emailed at once that have not all gone out, then one task per batch of firms with news
-    (digests.FIRMS_PER_TASK each) and one per chamber. Running it twice queues the same tasks, which then send
+    (FIRMS_PER_TASK each) and one per chamber. Running it twice queues the same tasks, which then send
     nothing."""
-    iso_week = digests.IsoWeek.parse(week) if week else digests.IsoWeek.current(country)
+    iso_week = IsoWeek.parse(week) if week else IsoWeek.current(country)
     expired = services.expire_introductions()
     # Both countries' runs queue them: whichever comes first sends, the other's tasks find nothing left to send.
     for match_id in introductions.unsent_introductions():
         send_introduction_now.delay(match_id)
-    firms, chambers = digests.digest_targets(iso_week, country)
-    for start in range(0, len(firms), digests.FIRMS_PER_TASK):
-        send_firm_digests.delay(firms[start : start + digests.FIRMS_PER_TASK], str(iso_week))
+    firms, chambers = digest_targets(iso_week, country)
+    for start in range(0, len(firms), FIRMS_PER_TASK):
+        send_firm_digests.delay(firms[start : start + FIRMS_PER_TASK], str(iso_week))
     for chamber_id in chambers:
         send_staff_digest.delay(chamber_id, str(iso_week))
     return {"week": str(iso_week), "expired": expired, "firms": len(firms), "chambers": len(chambers)}
 
 
-def retry_delay(retries: int) -> float:
-    # Exponential backoff with jitter, so a mail server coming back is not hit by every retry at once.
-    base = settings.DIGEST_RETRY_BACKOFF_BASE * (2**retries)
-    return min(settings.DIGEST_RETRY_BACKOFF_MAX, base) * random.uniform(0.8, 1.2)
-
-
-def _deliver(task, deliver: Callable[[], digests.DeliveryResult], what: str) -> dict:
+def _deliver(task, deliver: Callable[[], DeliveryResult], what: str) -> dict:
     result = deliver()
-    if result.status == digests.Status.BUSY and not task.request.is_eager:  # eager: nobody to wait for
-        raise task.retry(countdown=settings.DIGEST_BUSY_RETRY_SECONDS, max_retries=None)
-    if result.status == digests.Status.FAILED and not task.request.is_eager:  # eager: the next run resumes it
-        if task.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise task.retry(countdown=retry_delay(task.request.retries), max_retries=settings.DIGEST_MAX_RETRIES)
+    if result.status == Status.BUSY and not task.request.is_eager:  # eager: nobody to wait for
+        raise task.retry(countdown=busy_delay(), max_retries=None)
+    if result.status == Status.FAILED and not task.request.is_eager:  # eager: the next run resumes it
+        retry_refused(task)
         # Given up for now; the row stays FAILED and the next weekly run (or `send_digests`) resumes it.
         logger.error("%s for %s failed after %d retries: %s", what, result.target, task.request.retries, result.reason)
     return result.as_dict()
@@ -107,9 +109,7 @@ def _deliver(task, deliver: Callable[[], digests.DeliveryResult], what: str) -> 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_firm_digest(self, company_id: int, week: str) -> dict:
     """One firm's digest for the ISO week ('2026-W48'); any number of runs send it once."""
-    return _deliver(
-        self, lambda: digests.deliver_firm_digest(company_id, digests.IsoWeek.parse(week)), f"digest {week}"
-    )
+    return _deliver(self, lambda: deliver_firm_digest(company_id, IsoWeek.parse(week)), f"digest {week}")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -117,22 +117,17 @@ def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
     """A batch of firms' digests for the ISO week over one SMTP connection; any number of runs send each
     once. A retry carries only the firms the mail server refused, so the others are not even looked at again
     (and a redelivered batch finds theirs sent)."""
-    results = digests.deliver_firm_digests(company_ids, digests.IsoWeek.parse(week))
-    summary = digests.DigestSummary()
+    results = deliver_firm_digests(company_ids, IsoWeek.parse(week))
+    summary = DigestSummary()
     for result in results.values():
         summary.add(result)
-    busy = [pk for pk, result in results.items() if result.status == digests.Status.BUSY]
-    failed = [pk for pk, result in results.items() if result.status == digests.Status.FAILED]
+    busy = [pk for pk, result in results.items() if result.status == Status.BUSY]
+    failed = [pk for pk, result in results.items() if result.status == Status.FAILED]
     if busy and not self.request.is_eager:  # eager: nobody to wait for
         # Their own task, with no retry budget spent: whoever holds them may well send them meanwhile.
-        send_firm_digests.apply_async((busy, week), countdown=settings.DIGEST_BUSY_RETRY_SECONDS)
+        send_firm_digests.apply_async((busy, week), countdown=busy_delay())
     if failed and not self.request.is_eager:  # eager: the caller would wait; the next run resumes them
-        if self.request.retries < settings.DIGEST_MAX_RETRIES:
-            raise self.retry(
-                args=(failed, week),
-                countdown=retry_delay(self.request.retries),
-                max_retries=settings.DIGEST_MAX_RETRIES,
-            )
+        retry_refused(self, args=(failed, week))
         # Given up for now; the rows stay FAILED and the next run for the week (or `send_digests`) resumes them.
         logger.error(
             "digests %s of %d firm(s) failed after %d retries: %s",
@@ -147,9 +142,7 @@ def send_firm_digests(self, company_ids: list[int], week: str) -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def send_staff_digest(self, chamber_id: int, week: str) -> dict:
     """One chamber's staff digest for the ISO week; any number of runs send it once."""
-    return _deliver(
-        self, lambda: digests.deliver_staff_digest(chamber_id, digests.IsoWeek.parse(week)), f"digest {week}"
-    )
+    return _deliver(self, lambda: deliver_staff_digest(chamber_id, IsoWeek.parse(week)), f"digest {week}")
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from companies import selectors as company_selectors
+from companies.mail import claim_url
 from companies.models import Company, Membership
 from companies.recipients import load_action, profile_language
 from companies.views import speak_language
 from matchmaking import selectors, services
-from matchmaking.digests import ANSWER_SALT, claim_url, public_profile
+from matchmaking.digests.rendering import ANSWER_SALT, public_profile
 from matchmaking.explain import LazySectorNames, explain
 from matchmaking.introductions import answer_by
 from matchmaking.models import MEMBER_OUTCOMES, MEMBER_VISIBLE_STATUSES, Match

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from seeds.models import Article, Event, TradeFigure
+from seeds.models import Article, ArticleEvent, TradeFigure
 
 
 @admin.register(Article)
@@ -9,8 +9,8 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ["file", "title", "title_vi", "title_ru"]
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+@admin.register(ArticleEvent)
+class ArticleEventAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "city", "date", "year", "approx_participants", "source_article"]
     list_filter = ["kind", "year"]
     search_fields = ["name", "city", "summary"]

@@ -15,9 +15,8 @@ from django.db import models, transaction
 
 from companies.models import Company, Listing, Organisation, Sector, Source
 from companies.services import ListingData, replace_listings
-from events.models import Event as B2BEvent
-from events.models import Participant
-from seeds.models import Article, Event, TradeFigure
+from events.models import Event, Participant
+from seeds.models import Article, ArticleEvent, TradeFigure
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -139,12 +138,12 @@ def load_article_facts(counts: Counter) -> None:
             "source_article": row["source_article"],
         }
         before = counts.copy()
-        event = _upsert(Event, {"slug": row["slug"]}, values, counts)
+        event = _upsert(ArticleEvent, {"slug": row["slug"]}, values, counts)
         changed = _set_m2m(event.organisers, [organisations[slug] for slug in row["organisers"]])
         changed |= _set_m2m(event.companies, [companies[external_id] for external_id in row["companies"]])
         _count_relation_change(changed, counts, before)
 
-        if row["kind"] == Event.Kind.BUSINESS_MEETING:
+        if row["kind"] == ArticleEvent.Kind.BUSINESS_MEETING:
             _load_past_b2b_event(row, organisations[row["organisers"][0]], event.companies.all(), counts)
 
     for row in data["trade_figures"]:
@@ -176,10 +175,10 @@ def _load_past_b2b_event(row: dict, organiser: Organisation, companies, counts: 
         "ends_on": day,
         "time_zone": "Asia/Ho_Chi_Minh" if organiser.country == "VN" else "Europe/Moscow",
         "description": summary,
-        "status": B2BEvent.Status.FINISHED,
+        "status": Event.Status.FINISHED,
         "source_article": row["source_article"],
     }
-    event = _upsert(B2BEvent, {"slug": row["slug"]}, values, counts)
+    event = _upsert(Event, {"slug": row["slug"]}, values, counts)
     for company in companies:
         _upsert(Participant, {"event": event, "company": company}, {"status": Participant.Status.ACCEPTED}, counts)
 

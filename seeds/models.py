@@ -77,7 +77,10 @@ class Article(models.Model):
         }
 
 
-class Event(models.Model):
+class ArticleEvent(models.Model):
+    """An event an article reports (a business meeting, a delegation visit): a fact of the past, not one of the
+    service's B2B events (events.Event), though the loader mirrors each business meeting as a finished one."""
+
     class Kind(models.TextChoices):
         BUSINESS_MEETING = "business_meeting", _("Business meeting")
         DELEGATION = "delegation", _("Delegation visit")

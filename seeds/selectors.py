@@ -3,7 +3,7 @@
 from django.db.models import F
 
 from companies.models import Company, Organisation, Source
-from seeds.models import Article, Event, TradeFigure
+from seeds.models import Article, ArticleEvent, TradeFigure
 
 
 def trade_figures() -> list[TradeFigure]:
@@ -25,7 +25,7 @@ def article_facts(article: Article) -> dict[str, list]:
             .filter(source=Source.ARTICLE, source_ref=article.file)
             .order_by("name", "pk")
         ),
-        "events": list(Event.objects.filter(source_article=article.file).prefetch_related("organisers")),
+        "events": list(ArticleEvent.objects.filter(source_article=article.file).prefetch_related("organisers")),
         "trade_figures": list(
             TradeFigure.objects.filter(source_article=article.file).order_by(
                 F("period_end").asc(nulls_last=True), "flow"

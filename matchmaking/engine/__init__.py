@@ -1,8 +1,8 @@
 """The matching engine: plain Python and NumPy, no Django. Takes profiles, returns ranked counterparts."""
 
-from matchmaking.engine.embedding import CachedEmbedder, Embedder, EmbeddingStore, MemoryStore, default_embedder
-from matchmaking.engine.rank import DEFAULT_WEIGHTS, ENGINE_VERSION, Weights, rank_counterparts
-from matchmaking.engine.types import NEED, OFFER, Listing, Profile, Ranking, Reason, Suggestion
+from .embedding import CachedEmbedder, Embedder, EmbeddingStore, MemoryStore, default_embedder
+from .rank import ENGINE_VERSION, rank_counterparts
+from .types import DEFAULT_WEIGHTS, LANGUAGE_CODES, NEED, OFFER, Listing, Profile, Ranking, Reason, Suggestion, Weights
 
 __all__ = [
     "CachedEmbedder",
@@ -10,6 +10,7 @@ __all__ = [
     "ENGINE_VERSION",
     "Embedder",
     "EmbeddingStore",
+    "LANGUAGE_CODES",
     "Listing",
     "MemoryStore",
     "NEED",

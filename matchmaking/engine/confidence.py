@@ -155,6 +155,7 @@ def rival_reasons(d: dict, *, offers: list[str], needs: list[str]) -> tuple[list
         d["x_need"].tolist(),
         d["y_need"].tolist(),
         d["offers_alike"].tolist(),
+        strict=True,
     ):
         if not rival:
             for_x.append(None)

@@ -80,12 +80,12 @@ class CachedEmbedder:
     def embed(self, texts: Sequence[str], role: str) -> np.ndarray:
         keys = [text_key(self.name, role, text) for text in texts]
         found = self.store.get_many(list(dict.fromkeys(keys)))
-        missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in found))
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
         self.hits += len(keys) - sum(1 for k in keys if k not in found)
         self.misses += len(missing)
         if missing:
             fresh = self.inner.embed(missing, role)
-            new = {text_key(self.name, role, t): v for t, v in zip(missing, fresh)}
+            new = {text_key(self.name, role, t): v for t, v in zip(missing, fresh, strict=False)}
             self.store.put_many(new)
             found.update(new)
         if not keys:

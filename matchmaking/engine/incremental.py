@@ -16,27 +16,20 @@ from collections.abc import Collection, Hashable, Sequence
 import numpy as np
 from scipy import sparse
 
-from companies.languages import detect_language
-from matchmaking.engine import kernels
-from matchmaking.engine.embedding import PASSAGE, QUERY, Embedder
-from matchmaking.engine.lexical import transform_tfidf
-from matchmaking.engine.rank import (
+from . import kernels
+from .corpus import Corpus, Rows, Side, bit_rows, centre_by_language
+from .embedding import PASSAGE, QUERY, Embedder
+from .lexical import transform_tfidf
+from .rank import (
     BLOCK,
-    DEFAULT_WEIGHTS,
     ENGINE_VERSION,
-    LANGUAGE_CODES,
-    Weights,
-    _bits,
-    _build,
-    _centre_by_language,
-    _Corpus,
-    _Rows,
-    _Side,
+    NO_EMBEDDER_NOTE,
+    build_suggestions,
     candidates,
     one_ranking_at_a_time,
     rerank,
 )
-from matchmaking.engine.types import NEED, OFFER, Profile, Ranking
+from .types import DEFAULT_WEIGHTS, LANGUAGE_CODES, NEED, OFFER, Profile, Ranking, Weights
 
 _NO_BIAS = np.zeros((len(LANGUAGE_CODES), len(LANGUAGE_CODES)), dtype=np.float32)  # ``sim`` already shifted
 
@@ -67,9 +60,9 @@ class _Buffer:
 
 
 class _GrowingSide:
-    """A side's row arrays, growable; writes the current views back into the ``_Side`` after each append."""
+    """A side's row arrays, growable; writes the current views back into the ``Side`` after each append."""
 
-    def __init__(self, side: _Side) -> None:
+    def __init__(self, side: Side) -> None:
         self.side = side
         lexical = side.lexical
         self.dense = _Buffer(side.dense) if side.dense is not None else None
@@ -117,7 +110,7 @@ class MatchingIndex:
         self, profiles: Sequence[Profile], embedder: Embedder | None, weights: Weights = DEFAULT_WEIGHTS
     ) -> None:
         with one_ranking_at_a_time():
-            self.corpus = _Corpus(profiles, embedder, weights)
+            self.corpus = Corpus(profiles, embedder, weights)
         self.embedder = embedder
         self.index_of = {key: i for i, key in enumerate(self.corpus.keys)}
         self._sides = {NEED: _GrowingSide(self.corpus.needs), OFFER: _GrowingSide(self.corpus.offers)}
@@ -163,25 +156,19 @@ class MatchingIndex:
         firms = np.array([self.index_of[p.key] for p in profiles], dtype=np.int64)
         for direction, role in ((NEED, QUERY), (OFFER, PASSAGE)):
             self._replace_rows(direction, role, profiles, firms)
-        for profile, i in zip(profiles, firms.tolist()):
+        for profile, i in zip(profiles, firms.tolist(), strict=True):
             self._set_firm(profile, i)
         bits = list(corpus.bits)
         for n, matrix in enumerate((corpus.cooperation, corpus.sectors, corpus.languages)):
             if len(bits[n]) < len(matrix):  # firms were added
                 bits[n] = np.vstack([bits[n], np.zeros((len(matrix) - len(bits[n]), bits[n].shape[1]), np.uint64)])
-            bits[n][firms] = _bits(matrix[firms])
+            bits[n][firms] = bit_rows(matrix[firms])
         corpus.bits = tuple(bits)
 
     def rank(self, keys: Collection[Hashable], top_k: int = 10) -> Ranking:
         """Each firm's top ``top_k`` among the active firms of the other countries, with reasons."""
         corpus = self.corpus
-        notes = (
-            []
-            if self.embedder is not None
-            else [
-                "No embedding model: ranked on lexical, cooperation and sector signals only, so matches across languages are weak."
-            ]
-        )
+        notes = [] if self.embedder is not None else [NO_EMBEDDER_NOTE]
         chosen: dict[int, list[int]] = {}
         wanted = np.array(sorted(self.index_of[key] for key in keys if key in self), dtype=np.int64)
         with one_ranking_at_a_time():
@@ -190,7 +177,7 @@ class MatchingIndex:
             pool = candidates(corpus, top_k)
             for start in range(0, len(wanted), BLOCK):
                 chosen.update(self._top(wanted[start : start + BLOCK], pool))
-            suggestions = _build(corpus, rerank(corpus, chosen, top_k))
+            suggestions = build_suggestions(corpus, rerank(corpus, chosen, top_k))
         return Ranking(suggestions=suggestions, engine_version=ENGINE_VERSION, notes=notes)
 
     # --- inside ------------------------------------------------------------------------------------------
@@ -238,14 +225,16 @@ class MatchingIndex:
         side = corpus.needs if direction == NEED else corpus.offers
         rows = [
             (i, x)
-            for p, i in zip(profiles, firms.tolist())
+            for p, i in zip(profiles, firms.tolist(), strict=True)
             for x in p.listings
             if x.direction == direction and x.text.strip()
         ]
         texts = [x.text for _, x in rows]
-        codes = [LANGUAGE_CODES.index(x.language or detect_language(x.text)) for _, x in rows]
+        codes = [LANGUAGE_CODES.index(x.language) for _, x in rows]
         owner = np.array([i for i, _ in rows], dtype=np.int64)
-        text_id = np.array([side.ids.setdefault(pair, len(side.ids)) for pair in zip(texts, codes)], dtype=np.int64)
+        text_id = np.array(
+            [side.ids.setdefault(pair, len(side.ids)) for pair in zip(texts, codes, strict=True)], dtype=np.int64
+        )
         dense = None
         if side.dense is not None and not texts:
             dense = np.zeros((0, side.dense.shape[1]), dtype=np.float32)
@@ -254,7 +243,7 @@ class MatchingIndex:
             vectors = np.asarray(self.embedder.embed(distinct, role), dtype=np.float32).reshape(len(distinct), -1)
             where = {text: n for n, text in enumerate(distinct)}
             raw = vectors[[where[t] for t in texts]]
-            dense, _ = _centre_by_language(raw, codes, corpus.means.get(direction, {}))
+            dense, _ = centre_by_language(raw, codes, corpus.means.get(direction, {}))
             if direction == NEED:
                 dense *= np.float32(corpus.weights.embedding)
         lexical = (
@@ -275,14 +264,14 @@ class MatchingIndex:
         side.start[firms] = first + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         side.count[firms] = counts
 
-    def _all_rows(self, side: _Side, others: np.ndarray) -> _Rows:
+    def _all_rows(self, side: Side, others: np.ndarray) -> Rows:
         """Every row of a side as the right operand (its own slot each), grouped by the ``others``' firms."""
         start, count = side.start[others], side.count[others]
         first = np.where(count > 0, start, len(side.owner)).astype(np.int64)
         more = np.maximum(count - 1, 0)
         extra_group = np.repeat(np.arange(len(others), dtype=np.int64), more)
         within = np.arange(len(extra_group)) - np.repeat(np.cumsum(more) - more, more)
-        return _Rows(
+        return Rows(
             starts=start,
             counts=count,
             slot=np.zeros(0, np.int64),
@@ -295,7 +284,7 @@ class MatchingIndex:
             dense=side.dense,
         )
 
-    def _similarity(self, left: _Rows, side: _Side, bias: np.ndarray) -> np.ndarray:
+    def _similarity(self, left: Rows, side: Side, bias: np.ndarray) -> np.ndarray:
         """[distinct left text, row of ``side``]: the pair similarity less the language-pair bias."""
         corpus = self.corpus
         if left.dense is not None:
@@ -398,5 +387,5 @@ class MatchingIndex:
                 values,
                 top,
             )
-            chosen.update(zip(firms.tolist(), others[top].tolist()))
+            chosen.update(zip(firms.tolist(), others[top].tolist(), strict=True))
         return chosen

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 OFFER = "offer"
 NEED = "need"
+# The languages a listing may be written in; the caller tells the engine which (the engine detects none).
+LANGUAGE_CODES = ("vi", "ru", "en")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts in a pair's score, and how the learned confidence reorders the lists."""
+
+    embedding: float = 1.0
+    lexical: float = 0.2
+    cooperation: float = 0.1
+    sectors: float = 0.05
+    language: float = 0.005  # nearly every pair shares English, so it only breaks ties
+    # A direction counts as a reason worth telling when its similarity reaches this.
+    reason_threshold: float = 0.25
+    # Rank by the learned confidence (engine/confidence.py) when the model embedded the texts; off, the
+    # engine ranks by ``score`` alone, as it did before the confidence came.
+    confidence: bool = True
+    # Candidates per firm that the confidence reorders: the top ``top_k + rerank_extra`` by score.
+    rerank_extra: int = 10
+    # A pair that looks like rivals (confidence.ConfidenceModel.rivals) is never first and says why.
+    rivals: bool = True
+
+
+DEFAULT_WEIGHTS = Weights()
 
 
 @dataclass(frozen=True)
@@ -18,7 +43,13 @@ class Listing:
     cooperation: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()  # ISIC divisions the listing names, if any
     ref: Hashable | None = None  # the caller's id for it, echoed back in reasons
-    language: str | None = None  # vi, ru or en when the caller already knows it; detected when None
+    language: str = field(kw_only=True)  # one of LANGUAGE_CODES: the language the text is written in
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGE_CODES:
+            raise ValueError(
+                f"listing {self.ref!r} ({self.text[:60]!r}): language {self.language!r} is not one of {LANGUAGE_CODES}"
+            )
 
 
 @dataclass(frozen=True)

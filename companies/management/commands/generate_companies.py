@@ -104,13 +104,13 @@ class Command(BaseCommand):
                 language=detect_language(item.text),
                 cooperation=list(item.cooperation),
             )
-            for company, profile in zip(companies, profiles)
+            for company, profile in zip(companies, profiles, strict=True)
             for item in profile.listings
         )
         through = Company.sectors.through
         through.objects.bulk_create(
             through(company_id=company.pk, sector_id=code)
-            for company, profile in zip(companies, profiles)
+            for company, profile in zip(companies, profiles, strict=True)
             for code in profile.sectors
             if code in divisions
         )

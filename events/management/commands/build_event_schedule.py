@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from events import services
+from events import schedule, selectors
 from events.models import Event, MeetingRequest
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if event is None:
             raise CommandError(f"No event has the slug {slug!r}.")
         try:
-            result = services.build_event_schedule(event, time_limit=seconds)
+            result = schedule.build_event_schedule(event, time_limit=seconds)
         except ValidationError as error:
             for message in error.messages:
                 self.stderr.write(f"- {message}")
@@ -40,4 +40,5 @@ class Command(BaseCommand):
             list(result.unplaced)
         )
         for key in sorted(result.unplaced):
-            self.stdout.write(f"  not placed: {requests.get(key, key)}: {result.unplaced[key]}")
+            reason = selectors.unplaced_text(result.unplaced[key].code, result.unplaced[key].params)
+            self.stdout.write(f"  not placed: {requests.get(key, key)}: {reason}")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from companies.models import Company, Organisation, Source
-from events import selectors, services
+from events import schedule, selectors, services
 from events.models import Event, Interpreter, Participant
 
 SLUG = "demo-b2b-day"
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             event = self._event(organiser)
             self._participants(event, chosen)
             self._requests(event, requests_per_firm)
-        result = services.build_event_schedule(event)
+        result = schedule.build_event_schedule(event)
         self.stdout.write(
             f"Demo event {event.name}: {len(chosen)} firms, {event.requests.count()} accepted requests, "
             f"{result.placed} meetings scheduled, {len(result.unplaced)} not placed ({result.seconds} s)."

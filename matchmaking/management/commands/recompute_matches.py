@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from matchmaking.services import RECOMPUTE_STAGES, recompute_matches
+from matchmaking.tasks import recompute_in_chunks
 
 STAGE_LABELS = {
     "profiles": "Reading profiles",
@@ -41,8 +42,6 @@ class Command(BaseCommand):
         if chunks is not None:
             if chunks < 1 or company_ids or top != 10:
                 raise CommandError("--chunks: give 1 or more firms, without --company or --top.")
-            from matchmaking.tasks import recompute_in_chunks
-
             queued = recompute_in_chunks(chunks)  # here: the chunks go to the broker (or run here without one)
             self.stdout.write(
                 self.style.SUCCESS(f"Queued {queued['chunks']} recompute tasks for {queued['firms']} firms.")

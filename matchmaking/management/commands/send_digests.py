@@ -3,7 +3,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from companies.models import Country
-from matchmaking import digests, services
+from matchmaking import services
+from matchmaking.digests.delivery import send_digests
+from matchmaking.digests.planning import digest_targets
+from matchmaking.digests.weeks import IsoWeek
 
 
 class Command(BaseCommand):
@@ -27,11 +30,11 @@ class Command(BaseCommand):
 
     def handle(self, week: str | None, country: str | None, firm_ids: list[int] | None, dry_run: bool, **options):
         try:
-            iso_week = digests.IsoWeek.parse(week) if week else digests.IsoWeek.current(country)
+            iso_week = IsoWeek.parse(week) if week else IsoWeek.current(country)
         except ValueError as error:
             raise CommandError(f"--week: {error}") from None
         expired = 0 if dry_run else services.expire_introductions()
-        firms, chambers = digests.digest_targets(iso_week, country, firm_ids)
+        firms, chambers = digest_targets(iso_week, country, firm_ids)
         with tqdm(
             total=len(firms) + len(chambers),
             desc=f"Digests {iso_week}",
@@ -39,9 +42,7 @@ class Command(BaseCommand):
             file=self.stderr._out,
             disable=options["verbosity"] == 0,
         ) as bar:
-            summary = digests.send_digests(
-                iso_week, firms, chambers, dry_run=dry_run, progress=lambda result: bar.update(1)
-            )
+            summary = send_digests(iso_week, firms, chambers, dry_run=dry_run, progress=lambda result: bar.update(1))
         counts = summary.counts
         verb = "would send" if dry_run else "sent"
         self.stdout.write(

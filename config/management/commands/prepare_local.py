@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from companies.models import Company, Source
 
@@ -18,10 +18,10 @@ class Command(BaseCommand):
         "create and print a staff login."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--demo-companies", type=int, default=DEMO_COMPANIES)
 
-    def handle(self, demo_companies: int, **options):
+    def handle(self, *, demo_companies: int, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_seeds", stdout=self.stdout)
         if not Company.objects.filter(source=Source.GENERATED).exists() and demo_companies:
@@ -54,7 +54,8 @@ class Command(BaseCommand):
                 "\nSME Match is ready.\n"
                 f"  Database:   {where}\n"
                 f"  Mail:       {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}\n"
-                "  Site:       http://127.0.0.1:8000/  (sign up: /accounts/signup/, directory: /directory/, events: /events/)\n"
+                "  Site:       http://127.0.0.1:8000/  "
+                "(sign up: /accounts/signup/, directory: /directory/, events: /events/)\n"
                 "  API:        http://127.0.0.1:8000/api/v1/companies/\n"
                 "  API docs:   http://127.0.0.1:8000/api/docs/\n"
                 "  Admin:      http://127.0.0.1:8000/admin/\n"

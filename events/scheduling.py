@@ -11,6 +11,10 @@ weighted by match score.
 the requests still waiting), then models the event exactly (CP-SAT, a binary choice per request and slot)
 and lets the solver improve on it for ``time_limit`` seconds; ``greedy_schedule`` (best-scored request
 first, into the first slot that fits) is the baseline it is measured against.
+
+Why a request has no place, and what makes the event's data unusable, come back as ``Reason``s: a code and its
+values (keys of requests, firms and interpreters, slot indices, a language pair). The caller words them for its
+reader (events.schedule, events.selectors), with names for the keys.
 """
 
 from __future__ import annotations
@@ -18,16 +22,43 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 LANGUAGE_PAIRS = ("ru-vi", "en-vi", "en-ru")  # the pairs interpreters work in, each sorted
 
-# Why a request has no place, in English; callers that speak other languages match on these templates.
-NO_COMMON_SLOT = "The two firms have no time slot in common."
-NO_INTERPRETER = "No interpreter of the event works in {pair}."
-FIRM_BUSY = "In every slot both firms can meet, one of them has a better-scored meeting."
-TABLES_FULL = "Every table is taken in the slots both firms can meet."
-INTERPRETERS_BUSY = "Every interpreter for {pair} is taken in the slots both firms can meet."
+# Why a request has no place. Values: ``pair`` for the two about interpreters.
+NO_COMMON_SLOT = "no_common_slot"  # the two firms have no time slot in common
+NO_INTERPRETER = "no_interpreter"  # no interpreter of the event works in the pair
+FIRM_BUSY = "firm_busy"  # in every slot both can meet, one of them has a better-scored meeting
+TABLES_FULL = "tables_full"  # every table is taken in the slots both can meet
+INTERPRETERS_BUSY = "interpreters_busy"  # every interpreter for the pair is taken in those slots
 UNPLACED_REASONS = (NO_COMMON_SLOT, NO_INTERPRETER, FIRM_BUSY, TABLES_FULL, INTERPRETERS_BUSY)
+
+# What makes the event's data unusable (check_problem). Values: ``request``, ``meeting`` and ``other`` are
+# request keys (``meeting`` and ``other`` pinned ones), ``firm`` and ``interpreter`` keys, ``slot`` a slot index
+# (from 0; readers count from 1), ``slots`` a list of them, ``table`` a table number, ``pair`` a language pair.
+NO_SLOTS = "no_slots"
+NO_TABLES = "no_tables"
+REQUEST_TWICE = "request_twice"  # request
+NOT_A_PARTICIPANT = "not_a_participant"  # request, firm
+MEETS_ITSELF = "meets_itself"  # request
+UNKNOWN_PAIR = "unknown_pair"  # request, pair
+SLOTS_OUTSIDE = "slots_outside"  # firm, slots
+PIN_NOT_ACCEPTED = "pin_not_accepted"  # request
+PIN_OUTSIDE = "pin_outside"  # meeting, slot, table
+PINS_SHARE_TABLE = "pins_share_table"  # meeting, other, table, slot
+PIN_FIRM_AWAY = "pin_firm_away"  # meeting, slot, firm
+FIRM_PINNED_TWICE = "firm_pinned_twice"  # firm, slot, meeting, other
+PIN_WRONG_INTERPRETER = "pin_wrong_interpreter"  # meeting, interpreter
+INTERPRETER_TWICE = "interpreter_twice"  # interpreter, slot, meeting, other
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A code of this module and its values (see the codes above)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def interpreter_pair(languages_a: Collection[str], languages_b: Collection[str]) -> str | None:
@@ -86,7 +117,7 @@ class Placement:
 @dataclass
 class Schedule:
     placements: list[Placement]
-    unplaced: dict[Hashable, str]  # request → why it has no place
+    unplaced: dict[Hashable, Reason]  # request → why it has no place
     weight: float
     optimal: bool = False  # the solver proved no schedule weighs more
     notes: list[str] = field(default_factory=list)
@@ -97,75 +128,80 @@ class Schedule:
 
 
 class ScheduleError(ValueError):
-    """The event's data cannot make a schedule; ``errors`` says what to fix, each in a sentence."""
+    """The event's data cannot make a schedule; ``errors`` says what to fix, each a Reason."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+    def __init__(self, errors: list[Reason]) -> None:
+        super().__init__("; ".join(f"{error.code} {error.params}" for error in errors))
         self.errors = errors
 
 
-def check_problem(problem: Problem) -> list[str]:
+def check_problem(problem: Problem) -> list[Reason]:
     """What makes the data unusable (nothing is scheduled while any is left)."""
     errors = []
     if problem.slots < 1:
-        errors.append("The event has no time slots.")
+        errors.append(Reason(NO_SLOTS))
     if problem.tables < 1:
-        errors.append("The event has no tables: give at least one.")
+        errors.append(Reason(NO_TABLES))
     keys = Counter(r.key for r in problem.requests)
-    errors += [f"Request {key} is listed twice." for key, n in keys.items() if n > 1]
+    errors += [Reason(REQUEST_TWICE, {"request": key}) for key, n in keys.items() if n > 1]
     by_key = {r.key: r for r in problem.requests}
     for r in problem.requests:
         for firm in (r.firm_a, r.firm_b):
             if firm not in problem.availability:
-                errors.append(f"Request {r.key} names firm {firm}, which is not a participant of the event.")
+                errors.append(Reason(NOT_A_PARTICIPANT, {"request": r.key, "firm": firm}))
         if r.firm_a == r.firm_b:
-            errors.append(f"Request {r.key} is a firm meeting itself.")
+            errors.append(Reason(MEETS_ITSELF, {"request": r.key}))
         if r.pair is not None and r.pair not in LANGUAGE_PAIRS:
-            errors.append(
-                f"Request {r.key} needs an interpreter for {r.pair}, which is not a language pair of the event."
-            )
+            errors.append(Reason(UNKNOWN_PAIR, {"request": r.key, "pair": r.pair}))
     for firm, slots in problem.availability.items():
         outside = sorted(s for s in slots if not 0 <= s < problem.slots)
         if outside:
-            errors.append(f"Firm {firm} is available in slots the event does not have: {outside}.")
+            errors.append(Reason(SLOTS_OUTSIDE, {"firm": firm, "slots": outside}))
     seen_places, seen_interpreters, seen_firms = {}, {}, {}
     interpreters = {i.key: i for i in problem.interpreters}
     for pin in problem.pins:
         request = by_key.get(pin.request)
         if request is None:
-            errors.append(f"A pinned meeting names request {pin.request}, which is not an accepted request.")
+            errors.append(Reason(PIN_NOT_ACCEPTED, {"request": pin.request}))
             continue
         if not 0 <= pin.slot < problem.slots or not 1 <= pin.table <= problem.tables:
-            errors.append(
-                f"Pinned meeting {pin.request} is at slot {pin.slot + 1}, table {pin.table}, which the event does not have."
-            )
+            errors.append(Reason(PIN_OUTSIDE, {"meeting": pin.request, "slot": pin.slot, "table": pin.table}))
             continue
         place = (pin.slot, pin.table)
         if place in seen_places:
             errors.append(
-                f"Pinned meeting {seen_places[place]} and meeting {pin.request} share table {pin.table} in slot {pin.slot + 1}."
+                Reason(
+                    PINS_SHARE_TABLE,
+                    {"meeting": seen_places[place], "other": pin.request, "table": pin.table, "slot": pin.slot},
+                )
             )
         seen_places[place] = pin.request
         for firm in (request.firm_a, request.firm_b):
             if pin.slot not in problem.availability.get(firm, frozenset()):
-                errors.append(
-                    f"Pinned meeting {pin.request} is in slot {pin.slot + 1}, when firm {firm} is not available."
-                )
+                errors.append(Reason(PIN_FIRM_AWAY, {"meeting": pin.request, "slot": pin.slot, "firm": firm}))
             if (firm, pin.slot) in seen_firms:
                 errors.append(
-                    f"Firm {firm} is pinned to two meetings in slot {pin.slot + 1}: meeting {seen_firms[firm, pin.slot]} and meeting {pin.request}."
+                    Reason(
+                        FIRM_PINNED_TWICE,
+                        {"firm": firm, "slot": pin.slot, "meeting": seen_firms[firm, pin.slot], "other": pin.request},
+                    )
                 )
             seen_firms[firm, pin.slot] = pin.request
         if pin.interpreter is not None:
             interpreter = interpreters.get(pin.interpreter)
             if interpreter is None or request.pair not in interpreter.pairs:
-                errors.append(
-                    f"Pinned meeting {pin.request} has interpreter {pin.interpreter}, who does not work in its languages."
-                )
+                errors.append(Reason(PIN_WRONG_INTERPRETER, {"meeting": pin.request, "interpreter": pin.interpreter}))
             if (pin.interpreter, pin.slot) in seen_interpreters:
                 errors.append(
-                    f"Interpreter {pin.interpreter} is booked twice in slot {pin.slot + 1}: "
-                    f"meeting {seen_interpreters[pin.interpreter, pin.slot]} and meeting {pin.request}."
+                    Reason(
+                        INTERPRETER_TWICE,
+                        {
+                            "interpreter": pin.interpreter,
+                            "slot": pin.slot,
+                            "meeting": seen_interpreters[pin.interpreter, pin.slot],
+                            "other": pin.request,
+                        },
+                    )
                 )
             seen_interpreters[pin.interpreter, pin.slot] = pin.request
     return errors
@@ -210,14 +246,14 @@ class _Board:
         self.tables[slot].add(table)
         self.placements[request.key] = Placement(request.key, slot, table, interpreter)
 
-    def why_not(self, request: Request) -> str:
+    def why_not(self, request: Request) -> Reason:
         """The most common reason among the slots both firms could meet in."""
         availability = self.problem.availability
         common = sorted(availability[request.firm_a] & availability[request.firm_b])
         if not common:
-            return NO_COMMON_SLOT
+            return Reason(NO_COMMON_SLOT)
         if request.pair is not None and not any(request.pair in i.pairs for i in self.problem.interpreters):
-            return NO_INTERPRETER.format(pair=request.pair)
+            return Reason(NO_INTERPRETER, {"pair": request.pair})
         reasons = Counter()
         for slot in common:
             if (request.firm_a, slot) in self.busy or (request.firm_b, slot) in self.busy:
@@ -225,8 +261,9 @@ class _Board:
             elif self.used[slot] >= self.problem.tables:
                 reasons[TABLES_FULL] += 1
             else:
-                reasons[INTERPRETERS_BUSY.format(pair=request.pair)] += 1
-        return reasons.most_common(1)[0][0]
+                reasons[INTERPRETERS_BUSY] += 1
+        code = reasons.most_common(1)[0][0]
+        return Reason(code, {"pair": request.pair} if code == INTERPRETERS_BUSY else {})
 
 
 def _start(problem: Problem) -> tuple[_Board, dict[Hashable, Request]]:
@@ -322,13 +359,15 @@ def build_schedule(problem: Problem, time_limit: float = 8.0, workers: int = 8) 
     each slot, for every set of language pairs, the meetings needing one of them are at most the free
     interpreters working in any of them. By Hall's theorem that is exactly when interpreters can be
     given out, which is done after the solve; it keeps the model small and its bound tight."""
-    from ortools.sat.python import cp_model
-
     greedy = _least_constraining_schedule(problem)  # also checks the problem; the solver starts from it
     by_key = {r.key: r for r in problem.requests}
     pinned = {pin.request: pin for pin in problem.pins}
     # An interpreter pinned to a meeting is not free in that slot for anyone else.
     taken = {(pin.interpreter, pin.slot) for pin in problem.pins if pin.interpreter is not None}
+    # OR-Tools loads here, not with the module: events.models imports the reason codes, and every process
+    # (web, worker) would otherwise pay half a second to load a solver only schedule builds use.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     choice: dict[tuple[Hashable, int], cp_model.IntVar] = {}
     for request in problem.requests:
@@ -354,7 +393,7 @@ def build_schedule(problem: Problem, time_limit: float = 8.0, workers: int = 8) 
     for group in by_firm_slot.values():
         if len(group) > 1:
             model.AddAtMostOne(group)
-    for slot, group in by_slot.items():
+    for group in by_slot.values():
         model.Add(sum(group) <= problem.tables)
     pair_sets = [
         frozenset(p for n, p in enumerate(LANGUAGE_PAIRS) if mask >> n & 1)

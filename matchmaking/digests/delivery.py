@@ -21,80 +21,37 @@ firm refused or interrupted in a batch is resumed by itself and the rest of the 
 
 An introduction staff send at once (matchmaking.introductions) is the same email with one match in it, claimed
 in a row of its own (unique on firm and match) and sent by ``send_claimed`` by the same rules. A firm's claims
-of both kinds hold a lock on the firm (``lock_firm_claims``), so a match is put in one of them, never in both.
+of both kinds hold a lock on the firm (``planning.lock_firm_claims``), so a match is put in one of them, never in both.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
-import smtplib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils import timezone
 
-from companies.models import COUNTRY_TIME_ZONES, Company, Organisation
-from companies.recipients import CONTACT, Recipient, claim_token, firm_recipients, sign_action, staff_recipients
+from companies.mail import SMTP_ERRORS, Mailer
+from companies.models import Company, Organisation
+from companies.recipients import Recipient, firm_recipients, staff_recipients
 from matchmaking import selectors, services
-from matchmaking.explain import explain, fetch_sector_names
+from matchmaking.digests.planning import FIRMS_PER_TASK, claim_firm_deliveries, firms_with_readers
+from matchmaking.digests.rendering import SectorNamesByLanguage, render_firm_digest, render_staff_digest
+from matchmaking.digests.weeks import IsoWeek
 from matchmaking.models import DigestDelivery, DigestItem, Match
 
 logger = logging.getLogger(__name__)
 
-ANSWER_SALT = "sme-match.answer"
 # Namespace of the advisory locks on digest deliveries (the row's id is the other half of the key).
 DIGEST_LOCK = 0x44494745  # "DIGE"
-# Namespace of the transaction locks a claim holds on its firms (the firm's id is the other half of the key).
-FIRM_CLAIM_LOCK = 0x434C4149  # "CLAI"
-SMTP_ERRORS = (smtplib.SMTPException, OSError)  # refused, dropped, timed out: worth a retry
-LISTING_PREVIEW = 280  # characters of an offer or need quoted in the email
-
-
-@dataclass(frozen=True, order=True)
-class IsoWeek:
-    year: int
-    week: int
-
-    @classmethod
-    def parse(cls, text: str) -> IsoWeek:
-        """'2026-W48' (or '2026-48')."""
-        try:
-            year, week = text.upper().replace("-W", "-").split("-")
-            monday = date.fromisocalendar(int(year), int(week), 1)
-        except ValueError:
-            raise ValueError(f"{text!r} is not an ISO week such as 2026-W48") from None
-        return cls(*monday.isocalendar()[:2])
-
-    @classmethod
-    def of(cls, moment: datetime, time_zone: str = "UTC") -> IsoWeek:
-        local = moment.astimezone(ZoneInfo(time_zone)).date()
-        return cls(*local.isocalendar()[:2])
-
-    @classmethod
-    def current(cls, country: str | None = None) -> IsoWeek:
-        """This week on the clock of the country's chambers (UTC for both countries at once)."""
-        return cls.of(timezone.now(), COUNTRY_TIME_ZONES.get(country or "", "UTC"))
-
-    @property
-    def monday(self) -> date:
-        return date.fromisocalendar(self.year, self.week, 1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
 
 
 class Status:
@@ -178,110 +135,6 @@ def _open_delivery(delivery: DigestDelivery, target: str) -> Iterator[DeliveryRe
         yield None
 
 
-# --- firm digests ---------------------------------------------------------------------------------
-
-# Firms per dispatched task. A batch shares one SMTP connection, one database connection and a handful of
-# queries for what all its digests need; 50 keeps a batch to about a second on a healthy mail server, so a
-# redelivered batch redoes little and two workers still share a weekly run evenly.
-FIRMS_PER_TASK = 50
-
-
-class Mailer:
-    """One SMTP connection for many messages: opened on first use, and again after an error broke it. Once
-    the server cannot even be reached, every later message fails at once with that error, so the rest of a
-    batch is left to the retry instead of waiting on a dead server message by message."""
-
-    def __init__(self) -> None:
-        self._connection = None
-        self._unreachable: Exception | None = None
-
-    def send(self, message: EmailMultiAlternatives) -> None:
-        if self._unreachable is not None:
-            raise self._unreachable
-        if self._connection is None:
-            connection_ = get_connection()
-            try:
-                connection_.open()
-            except SMTP_ERRORS as error:
-                self._unreachable = error
-                raise
-            self._connection = connection_
-        message.connection = self._connection
-        try:
-            message.send()
-        except SMTP_ERRORS:
-            self.close()  # a refused message may leave the session in any state: the next one starts afresh
-            raise
-
-    def close(self) -> None:
-        if self._connection is not None:
-            connection_, self._connection = self._connection, None
-            connection_.close()
-
-
-def _firms_with_readers(company_ids: list[int]) -> dict[int, Company]:
-    return Company.objects.prefetch_related("memberships__user", "listings").in_bulk(company_ids)
-
-
-def lock_firm_claims(company_ids: list[int]) -> None:
-    """Hold, until the transaction ends, the claim lock of each firm: a claim that then reads what the firm
-    was told sees every other claim of its firms committed (a weekly digest's or an introduction's)."""
-    with connection.cursor() as cursor:
-        # Taken in id order by every claim, so two claims of overlapping firms never wait on each other in a ring.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
-            [FIRM_CLAIM_LOCK, sorted(set(company_ids))],
-        )
-
-
-def _claim_firm_deliveries(companies: list[Company], week: IsoWeek) -> dict[int, tuple[DigestDelivery, bool]]:
-    """Each firm's delivery row for the week, created with its items where it did not exist (the claim), in
-    one transaction for the whole batch: firm id → (delivery, created by this call)."""
-    weekly = DigestDelivery.Kind.WEEKLY
-    with transaction.atomic():
-        lock_firm_claims([company.pk for company in companies])
-        rows = DigestDelivery.objects.filter(company__in=companies, iso_year=week.year, iso_week=week.week, kind=weekly)
-        claimed = {delivery.company_id: (delivery, False) for delivery in rows}
-        unclaimed = [company for company in companies if company.pk not in claimed]
-        if not unclaimed:
-            return claimed
-        plans = selectors.firm_digest_plans(unclaimed)
-        fresh = [
-            DigestDelivery(
-                company_id=pk,
-                iso_year=week.year,
-                iso_week=week.week,
-                **({} if any(plan.values()) else {"status": DigestDelivery.Status.SKIPPED, "reason": "nothing new"}),
-            )
-            for pk, plan in sorted(plans.items())  # one order for every worker: no deadlock between two claims
-        ]
-        try:
-            with transaction.atomic():
-                created = DigestDelivery.objects.bulk_create(fresh)
-        except IntegrityError:  # another worker claimed some of them meanwhile: theirs stand, one by one
-            created = []
-            for delivery in fresh:
-                row, new = DigestDelivery.objects.get_or_create(
-                    company_id=delivery.company_id,
-                    iso_year=week.year,
-                    iso_week=week.week,
-                    kind=weekly,
-                    defaults={"status": delivery.status, "reason": delivery.reason},
-                )
-                if new:
-                    created.append(row)
-                else:
-                    claimed[row.company_id] = (row, False)
-        DigestItem.objects.bulk_create(
-            DigestItem(delivery=delivery, match=match, kind=kind)
-            for delivery in created
-            for kind, matches in plans[delivery.company_id].items()
-            for match in matches
-        )
-        claimed.update((delivery.company_id, (delivery, True)) for delivery in created)
-    return claimed
-
-
 @contextmanager
 def _delivery_locks(deliveries: list[DigestDelivery]) -> Iterator[set[int]]:
     """The advisory locks of many deliveries, taken and released in one query each; yields the ids held.
@@ -301,6 +154,9 @@ def _delivery_locks(deliveries: list[DigestDelivery]) -> Iterator[set[int]]:
                     "SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
                     [DIGEST_LOCK, sorted(held)],
                 )
+
+
+# --- firm digests ---------------------------------------------------------------------------------
 
 
 def _skip(delivery: DigestDelivery, reason: str) -> None:
@@ -347,7 +203,7 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
     firm the mail server refused (FAILED) or another worker holds (BUSY) leaves the others untouched. So
     calling this again with the same firms (a retry, a redelivered task) sends only what did not go out.
     """
-    companies = _firms_with_readers(company_ids)
+    companies = firms_with_readers(company_ids)
     results: dict[int, DeliveryResult] = {
         pk: DeliveryResult(f"firm {pk}", Status.SKIPPED, "the firm was deleted")
         for pk in company_ids
@@ -362,7 +218,7 @@ def deliver_firm_digests(company_ids: list[int], week: IsoWeek, *, dry_run: bool
         )
         return {pk: results[pk] for pk in company_ids}
 
-    claimed = _claim_firm_deliveries(firms, week)
+    claimed = claim_firm_deliveries(firms, week=week)
     send_claimed(firms, claimed, readers, week, results)
     return {pk: results[pk] for pk in company_ids}
 
@@ -404,7 +260,7 @@ def _deliver_held(
     for item in DigestItem.objects.filter(delivery_id__in=held):
         items[item.delivery_id].append(item)
     matches = selectors.digest_matches([item.match_id for group in items.values() for item in group if item.match_id])
-    mail, sector_names = Mailer(), _SectorNamesByLanguage()
+    mail, sector_names = Mailer(), SectorNamesByLanguage()
     try:
         for company in firms:
             target = f"{company} ({company.pk})"
@@ -433,7 +289,7 @@ def _deliver_locked(
     recipients: list[Recipient],
     left_out: list[str],
     mail: Mailer,
-    sector_names: _SectorNamesByLanguage,
+    sector_names: SectorNamesByLanguage,
     week: IsoWeek,
 ) -> DeliveryResult:
     target = f"{company} ({company.pk})"
@@ -461,7 +317,9 @@ def _deliver_locked(
         return DeliveryResult(target, Status.SKIPPED, delivery.reason)
 
     def render(recipient: Recipient) -> EmailMultiAlternatives:
-        return _render_firm_digest(company, side, kept, recipient, delivery, week, sector_names)
+        return render_firm_digest(
+            company, side=side, items=kept, recipient=recipient, delivery=delivery, week=week, names=sector_names
+        )
 
     result = _send(
         delivery, recipients, render, target, mail, on_sent=lambda: _introduce_announced(company, kept, delivery)
@@ -510,148 +368,6 @@ def _introduce_announced(company: Company, items: list[DigestItem], delivery: Di
             else:
                 for name in ("status", "introduced_at", "response_vn", "response_ru"):
                     setattr(item.match, name, getattr(introduced, name))
-
-
-def public_profile(company: Company, sector_names) -> dict:
-    def preview(text: str) -> str:
-        return text if len(text) <= LISTING_PREVIEW else text[: LISTING_PREVIEW - 1].rstrip() + "…"
-
-    listings = list(company.listings.all())
-    sectors = [sector.name for sector in company.sectors.all()] or (
-        [company.activity_division.name] if company.activity_division else []
-    )
-    return {
-        "name": company.name,
-        "country": company.get_country_display(),
-        "city": company.city,
-        "size": company.get_size_display() if company.size else "",
-        "sectors": sectors,
-        "offers": [preview(listing.text) for listing in listings if listing.direction == listing.Direction.OFFER],
-        "needs": [preview(listing.text) for listing in listings if listing.direction == listing.Direction.NEED],
-    }
-
-
-def _answer_url(match: Match, company: Company, recipient: Recipient) -> str:
-    token = sign_action(
-        {"match": match.pk, "company": company.pk, "member": recipient.pk if recipient.kind != CONTACT else None},
-        ANSWER_SALT,
-    )
-    path = reverse("introduction-answer", args=[token])
-    if recipient.kind == CONTACT:  # a firm without an account claims its profile first, then answers
-        return f"{claim_url(company)}?next={quote(path)}"
-    return settings.SITE_URL + path
-
-
-class _SectorNamesByLanguage(Mapping):
-    """Every sector's name in the active language, each language fetched once (one query) for a whole batch
-    of digests rather than once per email."""
-
-    def __init__(self) -> None:
-        self._names: dict[str, dict[str, str]] = {}
-
-    def _current(self) -> dict[str, str]:
-        language = translation.get_language()
-        if language not in self._names:
-            self._names[language] = fetch_sector_names()
-        return self._names[language]
-
-    def __getitem__(self, code: str) -> str:
-        return self._current()[code]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._current())
-
-    def __len__(self) -> int:
-        return len(self._current())
-
-
-def _render_firm_digest(
-    company: Company,
-    side: str,
-    items: list[DigestItem],
-    recipient: Recipient,
-    delivery: DigestDelivery,
-    week: IsoWeek,
-    names: Mapping[str, str],
-) -> EmailMultiAlternatives:
-    expiry_days = settings.DIGEST_INTRODUCTION_EXPIRY_DAYS
-    with translation.override(recipient.language):
-        sections: dict[str, list[dict]] = {kind: [] for kind in DigestItem.Kind.values}
-        for item in items:
-            match = item.match
-            introduced = match.introduced_at or timezone.now()
-            sections[item.kind].append(
-                {
-                    "counterpart": public_profile(match.counterpart_of(company), names),
-                    "reasons": explain(match, side, sector_names=names),
-                    "answer_url": _answer_url(match, company, recipient),
-                    "expires_on": (introduced + timedelta(days=expiry_days)).date(),
-                }
-            )
-        new, reminders = sections[DigestItem.Kind.NEW], sections[DigestItem.Kind.REMINDER]
-        count = len(new)
-        if count:
-            subject = ngettext(
-                "%(count)d new introduction for %(firm)s", "%(count)d new introductions for %(firm)s", count
-            ) % {"count": count, "firm": company.name}
-        elif reminders:
-            subject = ngettext(
-                "%(count)d introduction waits for your answer",
-                "%(count)d introductions wait for your answer",
-                len(reminders),
-            ) % {"count": len(reminders)}
-        else:
-            subject = gettext("News about your introductions")
-        context = {
-            "recipient": recipient,
-            "firm": company,
-            "week": str(week),
-            "new": new,
-            "reminders": reminders,
-            "expired": sections[DigestItem.Kind.EXPIRED],
-            "claim": recipient.kind == CONTACT,
-            "claim_url": claim_url(company) if recipient.kind == CONTACT else "",
-            **footer_links(recipient),
-        }
-        return _message(f"SME Match · {subject}", "matchmaking/email/firm_digest", context, recipient, delivery)
-
-
-def claim_url(company: Company) -> str:
-    return settings.SITE_URL + reverse("claim-profile", args=[claim_token(company)])
-
-
-def footer_links(recipient: Recipient) -> dict:
-    token = recipient.token
-    return {
-        "unsubscribe_url": settings.SITE_URL + reverse("unsubscribe", args=[token]),
-        "preferences_url": settings.SITE_URL + reverse("email-preferences", args=[token]),
-        "unsubscribe_mailto": f"mailto:{settings.DIGEST_UNSUBSCRIBE_MAILTO}?subject={quote('unsubscribe ' + token)}",
-    }
-
-
-def _message(subject: str, template: str, context: dict, recipient: Recipient, delivery: DigestDelivery):
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">") or "sme-match.example"
-    reader = hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:16]
-    message = EmailMultiAlternatives(
-        # A firm's name in the subject was checked when written, but not rows stored before that check: a line
-        # break left there would fail this digest every week (BadHeaderError), so the subject is one line.
-        subject=" ".join(subject.split()),
-        body=text,
-        to=[recipient.email],
-        headers={
-            # RFC 8058 one-click unsubscribe, plus the RFC 2369 mailto for clients that only know that.
-            "List-Unsubscribe": f"<{context['unsubscribe_url']}>, <{context['unsubscribe_mailto']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # The same for every attempt at this digest to this reader, so a resent copy shows once.
-            "Message-ID": f"<digest-{delivery.pk}-{reader}@{domain}>",
-            "X-SME-Match-Digest": f"{delivery.pk} {delivery.week}",
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
 
 
 # --- sending (both kinds) -------------------------------------------------------------------------
@@ -743,30 +459,7 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
             return DeliveryResult(target, Status.SKIPPED, delivery.reason)
 
         def render(recipient: Recipient) -> EmailMultiAlternatives:
-            with translation.override(recipient.language):
-                figures = dict(delivery.payload)
-                if figures.get("oldest_waiting_since"):
-                    figures["oldest_waiting_since"] = datetime.fromisoformat(figures["oldest_waiting_since"])
-                count = figures["waiting_review"]
-                subject = ngettext(
-                    "%(count)d suggestion waits for review", "%(count)d suggestions wait for review", count
-                ) % {"count": count}
-                context = {
-                    "recipient": recipient,
-                    "chamber": chamber,
-                    "week": delivery.week,
-                    "figures": figures,
-                    "admin_url": settings.SITE_URL
-                    + reverse("admin:matchmaking_match_changelist")
-                    + "?status=suggested",
-                    "vetting_url": settings.SITE_URL
-                    + reverse("admin:companies_company_changelist")
-                    + "?status=pending",
-                    **footer_links(recipient),
-                }
-                return _message(
-                    f"SME Match · {subject}", "matchmaking/email/staff_digest", context, recipient, delivery
-                )
+            return render_staff_digest(chamber, delivery=delivery, recipient=recipient)
 
         mail = Mailer()
         try:
@@ -778,19 +471,6 @@ def deliver_staff_digest(chamber_id: int, week: IsoWeek, *, dry_run: bool = Fals
 
 
 # --- a whole run ----------------------------------------------------------------------------------
-
-
-def digest_targets(
-    week: IsoWeek, country: str | None = None, firm_ids: list[int] | None = None
-) -> tuple[list[int], list[int]]:
-    """(firm ids, chamber ids) a run for the week visits."""
-    if firm_ids:
-        return sorted(firm_ids), []
-    firms = list(selectors.digest_candidates(week.year, week.week, country).values_list("pk", flat=True))
-    chambers = Organisation.objects.filter(vets_companies=True)
-    if country:
-        chambers = chambers.filter(country=country)
-    return firms, list(chambers.order_by("pk").values_list("pk", flat=True))
 
 
 def send_digests(
