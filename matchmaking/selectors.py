@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -29,10 +31,10 @@ from companies.models import (
     Country,
     Listing,
     Organisation,
-    Sector,
     may_be_matched,
     may_be_shown,
 )
+from companies.selectors import public_profile_annotations
 from matchmaking.engine import Listing as EngineListing
 from matchmaking.engine import Profile
 from matchmaking.engine.confidence import order as rank_order
@@ -40,32 +42,70 @@ from matchmaking.models import DigestDelivery, DigestItem, Match, MatchEvent
 
 # A firm's matches best first: the engine's confidence (those ranked without its model last), then the score.
 BEST_FIRST = (F("confidence").desc(nulls_last=True), "-score", "id")
-# Companies fetched per round of queries: each round is 4 queries (companies, their sectors, their
-# listings, the listings' sectors), so a full read costs 4 queries per PROFILE_CHUNK firms.
-PROFILE_CHUNK = 2000
+# Rows fetched per round trip while the listings stream in (a server-side cursor): a full read is 4 queries.
+PROFILE_ROWS = 10000
 
 
 def matchable_profiles(company_ids: Collection[int] | None = None) -> list[Profile]:
     """Every matchable company (Company.objects.matchable(): published, with consent to matching or none yet),
-    or those of ``company_ids``, as an engine Profile (key = company pk), in pk order."""
-    sector_codes = Sector.objects.only("code")
+    or those of ``company_ids``, as an engine Profile (key = company pk), in pk order.
+
+    Four queries of plain rows (firms, their sectors, their listings, the listings' sectors), no model
+    instances: at 10,000 firms, instances and their prefetches took longer than the ranking itself."""
     matchable = Company.objects.matchable()
     if company_ids is not None:
         matchable = matchable.filter(pk__in=list(company_ids))
-    companies = (
-        matchable.order_by("pk")
-        .only("pk", "country", "activity_division_id", "languages")
-        .prefetch_related(
-            Prefetch("sectors", queryset=sector_codes),
-            Prefetch(
-                "listings",
-                queryset=Listing.objects.order_by("pk")
-                .only("pk", "company_id", "direction", "text", "cooperation", "language")
-                .prefetch_related(Prefetch("sectors", queryset=sector_codes)),
-            ),
-        )
+    firms = list(matchable.order_by("pk").values_list("pk", "country", "activity_division_id", "languages"))
+    chosen = matchable.values("pk")
+    firm_sectors = _sector_codes(Company.sectors.through.objects.filter(company_id__in=chosen), "company_id")
+    listing_sectors = _sector_codes(
+        Listing.sectors.through.objects.filter(listing__company_id__in=chosen), "listing_id"
     )
-    return [_profile(company) for company in companies.iterator(chunk_size=PROFILE_CHUNK)]
+    listings: dict[int, list[EngineListing]] = {}
+    rows = (
+        Listing.objects.filter(company_id__in=chosen)
+        .order_by("pk")
+        .values_list("pk", "company_id", "direction", "text", "cooperation", "language")
+    )
+    # Hundreds of thousands of objects that all live on and make no cycles: the cycle collector, walking
+    # them again and again as they are made, would take longer than making them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for pk, company, direction, text, cooperation, language in rows.iterator(chunk_size=PROFILE_ROWS):
+            listings.setdefault(company, []).append(
+                EngineListing(
+                    direction=direction,
+                    text=text,
+                    cooperation=tuple(cooperation),
+                    sectors=listing_sectors.get(pk, ()),
+                    ref=pk,
+                    # Detected when the listing was saved; a row written around save() (bulk_create) has none.
+                    language=language or detect_language(text),
+                )
+            )
+        return [
+            Profile(
+                key=pk,
+                country=country,
+                listings=tuple(listings.get(pk, ())),
+                sectors=firm_sectors.get(pk, ()),
+                activity_division=division,
+                languages=tuple(languages),
+            )
+            for pk, country, division, languages in firms
+        ]
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _sector_codes(links: QuerySet, owner: str) -> dict[int, tuple[str, ...]]:
+    """{owner pk: its sector codes in code order} from a many-to-many table with Sector (whose pk is the code)."""
+    codes: dict[int, list[str]] = {}
+    for pk, code in links.order_by(owner, "sector_id").values_list(owner, "sector_id"):
+        codes.setdefault(pk, []).append(code)
+    return {pk: tuple(found) for pk, found in codes.items()}
 
 
 def firms_changed_since(moment: datetime) -> set[int]:
@@ -73,28 +113,6 @@ def firms_changed_since(moment: datetime) -> set[int]:
     its firm's own recompute names it)."""
     return set(Company.objects.filter(updated_at__gte=moment).values_list("pk", flat=True)) | set(
         Listing.objects.filter(updated_at__gte=moment).values_list("company_id", flat=True)
-    )
-
-
-def _profile(company: Company) -> Profile:
-    return Profile(
-        key=company.pk,
-        country=company.country,
-        listings=tuple(
-            EngineListing(
-                direction=listing.direction,
-                text=listing.text,
-                cooperation=tuple(listing.cooperation),
-                sectors=tuple(sector.code for sector in listing.sectors.all()),
-                ref=listing.pk,
-                # Detected when the listing was saved; a row written around save() (bulk_create) has none.
-                language=listing.language or detect_language(listing.text),
-            )
-            for listing in company.listings.all()
-        ),
-        sectors=tuple(sector.code for sector in company.sectors.all()),
-        activity_division=company.activity_division_id,
-        languages=tuple(company.languages),
     )
 
 
@@ -130,6 +148,20 @@ def member_matches(company: Company, statuses: Collection[str]) -> QuerySet[Matc
         Match.objects.filter(seen_by(company), status__in=list(statuses))
         .select_related("company_vn", "company_ru")
         .order_by(*BEST_FIRST)
+    )
+
+
+def member_matches_with_counterparts(company: Company, statuses: Collection[str]) -> QuerySet[Match]:
+    """member_matches with each other firm's public profile read in the same query (the API's "my matches"):
+    ``counterpart_chamber`` (its chamber's slug) and company_selectors.public_profile_annotations' sector codes
+    and offers and needs, instead of two more queries for the page's other firms."""
+    mine_is_vn = Q(company_vn_id=company.pk)
+    return member_matches(company, statuses).annotate(
+        counterpart_id=Case(When(mine_is_vn, then=F("company_ru_id")), default=F("company_vn_id")),
+        counterpart_chamber=Case(
+            When(mine_is_vn, then=F("company_ru__chamber__slug")), default=F("company_vn__chamber__slug")
+        ),
+        **public_profile_annotations("counterpart_id"),
     )
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
 
 NGRAM_RANGE = (3, 5)
 # One random odd 64-bit multiplier per (n-gram length, position): an n-gram's id is the wrapped sum of
@@ -109,10 +108,22 @@ def fit_tfidf(
     np.log(counts.data, out=counts.data)
     counts.data += 1.0
     counts.data *= idf[counts.indices]
-    weighted = normalize(counts, norm="l2", copy=False)
+    weighted = _normalize_rows(counts)
     matrix = sparse.csr_matrix(weighted)[inverse]
     matrix.sort_indices()
     return matrix[: len(need_texts)], matrix[len(need_texts) :], TfidfModel(features, idf, len(corpus))
+
+
+def _normalize_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Each row scaled to unit length, in place: sklearn.preprocessing.normalize(norm="l2") to the bit (float32
+    squares summed in double, row by row, in order), without importing scikit-learn, which cost every command
+    that ranks about a second of start-up."""
+    row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    squares = (matrix.data * matrix.data).astype(np.float64)
+    norms = np.sqrt(np.bincount(row, weights=squares, minlength=matrix.shape[0]))
+    norms[norms == 0.0] = 1.0  # an empty row stays as it is
+    matrix.data = (matrix.data.astype(np.float64) / norms[row]).astype(matrix.data.dtype)
+    return matrix
 
 
 def transform_tfidf(model: TfidfModel, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -135,7 +146,7 @@ def transform_tfidf(model: TfidfModel, texts: Sequence[str]) -> sparse.csr_matri
     np.log(counts.data, out=counts.data)
     counts.data += 1.0
     counts.data *= idf[counts.indices]
-    weighted = sparse.csr_matrix(normalize(counts, norm="l2", copy=False))[:, :columns]
+    weighted = sparse.csr_matrix(_normalize_rows(counts))[:, :columns]
     weighted = sparse.csr_matrix(weighted, dtype=np.float32)
     weighted.sort_indices()
     return weighted
