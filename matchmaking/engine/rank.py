@@ -61,7 +61,16 @@ def _scan(
     corpus: Corpus, firms: np.ndarray, others: np.ndarray, k: int, columns: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Top ``k`` of ``others`` for each of ``firms`` (indices into ``others``, best first), and with
-    ``columns`` also the top ``k`` of ``firms`` for each of ``others`` (indices into ``firms``).
+    ``columns`` also the top ``k`` of ``firms`` for each of ``others`` (indices into ``firms``)."""
+    row_top, column_values, column_top = scan_scores(corpus, firms, others, k, columns)
+    return row_top, column_top if columns else None
+
+
+def scan_scores(
+    corpus: Corpus, firms: np.ndarray, others: np.ndarray, k: int, columns: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_scan`` with the columns' scores: (rows' top, columns' top scores, columns' top); the columns' lists
+    are -inf and -1 beyond what was found (and all of it without ``columns``).
 
     Each block's scores are a matrix [block firm, other firm]: its rows give the block firms' lists and
     its columns extend the others' running lists."""
@@ -96,7 +105,7 @@ def _scan(
         )
         if columns:
             kernels.column_top(scores, start, column_values, column_top, COLUMN_CHUNK)
-    return row_top, column_top if columns else None
+    return row_top, column_values, column_top
 
 
 def pair_details(corpus: Corpus, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:

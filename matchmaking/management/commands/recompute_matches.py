@@ -32,8 +32,10 @@ class Command(BaseCommand):
             "--chunks",
             type=int,
             metavar="FIRMS",
-            help="Queue the full recompute as Celery tasks of this many firms each, for every worker to share "
-            "(with no broker configured they run here, one after another).",
+            help="Queue the full recompute as Celery tasks, each ranking this many firms of one country (rounded up "
+            "to whole blocks of 512) against every firm of the other, for every worker to share; the last task to "
+            "finish merges them and saves the result once, as a full run does (with no broker configured they run "
+            "here, one after another).",
         )
 
     def handle(self, company_ids: list[int] | None, top: int, chunks: int | None = None, **options) -> None:
