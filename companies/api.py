@@ -17,7 +17,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from companies import selectors, services
+from companies import directory_cache, selectors, services
 from companies.filters import CompanyFilter
 from companies.models import Company, Listing
 from companies.parsers import JSONParser
@@ -59,17 +59,19 @@ COUNT_CACHE_SECONDS = 60
 
 class _CountCachedPaginator(Paginator):
     # Counting costs as many rows as match: tens of milliseconds for a broad filter at 100,000 firms, more
-    # than the page itself. A large count is kept a minute (in the cache, keyed by the query) and a small
-    # one, cheap, is always exact, so a page's count may lag changes only where it runs into thousands.
+    # than the page itself. A large count is kept a minute (in the cache, keyed by the filters and the search)
+    # and a small one, cheap, is always exact, so a page's count may lag changes only where it runs into thousands.
+    def __init__(self, object_list, per_page, *, count_key: str) -> None:
+        super().__init__(object_list, per_page)
+        self.count_key = count_key
+
     @cached_property
     def count(self) -> int:
-        sql, params = self.object_list.query.sql_with_params()
-        key = "directory-count:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
-        count = cache.get(key)
+        count = cache.get(self.count_key)
         if count is None:
             count = super().count
             if count >= COUNT_CACHE_ABOVE:
-                cache.set(key, count, COUNT_CACHE_SECONDS)
+                cache.set(self.count_key, count, COUNT_CACHE_SECONDS)
         return count
 
     def page(self, number) -> Page:
@@ -80,7 +82,21 @@ class _CountCachedPaginator(Paginator):
 
 
 class DirectoryPagination(PageNumberPagination):
-    django_paginator_class = _CountCachedPaginator
+    def paginate_queryset(self, queryset, request, view=None):
+        # Which firms count is decided by the query's parameters (the view's queryset is always the same), the
+        # page and the order aside: a key made of them costs nothing, where one made of the SQL cost a compile
+        # of the whole query (with a search's thousand ranked ids) on every request.
+        params = sorted(
+            (name, value)
+            for name, values in request.query_params.lists()
+            if name not in (self.page_query_param, "ordering")
+            for value in values
+        )
+        self.count_key = "directory-count:" + hashlib.sha256(repr(params).encode()).hexdigest()
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page) -> _CountCachedPaginator:
+        return _CountCachedPaginator(object_list, per_page, count_key=self.count_key)
 
 
 class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -98,6 +114,21 @@ class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.public_directory()
+
+    def list(self, request, *args, **kwargs):
+        # Anonymous readers of one address in one language share its page, kept a short while and dropped
+        # by any change of what it shows (directory_cache). A signed-in reader's page is never kept nor reused.
+        key = None
+        if directory_cache.seconds() and not request.user.is_authenticated:
+            key = directory_cache.page_key(request.build_absolute_uri())
+            data = directory_cache.get(key)
+            # A firm hidden since, even by a write that sent no signal (a bulk update), is never served again.
+            if data is not None and selectors.all_shown([firm["id"] for firm in data["results"]]):
+                return Response(data)
+        response = super().list(request, *args, **kwargs)
+        if key is not None and response.status_code == 200:
+            directory_cache.put(key, response.data)
+        return response
 
 
 def _listing_data(direction: str, validated: dict) -> services.ListingData:

@@ -6,6 +6,7 @@ import time
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import JSONObject
 
 from companies.models import Company, Listing, Membership, Sector
 
@@ -36,6 +37,30 @@ def with_public_profile(queryset: QuerySet[Company]) -> QuerySet[Company]:
         .annotate(sector_codes=_sector_codes(Company.sectors.through, "company_id"))
         .prefetch_related(Prefetch("listings", queryset=listings))
     )
+
+
+def public_profile_annotations(firm: str) -> dict:
+    """Annotations that read a firm's public profile beside rows of another model, in the same query (``firm``:
+    the name of the rows' field or annotation holding the firm's key): ``profile_sectors``, the firm's sector
+    codes, and ``profile_listings``, its offers and needs as JSON objects (their sector codes included), in
+    the order of Listing's Meta. serializers.public_company_data_from turns them into the public profile."""
+    listings = (
+        Listing.objects.filter(company_id=OuterRef(firm))
+        .order_by("direction", "id")
+        .values(
+            json=JSONObject(
+                id="id",
+                direction="direction",
+                kind="kind",
+                text="text",
+                language="language",
+                cooperation="cooperation",
+                sectors=_sector_codes(Listing.sectors.through, "listing_id"),
+            )
+        )
+    )
+    sectors = Company.sectors.through.objects.filter(company_id=OuterRef(firm)).order_by("sector_id")
+    return {"profile_sectors": ArraySubquery(sectors.values("sector_id")), "profile_listings": ArraySubquery(listings)}
 
 
 def public_directory() -> QuerySet[Company]:
@@ -91,7 +116,8 @@ import json  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.contrib.postgres.fields import ArrayField  # noqa: E402
-from django.db.models import Count, IntegerField, Subquery, Value  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import BigIntegerField, Count, IntegerField, Subquery, Value  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 from rest_framework.filters import search_smart_split  # noqa: E402
 
@@ -190,6 +216,30 @@ def in_rank_order(queryset: QuerySet[Company], ids: list[int]) -> QuerySet[Compa
         .annotate(search_rank=_RankOf(ranks, F("pk")))
         .order_by("search_rank", "pk")
     )
+
+
+_PROBE = -1  # a key no firm has, marking where the keys go in the SQL of all_shown
+_all_shown_sql: tuple[str, list] | None = None
+
+
+def all_shown(ids: list[int]) -> bool:
+    """Whether every firm of ``ids`` is still shown to others (Company.objects.shown_to_others()), in one query
+    by key. Its SQL is compiled once per process (the rule stays shown_to_others'): the check runs for every page
+    served from the directory's cache (directory_cache), which must never show a firm hidden in the meantime,
+    even by a write that sent no signal."""
+    global _all_shown_sql
+    if not ids:
+        return True
+    if _all_shown_sql is None:
+        probe = Value([_PROBE], output_field=ArrayField(BigIntegerField()))
+        query = Company.objects.shown_to_others().filter(_KeyInArray(F("pk"), probe)).order_by().values("pk")
+        sql, params = query.query.sql_with_params()
+        _all_shown_sql = (f"SELECT COUNT(*) FROM ({sql}) shown", list(params))
+    sql, params = _all_shown_sql
+    keys = list(dict.fromkeys(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [keys if param == [_PROBE] else param for param in params])
+        return cursor.fetchone()[0] == len(keys)
 
 
 def search_directory(queryset: QuerySet[Company], text: str, *, lexical: str = "phrase") -> QuerySet[Company]:

@@ -97,9 +97,10 @@ class ListingSerializer(serializers.ModelSerializer):
         return list(dict.fromkeys(value))
 
 
-def _public_sectors(company: Company) -> list[Sector]:
+def _public_sectors(company: Company, codes: list[str] | None = None) -> list[Sector]:
     # A company that named no sector is in the division of its activity code.
-    codes = getattr(company, "sector_codes", None)  # from selectors.with_public_profile
+    if codes is None:
+        codes = getattr(company, "sector_codes", None)  # from selectors.with_public_profile
     if codes is None:
         return list(company.sectors.all()) or ([company.activity_division] if company.activity_division_id else [])
     codes = codes or ([company.activity_division_id] if company.activity_division_id else [])
@@ -176,20 +177,44 @@ class PublicCompanySerializer(serializers.ModelSerializer):
 
 def public_company_data(company: Company) -> dict:
     """PublicCompanySerializer's representation of a company; with_public_profile() fetches what it reads."""
+    return _public_data(
+        company,
+        sectors=_public_sectors(company),
+        chamber=company.chamber.slug if company.chamber_id else None,
+        offers=_public_listings(company, Listing.Direction.OFFER),
+        needs=_public_listings(company, Listing.Direction.NEED),
+    )
+
+
+def public_company_data_from(
+    company: Company, *, sectors: list[str], listings: list[dict], chamber: str | None
+) -> dict:
+    """public_company_data of a firm whose profile was read beside other rows (selectors.public_profile_annotations):
+    its own fields from ``company``, its sector codes, its listings as JSON objects and its chamber's slug."""
+    # A JSON object's keys come back in no set order: each listing is rebuilt in public_listing_data's.
+    offers, needs = [], []
+    for listing in listings:
+        (offers if listing["direction"] == Listing.Direction.OFFER else needs).append(
+            {key: listing[key] for key in ("id", "kind", "text", "language", "cooperation", "sectors")}
+        )
+    return _public_data(company, sectors=_public_sectors(company, sectors), chamber=chamber, offers=offers, needs=needs)
+
+
+def _public_data(company: Company, *, sectors: list[Sector], chamber: str | None, offers: list, needs: list) -> dict:
     return {
         "id": company.id,
         "name": company.name,
         "country": company.country,
         "city": company.city,
         "activity_code": company.activity_code,
-        "sectors": [{"code": sector.code, "name": sector.name} for sector in _public_sectors(company)],
+        "sectors": [{"code": sector.code, "name": sector.name} for sector in sectors],
         "size": company.size,
         "founded": company.founded,
         "languages": list(company.languages),
         "website": company.website,
-        "chamber": company.chamber.slug if company.chamber_id else None,
-        "offers": _public_listings(company, Listing.Direction.OFFER),
-        "needs": _public_listings(company, Listing.Direction.NEED),
+        "chamber": chamber,
+        "offers": offers,
+        "needs": needs,
     }
 
 

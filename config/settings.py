@@ -143,6 +143,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # DRF's JSON, written by orjson (companies/renderers.py), and its browsable API.
+    "DEFAULT_RENDERER_CLASSES": [
+        "companies.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     # DRF's defaults, with a JSON parser that answers a body nested thousands deep with a 400, not a 500.
     "DEFAULT_PARSER_CLASSES": [
         "companies.parsers.JSONParser",
@@ -273,6 +278,13 @@ MATCHING_RECOMPUTE_ON_SAVE = env.bool("MATCHING_RECOMPUTE_ON_SAVE", default=True
 # many published firms (below it, reading every profile again is quick), for at most MAX_AGE seconds.
 MATCHING_INDEX_MIN_FIRMS = env.int("MATCHING_INDEX_MIN_FIRMS", default=5000)
 MATCHING_INDEX_MAX_AGE = env.int("MATCHING_INDEX_MAX_AGE", default=3600)
+# Threads of the embedding model in each process; 0: every core, right for one process (`embed_texts`). Set 1
+# on Celery workers that run one pool process per core (`celery worker -c 2` on 2 cores), so that the processes
+# do not fight over the cores (bench/embed_queue.py). The model's OpenMP runtime reads OMP_NUM_THREADS once,
+# when it loads, so this sets it for the process (an OMP_NUM_THREADS already set wins).
+MATCHING_MODEL_THREADS = env.int("MATCHING_MODEL_THREADS", default=0)
+if MATCHING_MODEL_THREADS:
+    env.ENVIRON.setdefault("OMP_NUM_THREADS", str(MATCHING_MODEL_THREADS))
 # The directory's search by meaning (page ?q= and API ?search=): a function of the search text returning the
 # ids of the firms it finds, best first, or None to search lexically. companies names it here rather than
 # importing matchmaking; empty: lexical search only.
@@ -284,6 +296,9 @@ MATCHING_MIN_CONFIDENCE = env.float("MATCHING_MIN_CONFIDENCE", default=0.15)
 # The chamber dashboard's figures are kept this many seconds per chamber and week (0: computed on every view);
 # at a million matches computing them takes longer than a page should (bench/admin_pages.py).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+# Seconds the API directory's pages for anonymous readers are kept (companies/directory_cache.py; 0: off). Any
+# change of what they show drops them at once; the time only bounds changes that send no signal (bulk writes).
+DIRECTORY_CACHE_SECONDS = env.int("DIRECTORY_CACHE_SECONDS", default=60)
 
 # --- B2B events ------------------------------------------------------------------------------
 # Seconds the exact solver may spend improving an event's schedule when staff press "build schedule": with

@@ -1,11 +1,14 @@
 """REST API: the signed-in member's introductions, and the firm's answers to them."""
 
 import django_filters
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,6 +17,15 @@ from companies.models import Company
 from matchmaking import selectors, services
 from matchmaking.models import MEMBER_VISIBLE_STATUSES, Match
 from matchmaking.serializers import MEMBER_STATUS_CHOICES, MyMatchSerializer, OutcomeSerializer
+
+# What MyMatchSerializer reads of a match and of its two firms (either may be the other firm).
+_SHOWN_FIRM_FIELDS = ["name", "country", "city", "activity_code", "activity_division_id", "size", "founded"]
+_SHOWN_FIRM_FIELDS += ["languages", "website", "contact_name", "contact_email", "contact_phone"]
+SHOWN_MATCH_FIELDS = [
+    *("id", "company_vn", "company_ru", "score", "status", "reasons", "introduced_at", "connected_at"),
+    *(f"{kind}_{side}" for kind in ("response", "outcome") for side in ("vn", "ru")),
+    *(f"{firm}__{field}" for firm in ("company_vn", "company_ru") for field in _SHOWN_FIRM_FIELDS),
+]
 
 
 class MyMatchFilter(django_filters.FilterSet):
@@ -24,6 +36,23 @@ class MyMatchFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+class _CountWithRowsPaginator(Paginator):
+    # The first page's rows carry the number of all rows (COUNT(*) OVER ()), so it costs one query instead of a
+    # count and a page. Other pages count first, as Paginator does (a page number past the last must not reach
+    # PostgreSQL as an offset), and so does a first page without rows.
+    def page(self, number) -> Page:
+        if str(number) != "1":
+            return super().page(number)
+        rows = list(self.object_list.annotate(rows_in_all=Window(Count("pk")))[: self.per_page])
+        if rows:
+            self.__dict__["count"] = rows[0].rows_in_all  # Paginator.count is a cached property
+        return self._get_page(rows, self.validate_number(number), self)
+
+
+class MyMatchPagination(PageNumberPagination):
+    django_paginator_class = _CountWithRowsPaginator
+
+
 class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Firms the chamber introduced to the member's company, best first. Contact details of the other firm
     appear once both firms accepted the introduction."""
@@ -32,6 +61,7 @@ class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [permissions.IsAuthenticated]
     filter_backends = [DjangoFilterBackend]
     filterset_class = MyMatchFilter
+    pagination_class = MyMatchPagination
 
     def _company(self) -> Company | None:
         if not hasattr(self, "_member_company"):
@@ -42,8 +72,11 @@ class MyMatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         company = self._company()
         if company is None:
             return Match.objects.none()
-        # MyMatchSerializer reads the other firms' public profiles itself, a page's in two queries.
-        return selectors.member_matches(company, MEMBER_VISIBLE_STATUSES)
+        # With the other firms' public profiles, which MyMatchSerializer shows, in the same query.
+        matches = selectors.member_matches_with_counterparts(company, MEMBER_VISIBLE_STATUSES)
+        if self.action == "list":  # read only, so only what the page shows (an answer saves the whole match)
+            matches = matches.only(*SHOWN_MATCH_FIELDS)
+        return matches
 
     def get_serializer_context(self):
         sectors = company_selectors.sectors_by_code()

@@ -44,6 +44,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 from django.utils.text import smart_split, unescape_string_literal
 
+from companies import directory_cache
 from companies.models import Company, Listing
 from matchmaking.embedding_cache import DatabaseEmbeddingStore
 from matchmaking.engine.embedding import PASSAGE, QUERY, CachedEmbedder, Embedder, default_embedder
@@ -379,6 +380,9 @@ def _rebuild_in_background(embedder: Embedder, calibration: Calibration) -> None
             fresh.load()
             with _lock:
                 _state["index"] = fresh
+            # It sees what the old index could not (a bulk write that sent no signal): the directory's kept
+            # pages, searched with the old one, go.
+            directory_cache.renew()
         except Exception:
             logger.exception("rebuilding the directory's search index failed; the old one stays")
         finally:

@@ -5,6 +5,7 @@ Every change to a match writes a MatchEvent (who, what, from which status to whi
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from companies.models import Company, Country
 from matchmaking import bulk, warm_index
-from matchmaking.embedding_cache import DatabaseEmbeddingStore
+from matchmaking.embedding_cache import DatabaseEmbeddingStore, embed_missing, equal_parts
 from matchmaking.engine import (
     CachedEmbedder,
     Embedder,
@@ -28,8 +29,9 @@ from matchmaking.engine import (
     default_embedder,
     rank_counterparts,
 )
+from matchmaking.engine.blocks import piece_size, row_country
 from matchmaking.engine.embedding import text_key
-from matchmaking.match_values import MatchValues, match_values
+from matchmaking.match_values import PendingValues, match_values
 from matchmaking.models import Match, MatchEvent
 from matchmaking.selectors import QUALITY, matchable_profiles, texts_to_embed
 
@@ -144,18 +146,16 @@ def recompute_matches(
 
 
 def recompute_chunks(chunk_size: int = RECOMPUTE_CHUNK) -> list[list[int]]:
-    """A full recompute cut into partial ones: every matchable firm, and every firm still holding
-    suggestions (so those of firms no longer matchable are dropped), ``chunk_size`` at a time in pk order.
-    Each chunk is a partial recompute, idempotent on its own; together they write what a full run writes:
-    a pair is wanted when it is in either firm's top K, and each firm's chunk ranks it and the
-    counterparts of its current suggestions."""
-    firms = (
-        set(Company.objects.matchable().values_list("pk", flat=True))
-        | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_vn_id", flat=True).distinct())
-        | set(Match.objects.filter(status=Match.Status.SUGGESTED).values_list("company_ru_id", flat=True).distinct())
-    )
-    ordered = sorted(firms)
-    return [ordered[start : start + chunk_size] for start in range(0, len(ordered), chunk_size)]
+    """A full recompute cut for the fan-out (matchmaking/fanout.py): the matchable firms of the country a full
+    ranking scans as rows (engine.blocks.row_country), in pk order, ``chunk_size`` at a time rounded up to
+    whole blocks of its scan (so each chunk scores a pair to the last bit as a full ranking does). Each
+    chunk is ranked against every firm of the other country, so each pair is scored once; at least one
+    chunk, even an empty one, so that the run always ends with the merge that writes (and drops)."""
+    matchable = Company.objects.matchable()
+    rows = row_country(list(matchable.order_by().values_list("country", flat=True).distinct()))
+    ordered = list(matchable.filter(country=rows).order_by("pk").values_list("pk", flat=True))
+    size = piece_size(chunk_size)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)] or [[]]
 
 
 def _partial_scope(company_ids: set[int]) -> tuple[set[int], set[int]]:
@@ -177,27 +177,37 @@ def _suggested_counterparts(firms: set[int]) -> set[int]:
     return {firm for pair in pairs for firm in pair} - firms
 
 
-def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], MatchValues]:
+def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, int], PendingValues]:
     """{(vn pk, ru pk): values} for every pair in a ranked firm's top K. Pairs the engine is not confident about
     are kept too, with their confidence: staff sort and filter by it, and a firm whose best stays below
     MATCHING_MIN_CONFIDENCE is listed as needing a better profile (the abstention); leaving them out would
     hide one labelled partner in ten of the development set from the review."""
-    wanted: dict[tuple[int, int], MatchValues] = {}
-    for firm, suggestions in ranking.suggestions.items():
-        for suggestion in suggestions:
-            sides = (country[firm], country[suggestion.counterpart])
-            if sides == (Country.VIETNAM, Country.RUSSIA):
-                # The Vietnamese side's own suggestion is what reasons are written from: it always wins.
-                wanted[(firm, suggestion.counterpart)] = match_values(suggestion, from_vn=True)
-            elif sides == (Country.RUSSIA, Country.VIETNAM):
-                wanted.setdefault((suggestion.counterpart, firm), match_values(suggestion, from_vn=False))
+    wanted: dict[tuple[int, int], PendingValues] = {}
+    vn, ru = Country.VIETNAM, Country.RUSSIA
+    # A million objects that all live on and make no cycles: each full run of the cycle collector would walk
+    # them again (at 10,000 firms, 3 of the 4 seconds this took when each pair's values were built here).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for firm, suggestions in ranking.suggestions.items():
+            side = country[firm]
+            for suggestion in suggestions:
+                other = suggestion.counterpart
+                if side == vn and country[other] == ru:
+                    # The Vietnamese side's own suggestion is what reasons are written from: it always wins.
+                    wanted[(firm, other)] = PendingValues(suggestion, from_vn=True)
+                elif side == ru and country[other] == vn and (other, firm) not in wanted:
+                    wanted[(other, firm)] = PendingValues(suggestion, from_vn=False)
+    finally:
+        if collecting:
+            gc.enable()
     return wanted
 
 
 @transaction.atomic
 def _save(
     result: RecomputeResult,
-    wanted: dict[tuple[int, int], MatchValues],
+    wanted: dict[tuple[int, int], bulk.PairValues],
     engine_version: str,
     scope: set[int] | None,
     ranked: set[int] | None,
@@ -208,11 +218,19 @@ def _save(
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK])
     # The comparison with the stored matches runs in the database (see bulk.write_ranking for the rules):
     # a full run would otherwise read back a million rows and their JSON to find that most did not change.
-    written = bulk.write_ranking(
-        ((vn, ru, values) for (vn, ru), values in wanted.items()),
-        engine_version,
-        None if scope is None else (scope, ranked or set()),
-    )
+    # Each pair's values are worked out as they are written (PendingValues), short-lived objects among the
+    # ranking's millions: a run of the cycle collector would walk those every time, for no cycle to find.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        written = bulk.write_ranking(
+            ((vn, ru, values) for (vn, ru), values in wanted.items()),
+            engine_version,
+            None if scope is None else (scope, ranked or set()),
+        )
+    finally:
+        if collecting:
+            gc.enable()
     result.created += written.created
     result.updated += written.updated
     result.dropped += written.dropped
@@ -497,7 +515,10 @@ def record_outcome(match: Match, company: Company, outcome: str, *, by: Abstract
 
 # --- embedding new texts ahead of a recompute ---------------------------------------------------------------
 
-EMBED_CHUNK = 256  # texts per task: about 8 s of the model on one core, so a killed worker loses little
+EMBED_CHUNK = 256  # texts per task at most: about 8 s of the model on one core, so a killed worker loses little
+# Queued, the texts are cut into at least this many equal chunks (of 16 texts or more), so that the workers
+# finish within a small chunk of each other.
+EMBED_QUEUE_CHUNKS = 64
 
 
 @dataclass
@@ -505,32 +526,33 @@ class EmbeddingPlan:
     chunks: list[tuple[str, list[str]]]  # (role, texts) not cached yet
     cached: int
     missing: int
+    keys: list[str] = field(default_factory=list)  # the cache keys of the chunks' texts, to follow the workers
 
 
-def plan_embedding(chunk_size: int = EMBED_CHUNK) -> EmbeddingPlan:
-    """The published texts the cache lacks, cut into chunks. Each chunk is independent and idempotent, so
-    the chunks can go to any number of workers, and a rerun after a crash plans only what is still missing."""
+def plan_embedding(chunk_size: int = EMBED_CHUNK, *, at_least: int = 1) -> EmbeddingPlan:
+    """The published texts the cache lacks, in equal chunks of at most ``chunk_size`` texts, ``at_least`` of them
+    if there are texts enough. Each chunk is independent and idempotent, so the chunks can go to any number of
+    workers, and a rerun after a crash plans only what is still missing."""
     model = default_embedder()
     if model is None:
         return EmbeddingPlan([], 0, 0)
-    store, chunks, cached, missing = DatabaseEmbeddingStore(), [], 0, 0
+    store, todo, keys, cached = DatabaseEmbeddingStore(), {}, [], 0
     for role, texts in texts_to_embed().items():
-        keys = [text_key(model.name, role, text) for text in texts]
-        have = store.get_many(keys).keys()
-        todo = [text for text, key in zip(texts, keys, strict=True) if key not in have]
-        cached, missing = cached + len(texts) - len(todo), missing + len(todo)
-        chunks += [(role, todo[start : start + chunk_size]) for start in range(0, len(todo), chunk_size)]
-    return EmbeddingPlan(chunks, cached, missing)
+        keyed = {text_key(model.name, role, text): text for text in texts}
+        have = store.cached_keys(keyed)
+        todo[role] = [text for key, text in keyed.items() if key not in have]
+        keys += [key for key in keyed if key not in have]
+        cached += len(keyed) - len(todo[role])
+    size = min(chunk_size, max(16, -(-len(keys) // at_least)))
+    chunks = [(role, part) for role, texts in todo.items() for part in equal_parts(texts, size)]
+    return EmbeddingPlan(chunks, cached, len(keys), keys)
 
 
 def embed_chunk(role: str, texts: Sequence[str]) -> int:
-    """Embed and cache texts (those another worker cached meanwhile are skipped); returns how many were new."""
+    """Embed and cache the texts the cache lacks; returns how many rows this call wrote (texts another worker
+    cached meanwhile are skipped, see embedding_cache.embed_missing)."""
     model = default_embedder()
-    if model is None:
-        return 0
-    embedder = CachedEmbedder(model, DatabaseEmbeddingStore())
-    embedder.embed(list(texts), role)
-    return embedder.misses
+    return 0 if model is None else embed_missing(model, role, texts)
 
 
 # --- matching for other apps ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from celery import shared_task
 
 from companies.mail import busy_delay, retry_refused
-from matchmaking import introductions, services
+from matchmaking import fanout, introductions, services
 from matchmaking.digests.delivery import (
     DeliveryResult,
     DigestSummary,
@@ -34,13 +34,21 @@ def recompute_companies_matches(company_ids: list[int]) -> dict:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def recompute_in_chunks(chunk_size: int = services.RECOMPUTE_CHUNK) -> dict:
-    """A full recompute fanned out: one ``recompute_companies_matches`` task per chunk of firms, for as many
-    workers as listen. Each worker ranks on its own warm index, one block of firms at a time."""
-    chunks = services.recompute_chunks(chunk_size)
-    for chunk in chunks:
-        recompute_companies_matches.delay(chunk)
-    return {"chunks": len(chunks), "firms": sum(len(chunk) for chunk in chunks)}
+def recompute_in_chunks(chunk_size: int = services.RECOMPUTE_CHUNK, top_k: int = 10) -> dict:
+    """A full recompute fanned out (matchmaking/fanout.py): one ``recompute_fanout_chunk`` task per chunk of one
+    country's firms, for as many workers as listen; the task that finishes the last chunk merges and writes
+    the whole ranking once, the rows one full run writes."""
+    run, chunks = fanout.new_run(), services.recompute_chunks(chunk_size)
+    for number, chunk in enumerate(chunks):
+        recompute_fanout_chunk.delay(run, number, chunk, len(chunks), top_k)
+    return {"run": run, "chunks": len(chunks), "firms": sum(len(chunk) for chunk in chunks)}
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def recompute_fanout_chunk(self, run: str, number: int, company_ids: list[int], total: int, top_k: int = 10) -> dict:
+    """Rank one chunk of a fanned-out recompute against every firm of the other country; the last one to finish
+    merges and writes. Safe to run twice: it stores the same lists, and a second merge writes nothing new."""
+    return fanout.run_chunk(run, number, company_ids, total=total, top_k=top_k, in_process=self.request.is_eager)
 
 
 def _summary(result: services.RecomputeResult) -> dict:
@@ -60,14 +68,14 @@ def _summary(result: services.RecomputeResult) -> dict:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def embed_texts_chunk(role: str, texts: list[str]) -> int:
-    """Cache the embeddings of one chunk of texts; running it twice embeds nothing the second time."""
+    """Cache the embeddings of one chunk of texts; returns the rows it wrote (0 when run a second time)."""
     return services.embed_chunk(role, texts)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def embed_new_texts(chunk_size: int = services.EMBED_CHUNK) -> dict:
     """Fan out one task per chunk of uncached texts: more workers, on more machines, embed faster."""
-    plan = services.plan_embedding(chunk_size)
+    plan = services.plan_embedding(chunk_size, at_least=services.EMBED_QUEUE_CHUNKS)
     for role, texts in plan.chunks:
         embed_texts_chunk.delay(role, texts)
     return {"chunks": len(plan.chunks), "missing": plan.missing, "cached": plan.cached}
