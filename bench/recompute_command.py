@@ -42,10 +42,8 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-from databases import use_database  # noqa: E402  (bench/, the script's folder)
-from django.core.management import call_command  # noqa: E402
+from databases import DIMENSIONS, empty_matches, fill_market, use_database  # noqa: E402  (bench/, the script's folder)
 from django.db import connection  # noqa: E402
-from scale_out import stand_in  # noqa: E402  (the same stand-in vectors as scale_out.py's)
 
 from companies.models import Company, Listing  # noqa: E402
 from matchmaking.embedding_cache import DatabaseEmbeddingStore  # noqa: E402
@@ -54,29 +52,10 @@ from matchmaking.engine.embedding import PASSAGE, QUERY, E5Embedder, text_key  #
 from matchmaking.models import Match  # noqa: E402
 from matchmaking.selectors import matchable_profiles  # noqa: E402
 
-DIMENSIONS = 384
-SEED = "11"  # the generator's seed, as scale_out.py's
-
 
 def prepare(firms: int) -> None:
     """Generated firms and a warm embedding cache (stand-in vectors) in the current database."""
-    if Company.objects.published().count() < firms:
-        call_command("load_seeds", verbosity=0)
-        call_command("generate_companies", firms, "--seed", SEED, verbosity=1)
-    store = DatabaseEmbeddingStore()
-    for direction, role in ((Listing.Direction.NEED, QUERY), (Listing.Direction.OFFER, PASSAGE)):
-        texts = set(Listing.objects.filter(direction=direction).values_list("text", flat=True))
-        keys = {text_key(E5Embedder.name, role, text): text for text in texts}
-        missing = set(keys) - set(store.get_many(list(keys)))
-        store.put_many({key: stand_in(role, keys[key]) for key in missing})
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-
-def empty_matches() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Match._meta.db_table} CASCADE")
-        cursor.execute("CHECKPOINT")  # the truncation's writes are not charged to the timed run
+    fill_market(firms, model_name=E5Embedder.name)
 
 
 def timed_child(args: list[str], database: str) -> dict:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import json
 import os
 import platform
@@ -50,22 +49,19 @@ import django  # noqa: E402
 
 django.setup()
 
-import numpy as np  # noqa: E402
+import databases  # noqa: E402  (bench/, the script's folder)
 import redis  # noqa: E402
+from databases import fill_market  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from companies.models import Company, Listing  # noqa: E402
+from companies.models import Company  # noqa: E402
 from matchmaking import fanout  # noqa: E402
-from matchmaking.embedding_cache import DatabaseEmbeddingStore  # noqa: E402
 from matchmaking.engine import default_embedder  # noqa: E402
 from matchmaking.engine.blocks import piece_size  # noqa: E402
-from matchmaking.engine.embedding import PASSAGE, QUERY, text_key  # noqa: E402
 from matchmaking.models import Match  # noqa: E402
 
 BENCH_DB = "bench_scale_out"
-DIMENSIONS = 384
 CHUNK_TASK = "matchmaking.tasks.recompute_fanout_chunk"
 SINGLE_THREAD = {
     name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -78,33 +74,15 @@ def use_bench_database(name: str = BENCH_DB) -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True, serialize=False)
 
 
-def stand_in(role: str, text: str) -> np.ndarray:
-    seed = int.from_bytes(hashlib.blake2b(f"{role}\0{text}".encode(), digest_size=8).digest(), "little")
-    vector = np.random.default_rng(seed).standard_normal(DIMENSIONS).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
-
 def ensure_market(firms: int) -> None:
-    if Company.objects.published().count() < firms:
-        call_command("load_seeds", verbosity=0)
-        call_command("generate_companies", firms, "--seed", "11", verbosity=1)
     model = default_embedder()
     if model is None:
         raise SystemExit("the embedding model cannot load here: the workers would rank without it")
-    store = DatabaseEmbeddingStore()
-    for direction, role in ((Listing.Direction.NEED, QUERY), (Listing.Direction.OFFER, PASSAGE)):
-        texts = set(Listing.objects.filter(direction=direction).values_list("text", flat=True))
-        keys = {text_key(model.name, role, text): text for text in texts}
-        missing = set(keys) - set(store.get_many(list(keys)))
-        store.put_many({key: stand_in(role, keys[key]) for key in missing})
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+    fill_market(firms, model_name=model.name)
 
 
 def empty_matches() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Match._meta.db_table} CASCADE")
-        cursor.execute("CHECKPOINT")  # the truncation's writes are not charged to the timed run
+    databases.empty_matches()
     connection.close()
 
 
