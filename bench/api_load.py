@@ -70,8 +70,7 @@ import django  # noqa: E402
 
 django.setup()
 
-import numpy as np  # noqa: E402
-from databases import use_database  # noqa: E402  (bench/, the script's folder)
+from databases import hashed_stand_in_vectors, use_database  # noqa: E402  (bench/, the script's folder)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -79,10 +78,7 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from companies.models import Company, Membership  # noqa: E402
-from matchmaking.embedding_cache import DatabaseEmbeddingStore  # noqa: E402
-from matchmaking.engine.embedding import default_embedder, text_key  # noqa: E402
-from matchmaking.models import Match, TextEmbedding  # noqa: E402
-from matchmaking.selectors import texts_to_embed  # noqa: E402
+from matchmaking.models import Match  # noqa: E402
 
 BENCH_DB = "bench_api_load"
 MEMBER = "bench-api-load-member"
@@ -146,29 +142,6 @@ def ensure_member() -> str:
         )
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
-
-
-def stand_in_vectors() -> int:
-    """Hashed unit vectors, under the real model's keys, for the published texts the embedding cache lacks (as
-    bench/directory_search.py --stand-in): the search's index is then built from the cache in each gunicorn
-    worker instead of embedding 58,000 texts with the model (about 22 minutes). Same shapes, same work."""
-    model = default_embedder()
-    if model is None:
-        return 0
-    store, written = DatabaseEmbeddingStore(), 0
-    for role, texts in texts_to_embed().items():
-        keys = [text_key(model.name, role, text) for text in texts]
-        have = set()
-        for start in range(0, len(keys), 5000):
-            have |= set(TextEmbedding.objects.filter(key__in=keys[start : start + 5000]).values_list("key", flat=True))
-        vectors = {}
-        for key in keys:
-            if key not in have:
-                vector = np.random.default_rng(int(key[:16], 16)).standard_normal(384).astype(np.float32)
-                vectors[key] = vector / np.linalg.norm(vector)
-        store.put_many(vectors)
-        written += len(vectors)
-    return written
 
 
 # --- server -----------------------------------------------------------------------------------------------------
@@ -407,7 +380,7 @@ def main() -> None:
     database = use_database(args.database, copy_from=args.copy_from)
     ensure_firms(args.firms)
     token = ensure_member()
-    written = stand_in_vectors()
+    written = hashed_stand_in_vectors()
     if written:
         print(f"stand-in vectors written for {written:,} texts", file=sys.stderr, flush=True)
     with connection.cursor() as cursor:

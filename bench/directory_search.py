@@ -56,7 +56,7 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-from databases import use_database  # noqa: E402  (bench/, the script's folder)
+from databases import hashed_stand_in_vectors, use_database  # noqa: E402  (bench/, the script's folder)
 from django.core.management import call_command  # noqa: E402
 from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -71,9 +71,7 @@ from matchmaking.engine.embedding import (  # noqa: E402
     CachedEmbedder,
     MemoryStore,
     default_embedder,
-    text_key,
 )
-from matchmaking.models import TextEmbedding  # noqa: E402
 
 BENCH_DB = "bench_directory_search"
 TARGET_MS = 200.0
@@ -200,27 +198,6 @@ def calibrate() -> None:
 # --- the benchmark ----------------------------------------------------------------------------------------------
 
 
-def stand_in_vectors() -> int:
-    """Hashed unit vectors for the published texts the cache lacks, under the real model's keys."""
-    from matchmaking.embedding_cache import DatabaseEmbeddingStore
-    from matchmaking.selectors import texts_to_embed
-
-    model, store, written = default_embedder(), DatabaseEmbeddingStore(), 0
-    for role, texts in texts_to_embed().items():
-        keys = [text_key(model.name, role, text) for text in texts]
-        have = set()
-        for start in range(0, len(keys), 5000):
-            have |= set(TextEmbedding.objects.filter(key__in=keys[start : start + 5000]).values_list("key", flat=True))
-        vectors = {}
-        for key in keys:
-            if key not in have:
-                vector = np.random.default_rng(int(key[:16], 16)).standard_normal(384).astype(np.float32)
-                vectors[key] = vector / np.linalg.norm(vector)
-        store.put_many(vectors)
-        written += len(vectors)
-    return written
-
-
 def prepare(firms: int, copy_from: str | None, stand_in: bool) -> None:
     use_database(BENCH_DB, copy_from=copy_from)
     have = Company.objects.filter(source="generated").count()
@@ -228,7 +205,7 @@ def prepare(firms: int, copy_from: str | None, stand_in: bool) -> None:
         call_command("load_seeds", verbosity=0)
         call_command("generate_companies", firms, "--seed", "7", verbosity=1)
     if stand_in:
-        print(f"stand-in vectors written for {stand_in_vectors():,} texts", flush=True)
+        print(f"stand-in vectors written for {hashed_stand_in_vectors():,} texts", flush=True)
     else:
         call_command("embed_texts", verbosity=1)
     with connection.cursor() as cursor:
