@@ -81,23 +81,28 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
+def _copy_rows(copy, rows: Iterable[tuple[int, int, PairValues]], *, tail: str) -> None:
+    """Write each pair's line (its values, then ``tail``, which ends the line) to a COPY in the text format.
+    Lines are formatted here and written a chunk at a time: psycopg's write_row adapts each value on its own,
+    several times slower for a million rows. repr() of a float reads back as the same double."""
+    lines = []
+    for vn, ru, values in rows:
+        lines.append(
+            f"{vn:d}\t{ru:d}\t{values.score!r}\t{values.fit_for_vn!r}\t{values.fit_for_ru!r}\t"
+            f"{_copy_text(_to_json(values.score_parts))}\t{_copy_text(_to_json(values.reasons))}{tail}"
+        )
+        if len(lines) == COPY_CHUNK:
+            copy.write("".join(lines))
+            lines.clear()
+    if lines:
+        copy.write("".join(lines))
+
+
 def _stage(cursor, rows: Iterable[tuple[int, int, PairValues]]) -> None:
     cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ({_STAGING_COLUMNS}) ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {STAGING}")
-    # Lines formatted here and written a chunk at a time: psycopg's write_row adapts each value on its own,
-    # several times slower for a million rows. repr() of a float reads back as the same double.
     with cursor.copy(f"COPY {STAGING} FROM STDIN") as copy:
-        lines = []
-        for vn, ru, values in rows:
-            lines.append(
-                f"{vn:d}\t{ru:d}\t{values.score!r}\t{values.fit_for_vn!r}\t{values.fit_for_ru!r}\t"
-                f"{_copy_text(_to_json(values.score_parts))}\t{_copy_text(_to_json(values.reasons))}\n"
-            )
-            if len(lines) == COPY_CHUNK:
-                copy.write("".join(lines))
-                lines.clear()
-        if lines:
-            copy.write("".join(lines))
+        _copy_rows(copy, rows, tail="\n")
     # Temporary tables are never analysed by autovacuum; without statistics the joins below are planned
     # for a table of unknown size.
     cursor.execute(f"ANALYZE {STAGING}")
@@ -149,17 +154,7 @@ def _first_save(cursor, rows: Iterable[tuple[int, int, PairValues]], engine_vers
     # ran 1.3-1.8× faster so at 100,000 firms (the pair's own index gets them in random order either way).
     kept.sort(key=_best_first)
     with cursor.copy(f"COPY {MATCH_TABLE} ({_MATCH_COLUMNS}) FROM STDIN") as copy:
-        lines = []
-        for vn, ru, values in kept:
-            lines.append(
-                f"{vn:d}\t{ru:d}\t{values.score!r}\t{values.fit_for_vn!r}\t{values.fit_for_ru!r}\t"
-                f"{_copy_text(_to_json(values.score_parts))}\t{_copy_text(_to_json(values.reasons))}\t{tail}"
-            )
-            if len(lines) == COPY_CHUNK:
-                copy.write("".join(lines))
-                lines.clear()
-        if lines:
-            copy.write("".join(lines))
+        _copy_rows(copy, kept, tail="\t" + tail)
     # Every match in the table is one just copied: the table held none, and only a recompute creates
     # matches, under the lock its caller holds.
     cursor.execute(

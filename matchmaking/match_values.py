@@ -83,17 +83,13 @@ def _score_parts(suggestion: Suggestion, *, from_vn: bool) -> dict[str, float]:
 
 def match_values(suggestion: Suggestion, *, from_vn: bool) -> MatchValues:
     """Store a Suggestion from the Vietnamese firm's side, turning the Russian side's view around if needed."""
-    forward, backward = (
-        (suggestion.score_forward, suggestion.score_backward)
-        if from_vn
-        else (suggestion.score_backward, suggestion.score_forward)
-    )
+    pending = PendingValues(suggestion, from_vn=from_vn)
     return MatchValues(
-        score=round(suggestion.score, SCORE_DIGITS),
-        fit_for_vn=round(forward, SCORE_DIGITS),
-        fit_for_ru=round(backward, SCORE_DIGITS),
-        score_parts=_score_parts(suggestion, from_vn=from_vn),
-        reasons=_stored_reasons(suggestion.reasons, from_vn=from_vn),
+        score=pending.score,
+        fit_for_vn=pending.fit_for_vn,
+        fit_for_ru=pending.fit_for_ru,
+        score_parts=pending.score_parts,
+        reasons=pending.reasons,
     )
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -186,9 +187,7 @@ def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, 
     vn, ru = Country.VIETNAM, Country.RUSSIA
     # A million objects that all live on and make no cycles: each full run of the cycle collector would walk
     # them again (at 10,000 firms, 3 of the 4 seconds this took when each pair's values were built here).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _no_cycle_collection():
         for firm, suggestions in ranking.suggestions.items():
             side = country[firm]
             for suggestion in suggestions:
@@ -198,10 +197,20 @@ def _wanted_pairs(ranking: Ranking, country: dict[int, str]) -> dict[tuple[int, 
                     wanted[(firm, other)] = PendingValues(suggestion, from_vn=True)
                 elif side == ru and country[other] == vn and (other, firm) not in wanted:
                     wanted[(other, firm)] = PendingValues(suggestion, from_vn=False)
+    return wanted
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused (as it was before, afterwards): while a ranking's million pairs are
+    turned into rows, its runs would walk them again and again for no cycle to find."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
-    return wanted
 
 
 @transaction.atomic
@@ -220,17 +229,12 @@ def _save(
     # a full run would otherwise read back a million rows and their JSON to find that most did not change.
     # Each pair's values are worked out as they are written (PendingValues), short-lived objects among the
     # ranking's millions: a run of the cycle collector would walk those every time, for no cycle to find.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _no_cycle_collection():
         written = bulk.write_ranking(
             ((vn, ru, values) for (vn, ru), values in wanted.items()),
             engine_version,
             None if scope is None else (scope, ranked or set()),
         )
-    finally:
-        if collecting:
-            gc.enable()
     result.created += written.created
     result.updated += written.updated
     result.dropped += written.dropped
