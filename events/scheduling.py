@@ -32,7 +32,6 @@ NO_INTERPRETER = "no_interpreter"  # no interpreter of the event works in the pa
 FIRM_BUSY = "firm_busy"  # in every slot both can meet, one of them has a better-scored meeting
 TABLES_FULL = "tables_full"  # every table is taken in the slots both can meet
 INTERPRETERS_BUSY = "interpreters_busy"  # every interpreter for the pair is taken in those slots
-UNPLACED_REASONS = (NO_COMMON_SLOT, NO_INTERPRETER, FIRM_BUSY, TABLES_FULL, INTERPRETERS_BUSY)
 
 # What makes the event's data unusable (check_problem). Values: ``request``, ``meeting`` and ``other`` are
 # request keys (``meeting`` and ``other`` pinned ones), ``firm`` and ``interpreter`` keys, ``slot`` a slot index
